@@ -1,0 +1,12 @@
+// Package state holds the app-state store: the one published picture of what
+// holdfast and its app are doing.
+//
+// The supervisor (package crashhold) is the only writer of the phase and run
+// fields; it publishes a whole Snapshot at the end of each transition. Probes,
+// metrics, the ssh banner and the control socket only read copies. Counters
+// that other components own (reaped orphans, forwarded signals, log bytes, ssh
+// sessions) are atomics in Counters, bumped where the event happens and copied
+// into every Snapshot that is read.
+//
+// This package must not import any other holdfast package.
+package state

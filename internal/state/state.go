@@ -1,0 +1,184 @@
+package state
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Phase is the supervisor's public phase (CONTRACT.md "Phases").
+type Phase string
+
+const (
+	Starting Phase = "starting"
+	Running  Phase = "running"
+	Backoff  Phase = "backoff"
+	Held     Phase = "held"
+	Stopping Phase = "stopping"
+	Exited   Phase = "exited"
+)
+
+// Phases lists every phase, in diagram order; metrics export one series each.
+var Phases = []Phase{Starting, Running, Backoff, Held, Stopping, Exited}
+
+// Hold reasons.
+const (
+	ReasonStartupCrash = "startup-crash"
+	ReasonHang         = "hang"
+	ReasonManual       = "manual"
+)
+
+// Exit describes how one run of the app ended.
+type Exit struct {
+	Code          int       `json:"code"`            // holdfast-style code: exit code, or 128+signal
+	Signal        string    `json:"signal"`          // "SIGSEGV" when killed by a signal, else ""
+	CoreDumped    bool      `json:"core_dumped"`     // WCOREDUMP
+	At            time.Time `json:"at"`              // when the exit was reaped
+	RanForSeconds float64   `json:"ran_for_seconds"` // wall time from start to exit
+	Run           int       `json:"run"`             // run number
+}
+
+// Snapshot is a copy of the whole public state. JSON field names are the
+// contract's; pointer fields are null when absent.
+type Snapshot struct {
+	Phase         Phase      `json:"phase"`
+	Ready         bool       `json:"ready"`
+	PID           int        `json:"pid"` // 0 when no app process exists; JSON null then (see MarshalJSON)
+	Run           int        `json:"run"`
+	Restarts      int        `json:"restarts"` // restarts since the last fresh budget
+	StartedAt     *time.Time `json:"started_at"`
+	InHoldWindow  bool       `json:"in_hold_window"`
+	HeldSince     *time.Time `json:"held_since"`
+	HoldReason    *string    `json:"hold_reason"`
+	HoldExpiresAt *time.Time `json:"hold_expires_at"`
+	LastExit      *Exit      `json:"last_exit"`
+	EvidenceDir   *string    `json:"evidence_dir"`
+	Version       string     `json:"version"`
+
+	// Added fields (CONTRACT.md allows additions).
+	Command     []string  `json:"command"`
+	StateDir    string    `json:"state_dir"`
+	HoldfastPID int       `json:"holdfast_pid"`
+	UpSince     time.Time `json:"up_since"`
+	// StateDirWritable is false when run records are kept in memory only.
+	StateDirWritable bool `json:"state_dir_writable"`
+	// NotReadyReason says why Ready is false ("" when ready).
+	NotReadyReason string `json:"not_ready_reason,omitempty"`
+
+	// Cumulative counters for metrics. Not part of the status JSON.
+	Counters CounterValues `json:"-"`
+}
+
+// CounterValues is a plain copy of Counters.
+type CounterValues struct {
+	Starts           uint64
+	Restarts         uint64 // every restart since holdfast started
+	ExitsByReason    map[string]uint64
+	Reaped           uint64 // orphans reaped (not the app, not shells)
+	SignalsForwarded map[string]uint64
+	LogBytesStdout   uint64
+	LogBytesStderr   uint64
+	SSHActive        int64
+	SSHTotal         uint64
+}
+
+// Counters are the event counters. Their zero value is ready to use and
+// safe for concurrent use.
+type Counters struct {
+	Starts         atomic.Uint64
+	Restarts       atomic.Uint64
+	Reaped         atomic.Uint64
+	LogBytesStdout atomic.Uint64
+	LogBytesStderr atomic.Uint64
+	SSHActive      atomic.Int64
+	SSHTotal       atomic.Uint64
+
+	mu               sync.Mutex
+	exitsByReason    map[string]uint64
+	signalsForwarded map[string]uint64
+}
+
+// AddExit counts an app exit under a bounded reason label
+// ("clean", "crash", "signal", "stopped", ...).
+func (c *Counters) AddExit(reason string) {
+	c.mu.Lock()
+	if c.exitsByReason == nil {
+		c.exitsByReason = map[string]uint64{}
+	}
+	c.exitsByReason[reason]++
+	c.mu.Unlock()
+}
+
+// AddSignal counts one forwarded signal by its name ("SIGTERM").
+func (c *Counters) AddSignal(name string) {
+	c.mu.Lock()
+	if c.signalsForwarded == nil {
+		c.signalsForwarded = map[string]uint64{}
+	}
+	c.signalsForwarded[name]++
+	c.mu.Unlock()
+}
+
+func (c *Counters) values() CounterValues {
+	v := CounterValues{
+		Starts:         c.Starts.Load(),
+		Restarts:       c.Restarts.Load(),
+		Reaped:         c.Reaped.Load(),
+		LogBytesStdout: c.LogBytesStdout.Load(),
+		LogBytesStderr: c.LogBytesStderr.Load(),
+		SSHActive:      c.SSHActive.Load(),
+		SSHTotal:       c.SSHTotal.Load(),
+	}
+	c.mu.Lock()
+	v.ExitsByReason = make(map[string]uint64, len(c.exitsByReason))
+	for k, n := range c.exitsByReason {
+		v.ExitsByReason[k] = n
+	}
+	v.SignalsForwarded = make(map[string]uint64, len(c.signalsForwarded))
+	for k, n := range c.signalsForwarded {
+		v.SignalsForwarded[k] = n
+	}
+	c.mu.Unlock()
+	return v
+}
+
+// Store publishes snapshots. One writer (the supervisor) calls Publish; any
+// number of readers call Load.
+type Store struct {
+	Counters Counters
+
+	mu      sync.Mutex
+	snap    Snapshot
+	changed chan struct{} // closed and replaced on every Publish
+}
+
+// NewStore returns a store holding initial.
+func NewStore(initial Snapshot) *Store {
+	return &Store{snap: initial, changed: make(chan struct{})}
+}
+
+// Publish replaces the snapshot and wakes every Changed waiter.
+func (s *Store) Publish(snap Snapshot) {
+	s.mu.Lock()
+	s.snap = snap
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// Load returns a copy of the current snapshot with the counters filled in.
+func (s *Store) Load() Snapshot {
+	s.mu.Lock()
+	snap := s.snap
+	s.mu.Unlock()
+	snap.Counters = s.Counters.values()
+	return snap
+}
+
+// Changed returns a channel that is closed at the next Publish. Waiters use
+// it instead of polling.
+func (s *Store) Changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}

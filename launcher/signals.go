@@ -1,0 +1,73 @@
+package launcher
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// forwardable lists every signal holdfast catches and hands to the
+// supervisor for forwarding. Catching (rather than ignoring) each one also
+// means every child starts with default dispositions: exec(2) resets caught
+// signals but keeps ignored ones (signal(7) "Signal mask and pending
+// signals"), so an inherited SIG_IGN never leaks into the app.
+//
+// Left out, each for a reason:
+//   - SIGKILL, SIGSTOP: cannot be caught (signal(7)).
+//   - SIGCHLD: wakes the reaper instead.
+//   - SIGURG: the Go runtime's preemption signal; forwarding it would spray
+//     the app with signals it never asked for (runc signals.go drops it).
+//   - SIGPIPE: the kernel raises it in holdfast for every write to a closed
+//     socket or pipe (a dropped ssh client, a closed stdout), and Go cannot
+//     tell those from kill(2); forwarding them would kill apps. Notified but
+//     dropped, so a broken stdout never kills PID 1 (os/signal "SIGPIPE").
+var forwardable = func() []os.Signal {
+	var sigs []os.Signal
+	for s := syscall.Signal(1); s <= sigRTMax; s++ {
+		switch s {
+		case syscall.SIGKILL, syscall.SIGSTOP, syscall.SIGCHLD, syscall.SIGURG, syscall.SIGPIPE, 32, 33:
+			continue
+		}
+		sigs = append(sigs, s)
+	}
+	return sigs
+}()
+
+// Signals routes the signals holdfast receives.
+type Signals struct {
+	// Forward delivers each signal to be forwarded, in arrival order. The
+	// buffer is large so that a burst is not dropped by os/signal while the
+	// supervisor is busy.
+	Forward <-chan os.Signal
+
+	chld, fwd, pipe chan os.Signal
+}
+
+// RouteSignals starts catching signals. SIGCHLD wakes r.Reap on its own
+// goroutine; everything else forwardable arrives on Forward.
+func RouteSignals(r *Reaper) *Signals {
+	s := &Signals{
+		// One slot is enough for SIGCHLD: Reap loops until nothing is left,
+		// so a pending wake-up covers every exit that happened before it.
+		chld: make(chan os.Signal, 1),
+		fwd:  make(chan os.Signal, 256),
+		pipe: make(chan os.Signal, 1),
+	}
+	s.Forward = s.fwd
+	signal.Notify(s.chld, syscall.SIGCHLD)
+	signal.Notify(s.fwd, forwardable...)
+	signal.Notify(s.pipe, syscall.SIGPIPE)
+	go func() {
+		for range s.chld {
+			r.Reap()
+		}
+	}()
+	go func() {
+		for range s.pipe { // drained and dropped; see forwardable
+		}
+	}()
+	// Children that exited before Notify took effect sent a SIGCHLD nobody
+	// caught; reap them now.
+	r.Reap()
+	return s
+}

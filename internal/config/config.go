@@ -1,0 +1,250 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Config is the validated entrypoint configuration.
+type Config struct {
+	Command []string // the app's argv (everything after the flags, or after "--")
+
+	Hold        bool                              // --hold (true)
+	HoldWindow  time.Duration                     // --hold-window (10m)
+	MaxRestarts int                               // --max-restarts (2); >= 0
+	Backoff     time.Duration                     // --backoff (1s); >= 0
+	BackoffMax  time.Duration                     // --backoff-max (30s); >= Backoff
+	OnLateCrash string                            // --on-late-crash (exit): "exit" | "restart"
+	HoldTimeout time.Duration                     // --hold-timeout (0 = hold until released)
+	Grace       time.Duration                     // --grace (10s)
+	StopSignal  syscall.Signal                    // --stop-signal (TERM)
+	SignalMap   map[syscall.Signal]syscall.Signal // --signal-map "TERM:QUIT,HUP:USR1" (empty, never nil)
+
+	ProbeAddr        string        // --probe-addr (":8558"); "" disables
+	AppReadyURL      string        // --app-ready-url (""); http(s) URL when set
+	AppLiveURL       string        // --app-live-url ("")
+	AppProbePeriod   time.Duration // --app-probe-period (2s); > 0
+	AppProbeTimeout  time.Duration // --app-probe-timeout (1s); > 0
+	AppProbeFailures int           // --app-probe-failure-threshold (3); >= 1
+	HoldOnHang       bool          // --hold-on-hang (false); needs AppLiveURL
+
+	SSHAddr                 string // --ssh-addr (":2222")
+	SSHAuthorizedKeysFile   string // --ssh-authorized-keys ("/etc/holdfast/authorized_keys")
+	SSHAuthorizedKeysInline string // HOLDFAST_SSH_AUTHORIZED_KEYS when it holds keys rather than a path
+	SSHHostKey              string // --ssh-host-key ("<state-dir>/ssh_host_ed25519_key")
+	SSHMaxSessions          int    // --ssh-max-sessions (16); >= 1
+	SSHLoginShell           bool   // --ssh-login-shell (false)
+
+	StateDir    string              // --state-dir ("/var/lib/holdfast")
+	KeepRuns    int                 // --keep-runs (20); >= 1
+	LogMaxBytes int64               // --log-max-bytes (64MiB); >= 4096
+	JVM         string              // --jvm (auto): "auto" | "on" | "off"
+	User        string              // --user (""): "user[:group]" or "uid[:gid]"
+	Credential  *syscall.Credential // resolved from User; nil when User == ""
+}
+
+// UsageError is a bad flag, a bad value or a missing command. The caller
+// prints it and exits 2.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// ErrHelp is returned for -h, -help and --help; the caller prints Usage()
+// and exits 0.
+var ErrHelp = errors.New("help requested")
+
+func usageErr(format string, a ...any) *UsageError {
+	return &UsageError{Msg: fmt.Sprintf(format, a...)}
+}
+
+// EnvName is the environment twin of a flag: "hold-window" ->
+// "HOLDFAST_HOLD_WINDOW".
+func EnvName(flag string) string {
+	return "HOLDFAST_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// origin records where a flag's value came from, so that a check across two
+// flags can name the one the user actually set.
+type origin int
+
+const (
+	fromDefault origin = iota
+	fromEnv
+	fromFlag
+)
+
+type parser struct {
+	c   *Config
+	src map[string]origin
+	raw map[string]string // the text each value was parsed from
+}
+
+// label names a flag the way the user set it: "HOLDFAST_BACKOFF" from the
+// environment, else "--backoff".
+func (p *parser) label(name string) string {
+	if p.src[name] == fromEnv {
+		return EnvName(name)
+	}
+	return "--" + name
+}
+
+// invalid is the one shape of every value error.
+func (p *parser) invalid(name, reason string) *UsageError {
+	return usageErr("invalid value %q for %s: %s", p.raw[name], p.label(name), reason)
+}
+
+// Parse reads the entrypoint's args (without the program name) and the
+// HOLDFAST_* twins through getenv. It returns ErrHelp or a *UsageError on
+// failure. An environment variable set to "" counts as unset.
+func Parse(args []string, getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	p := &parser{c: &Config{}, src: map[string]origin{}, raw: map[string]string{}}
+	for _, f := range flags {
+		if err := f.set(p.c, f.def); err != nil {
+			// A default that does not parse is a bug, caught by the tests.
+			panic(fmt.Sprintf("config: default %q of --%s: %v", f.def, f.name, err))
+		}
+		p.raw[f.name] = f.def
+	}
+	for _, f := range flags {
+		if v := getenv(EnvName(f.name)); v != "" {
+			if err := p.setEnv(f, v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	cmd, err := p.parseArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.finish(); err != nil {
+		return nil, err
+	}
+	p.c.Command = cmd
+	return p.c, nil
+}
+
+func (p *parser) setEnv(f *flagSpec, v string) error {
+	p.src[f.name], p.raw[f.name] = fromEnv, v
+	if f.name == "ssh-authorized-keys" && looksLikeInlineKeys(v) {
+		// The twin may hold the keys themselves (a Kubernetes Secret as an
+		// env var); the file flag keeps its default.
+		if err := checkInlineKeys(v); err != nil {
+			return usageErr("invalid value for %s (it looks like inline keys): %v", EnvName(f.name), err)
+		}
+		p.c.SSHAuthorizedKeysInline = v
+		return nil
+	}
+	if err := f.set(p.c, v); err != nil {
+		return p.invalid(f.name, err.Error())
+	}
+	return nil
+}
+
+func (p *parser) setFlag(f *flagSpec, v string) error {
+	p.src[f.name], p.raw[f.name] = fromFlag, v
+	if f.name == "ssh-authorized-keys" {
+		p.c.SSHAuthorizedKeysInline = "" // the flag wins over its twin, in either form
+	}
+	if err := f.set(p.c, v); err != nil {
+		return p.invalid(f.name, err.Error())
+	}
+	return nil
+}
+
+const synopsis = "holdfast [FLAGS] [--] COMMAND [ARG...]"
+
+// parseArgs applies the flags and returns the command: everything from the
+// first argument that is not a flag, or everything after the first "--".
+// The command is returned as a copy and never inspected, so flag-like
+// arguments and later "--" belong to the app.
+func (p *parser) parseArgs(args []string) ([]string, error) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return p.command(args[i+1:])
+		}
+		if len(a) < 2 || a[0] != '-' {
+			return p.command(args[i:])
+		}
+		typed, value, hasValue := strings.Cut(a, "=")
+		name := strings.TrimPrefix(typed[1:], "-")
+		if name == "" || name[0] == '-' {
+			return nil, usageErr("bad flag syntax: %s", a)
+		}
+		if name == "h" || name == "help" {
+			return nil, ErrHelp
+		}
+		f := lookup(name)
+		if f == nil {
+			return nil, usageErr("unknown flag %s (run \"holdfast --help\" for the list)", typed)
+		}
+		switch {
+		case hasValue:
+		case f.boolean:
+			// "--hold false app" would run "false" with --hold on: refuse it.
+			if i+1 < len(args) && isBoolWord(args[i+1]) {
+				return nil, usageErr("%s takes no separate value: write --%s=%s (or put -- before a command named %q)",
+					typed, f.name, strings.ToLower(args[i+1]), args[i+1])
+			}
+			value = "true"
+		case i+1 < len(args):
+			i++
+			value = args[i]
+		default:
+			return nil, usageErr("flag needs a value: %s", typed)
+		}
+		if err := p.setFlag(f, value); err != nil {
+			return nil, err
+		}
+	}
+	return p.command(nil)
+}
+
+func (p *parser) command(argv []string) ([]string, error) {
+	if len(argv) == 0 {
+		return nil, usageErr("no command given: usage: %s (run \"holdfast --help\" for the flags)", synopsis)
+	}
+	if argv[0] == "" {
+		return nil, usageErr("empty command name: usage: %s", synopsis)
+	}
+	return slices.Clone(argv), nil
+}
+
+func isBoolWord(s string) bool {
+	return strings.EqualFold(s, "true") || strings.EqualFold(s, "false")
+}
+
+// finish checks what spans several flags and fills in derived values.
+func (p *parser) finish() error {
+	c := p.c
+	if c.BackoffMax < c.Backoff {
+		// Blame the one the user set: "--backoff 1m" alone is wrong because
+		// of the 30s default of --backoff-max.
+		if p.src["backoff-max"] == fromDefault {
+			return p.invalid("backoff", fmt.Sprintf("greater than --backoff-max (%s); raise --backoff-max too", c.BackoffMax))
+		}
+		return p.invalid("backoff-max", fmt.Sprintf("less than --backoff (%s)", c.Backoff))
+	}
+	if c.HoldOnHang && c.AppLiveURL == "" {
+		return p.invalid("hold-on-hang", "needs --app-live-url: without it no hang can be detected")
+	}
+	if c.SSHHostKey == "" {
+		c.SSHHostKey = filepath.Join(c.StateDir, hostKeyName)
+	}
+	if c.User != "" {
+		cred, err := resolveUser(c.User)
+		if err != nil {
+			return p.invalid("user", err.Error())
+		}
+		c.Credential = cred
+	}
+	return nil
+}

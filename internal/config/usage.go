@@ -1,0 +1,81 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// subcommands as the contract lists them; cmd/holdfast dispatches them.
+var subcommands = [][2]string{
+	{"holdfast status [--json]", "phase, run, restarts, last exit, hold"},
+	{"holdfast runs [--json]", "every run kept in the state dir"},
+	{"holdfast logs [-f] [--run N] [--tail N]", "the app's retained output"},
+	{"holdfast restart", "start the app now (ends a hold)"},
+	{"holdfast release", "end the hold; pass the app's code on"},
+	{"holdfast stop", "stop the app gracefully, then exit"},
+	{"holdfast probe live|ready", "exit 0 when healthy, 1 when not"},
+	{"holdfast version", "version and build information"},
+}
+
+// Usage is the -h text: synopsis, subcommands, every flag with its default
+// and its environment twin, value syntax and exit codes.
+func Usage() string {
+	var b strings.Builder
+	b.WriteString("holdfast runs COMMAND as a supervised app (usually as a container's PID 1).\n")
+	b.WriteString("When the app crashes at startup it holds: the container stays up, with the\n")
+	b.WriteString("evidence, until the crash is inspected, then released or restarted.\n\n")
+	b.WriteString("Usage:\n")
+	fmt.Fprintf(&b, "  %-40s %s\n", synopsis, "run COMMAND, supervised")
+	for _, s := range subcommands {
+		fmt.Fprintf(&b, "  %-40s %s\n", s[0], s[1])
+	}
+	b.WriteString("\nThe subcommands reach the running holdfast through the control socket in\n")
+	b.WriteString("--state-dir (or HOLDFAST_STATE_DIR).\n\n")
+	b.WriteString("Flags (-flag and --flag, --flag=value and --flag value all work; every flag\n")
+	b.WriteString("has an environment twin, and a flag on the command line wins over it):\n")
+	for _, f := range flags {
+		b.WriteString("\n  --" + f.name)
+		switch {
+		case f.boolean:
+			b.WriteString("[=true|false]")
+		default:
+			b.WriteString(" " + f.arg)
+		}
+		def := f.def
+		if f.shown != "" {
+			def = f.shown
+		}
+		if def == "" {
+			def = `""`
+		}
+		fmt.Fprintf(&b, "\n        default %s, env %s\n", def, EnvName(f.name))
+		wrap(&b, f.help, "        ", 80)
+	}
+	b.WriteString(`
+Values: durations as 300ms, 10s, 1m30s; sizes as 1048576, 512KiB, 64MiB, 1GiB
+(K, M, G and KB, MB, GB are binary too); signals as TERM, SIGTERM or 15.
+Write booleans as --hold=false: "--hold false" is refused, since "false" would
+be taken as the command. Put -- before a command that starts with "-".
+
+Exit status: the app's own code; 128+N when it died by signal N; 127 when
+COMMAND was not found, 126 when it could not be executed; 2 for bad flags or
+configuration.
+`)
+	return b.String()
+}
+
+// wrap writes text as indented lines no wider than width.
+func wrap(b *strings.Builder, text, indent string, width int) {
+	line := indent
+	for _, w := range strings.Fields(text) {
+		if len(line) > len(indent) && len(line)+1+len(w) > width {
+			b.WriteString(line + "\n")
+			line = indent
+		}
+		if len(line) > len(indent) {
+			line += " "
+		}
+		line += w
+	}
+	b.WriteString(line + "\n")
+}

@@ -1,0 +1,491 @@
+package crashhold
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// recLog captures a Records logger's output so tests can count warnings.
+type recLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *recLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *recLog) warnings() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Count(l.buf.String(), "level=WARN")
+}
+
+func (l *recLog) logger() *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
+
+// recFinishCode ends rec like the supervisor would.
+func recFinishCode(t *testing.T, r *Records, rec *RunRecord, code int, reason string) {
+	t.Helper()
+	end := rec.StartedAt.Add(1500 * time.Millisecond)
+	rec.EndedAt, rec.ExitCode, rec.Reason, rec.Decision = &end, &code, reason, "restart"
+	if err := r.Finish(rec); err != nil {
+		t.Fatalf("Finish run %d: %v", rec.Run, err)
+	}
+}
+
+func recDiskRuns(t *testing.T, stateDir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(stateDir, "runs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestRecordsNumberingContinuesAcrossReopen(t *testing.T) {
+	state := t.TempDir()
+	start := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	r := OpenRecords(state, 20, nil)
+	if !r.Writable() {
+		t.Fatal("fresh temp dir not writable")
+	}
+	for want := 1; want <= 3; want++ {
+		rec := r.Begin([]string{"java", "-jar", "app.jar"}, want, 100+want, start)
+		if rec.Run != want {
+			t.Fatalf("run = %d, want %d", rec.Run, want)
+		}
+		if rec.Dir != filepath.Join(state, "runs", strconv.Itoa(want)) || rec.Dir != r.RunDir(want) {
+			t.Fatalf("dir = %q", rec.Dir)
+		}
+		recFinishCode(t, r, rec, want, "startup-crash")
+	}
+
+	// A new holdfast on the same state dir (container restart, emptyDir kept).
+	r2 := OpenRecords(state, 20, nil)
+	rec := r2.Begin([]string{"java"}, 1, 0, start)
+	if rec.Run != 4 {
+		t.Fatalf("after reopen run = %d, want 4", rec.Run)
+	}
+	list := r2.List()
+	if len(list) != 4 {
+		t.Fatalf("List has %d runs, want 4: %+v", len(list), list)
+	}
+	for i, got := range list {
+		if got.Run != i+1 {
+			t.Fatalf("List[%d].Run = %d", i, got.Run)
+		}
+	}
+	old := list[1] // read back from disk by the second Records
+	if old.ExitCode == nil || *old.ExitCode != 2 || old.Reason != "startup-crash" || old.PID != 102 ||
+		!old.StartedAt.Equal(start) || old.RanForSeconds != 1.5 || !slices.Equal(old.Command, []string{"java", "-jar", "app.jar"}) {
+		t.Fatalf("run 2 read back wrong: %+v", old)
+	}
+	if list[3].ExitCode != nil {
+		t.Fatalf("running run has exit code %d", *list[3].ExitCode)
+	}
+	if g, ok := r2.Get(2); !ok || g.Run != 2 || g.Reason != "startup-crash" {
+		t.Fatalf("Get(2) = %+v, %v", g, ok)
+	}
+	if _, ok := r2.Get(99); ok {
+		t.Fatal("Get(99) found a run that does not exist")
+	}
+
+	// Negative control: another state dir starts again at 1.
+	if n := OpenRecords(t.TempDir(), 20, nil).Begin(nil, 1, 0, start).Run; n != 1 {
+		t.Fatalf("fresh state dir began at run %d", n)
+	}
+}
+
+func TestRecordsPruneKeepsNewest(t *testing.T) {
+	state := t.TempDir()
+	r := OpenRecords(state, 3, nil)
+	// Entries that are not run dirs are never touched.
+	for _, name := range []string{"007", "notes"} {
+		if err := os.Mkdir(filepath.Join(state, "runs", name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for n := 1; n <= 6; n++ {
+		rec := r.Begin([]string{"app"}, 1, 0, time.Now())
+		want := []string{"007", "notes"}
+		for k := max(1, n-2); k <= n; k++ {
+			want = append(want, strconv.Itoa(k))
+		}
+		slices.Sort(want)
+		if got := recDiskRuns(t, state); !slices.Equal(got, want) {
+			t.Fatalf("after run %d: dirs %v, want %v", rec.Run, got, want)
+		}
+		if len(r.List()) != min(n, 3) {
+			t.Fatalf("after run %d: List has %d", n, len(r.List()))
+		}
+	}
+
+	// keep 1 (and nonsense 0) keeps only the current run, never deletes it.
+	for _, keep := range []int{1, 0} {
+		r1 := OpenRecords(state, keep, nil)
+		rec := r1.Begin([]string{"app"}, 1, 0, time.Now())
+		got := r1.List()
+		if len(got) != 1 || got[0].Run != rec.Run {
+			t.Fatalf("keep %d: List = %+v, want only run %d", keep, got, rec.Run)
+		}
+		if _, err := os.Stat(rec.Dir); err != nil {
+			t.Fatalf("keep %d: current run dir gone: %v", keep, err)
+		}
+	}
+}
+
+func TestRecordsFinishWritesAtomically(t *testing.T) {
+	r := OpenRecords(t.TempDir(), 5, nil)
+	rec := r.Begin([]string{"app"}, 1, 7, time.Now())
+	path := filepath.Join(rec.Dir, "run.json")
+	before := recInode(t, path)
+	var initial RunRecord
+	recReadJSON(t, path, &initial)
+	if initial.ExitCode != nil || initial.Run != rec.Run {
+		t.Fatalf("initial run.json: %+v", initial)
+	}
+
+	recFinishCode(t, r, rec, 3, "late-crash")
+	if after := recInode(t, path); after == before {
+		t.Fatal("run.json kept its inode: Finish wrote in place, not by rename")
+	}
+	var final RunRecord
+	recReadJSON(t, path, &final)
+	if final.ExitCode == nil || *final.ExitCode != 3 || final.Reason != "late-crash" || final.EndedAt == nil {
+		t.Fatalf("final run.json: %+v", final)
+	}
+	recNoTemp(t, rec.Dir)
+
+	// Negative control: an in-place write keeps the inode, so the check above
+	// can tell the two apart.
+	before = recInode(t, path)
+	if err := os.WriteFile(path, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if recInode(t, path) != before {
+		t.Fatal("in-place write changed the inode; the rename check proves nothing here")
+	}
+
+	// A failed rename (run.json replaced by a non-empty dir) reports the
+	// error and leaves no temp file behind.
+	os.Remove(path)
+	if err := os.MkdirAll(filepath.Join(path, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := r.Finish(rec)
+	if err == nil || !strings.Contains(err.Error(), "cannot rename") {
+		t.Fatalf("Finish over a directory: err = %v", err)
+	}
+	recNoTemp(t, rec.Dir)
+}
+
+func recInode(t *testing.T, path string) uint64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Sys().(*syscall.Stat_t).Ino
+}
+
+func recReadJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("%s is not valid JSON: %v\n%s", path, err, data)
+	}
+}
+
+func recNoTemp(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), recTempPrefix) {
+			t.Fatalf("temp file %s left in %s", e.Name(), dir)
+		}
+	}
+}
+
+// recReadOnlyDir returns a state dir that cannot be written, holding an
+// old run 4. Root ignores permission bits, so as root it is a read-only bind
+// mount; otherwise mode 0555.
+func recReadOnlyDir(t *testing.T) string {
+	src := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(src, "runs", "4"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old := `{"run":4,"command":["app"],"exit_code":1,"reason":"startup-crash"}`
+	if err := os.WriteFile(filepath.Join(src, "runs", "4", "run.json"), []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() != 0 {
+		os.Chmod(filepath.Join(src, "runs", "4"), 0o555)
+		os.Chmod(filepath.Join(src, "runs"), 0o555)
+		t.Cleanup(func() {
+			os.Chmod(filepath.Join(src, "runs"), 0o755)
+			os.Chmod(filepath.Join(src, "runs", "4"), 0o755)
+		})
+		return src
+	}
+	dst := t.TempDir()
+	if err := unix.Mount(src, dst, "", unix.MS_BIND, ""); err != nil {
+		t.Fatalf("cannot bind mount %s: %v", src, err)
+	}
+	t.Cleanup(func() { unix.Unmount(dst, unix.MNT_DETACH) })
+	if err := unix.Mount("", dst, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, ""); err != nil {
+		t.Fatalf("cannot remount %s read-only: %v", dst, err)
+	}
+	if err := os.WriteFile(filepath.Join(dst, "probe"), nil, 0o644); err == nil {
+		t.Fatal("read-only bind mount is writable")
+	}
+	return dst
+}
+
+func TestRecordsUnwritableStateDirKeepsMemory(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runsIsFile := t.TempDir()
+	if err := os.WriteFile(filepath.Join(runsIsFile, "runs"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name     string
+		dir      string
+		firstRun int
+	}{
+		{"under a regular file", filepath.Join(file, "sub"), 1},
+		{"runs is a file", runsIsFile, 1},
+		{"read-only", recReadOnlyDir(t), 5}, // numbering continues from the readable disk
+	}
+	ro := cases[2].dir
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var log recLog
+			r := OpenRecords(tc.dir, 20, log.logger())
+			if r.Writable() {
+				t.Fatal("Writable() = true")
+			}
+			a := r.Begin([]string{"app"}, 1, 0, time.Now())
+			b := r.Begin([]string{"app"}, 2, 0, time.Now())
+			if a.Run != tc.firstRun || b.Run != tc.firstRun+1 || a.Dir != "" || b.Dir != "" {
+				t.Fatalf("runs %d %q, %d %q", a.Run, a.Dir, b.Run, b.Dir)
+			}
+			r.SetPID(b.Run, 99)
+			recFinishCode(t, r, a, 1, "startup-crash")
+			recFinishCode(t, r, b, 2, "startup-crash")
+			list := r.List()
+			if len(list) < 2 || list[len(list)-1].Run != b.Run || *list[len(list)-1].ExitCode != 2 || list[len(list)-1].PID != 99 {
+				t.Fatalf("List = %+v", list)
+			}
+			if got, ok := r.Get(a.Run); !ok || got.Reason != "startup-crash" {
+				t.Fatalf("Get(%d) = %+v %v", a.Run, got, ok)
+			}
+			if n := log.warnings(); n != 1 {
+				t.Fatalf("%d warnings, want 1:\n%s", n, log.buf.String())
+			}
+			if !strings.Contains(log.buf.String(), filepath.Join(tc.dir, "runs")) {
+				t.Fatalf("warning does not name the path:\n%s", log.buf.String())
+			}
+		})
+	}
+
+	// Pruning in memory mode does not try (and warn about) the read-only disk.
+	var roLog recLog
+	r1 := OpenRecords(ro, 1, roLog.logger())
+	for range 3 {
+		r1.Begin([]string{"app"}, 1, 0, time.Now())
+	}
+	if list := r1.List(); len(list) != 2 || list[0].Run != 4 || list[1].Run != 7 || roLog.warnings() != 1 {
+		t.Fatalf("read-only, keep 1: List %+v, log:\n%s", list, roLog.buf.String())
+	}
+
+	// Negative control: a writable dir logs nothing and writes to disk.
+	var log recLog
+	r := OpenRecords(t.TempDir(), 20, log.logger())
+	rec := r.Begin([]string{"app"}, 1, 0, time.Now())
+	recFinishCode(t, r, rec, 1, "startup-crash")
+	if !r.Writable() || rec.Dir == "" || log.warnings() != 0 {
+		t.Fatalf("writable dir: writable=%v dir=%q log=%s", r.Writable(), rec.Dir, log.buf.String())
+	}
+}
+
+func TestRecordsMemoryModePrunesAndScansEvidenceDir(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := OpenRecords(filepath.Join(file, "x"), 2, nil)
+	if r.Writable() {
+		t.Fatal("state dir under a file is writable")
+	}
+	var last *RunRecord
+	for range 4 {
+		last = r.Begin([]string{"app"}, 1, 0, time.Now())
+	}
+	if list := r.List(); len(list) != 2 || list[0].Run != 3 || list[1].Run != 4 {
+		t.Fatalf("memory mode kept %+v, want runs 3 and 4", list)
+	}
+	last.EvidenceDir = t.TempDir()
+	os.WriteFile(filepath.Join(last.EvidenceDir, "java_pid1.hprof"), []byte("JAVA PROFILE"), 0o600)
+	recFinishCode(t, r, last, 1, "startup-crash")
+	got, _ := r.Get(last.Run)
+	if len(got.Artifacts) != 1 || got.Artifacts[0].Kind != "heap-dump" || got.Artifacts[0].Size != 12 {
+		t.Fatalf("artifacts = %+v", got.Artifacts)
+	}
+}
+
+func TestRecordsArtifactKinds(t *testing.T) {
+	r := OpenRecords(t.TempDir(), 5, nil)
+	rec := r.Begin([]string{"java"}, 1, 0, time.Now())
+	files := map[string]string{
+		"output.log":            "output",
+		"java_pid13.hprof":      "heap-dump",
+		"hs_err_pid13.log":      "hs-err",
+		"core":                  "core",
+		"core.77":               "core",
+		"thread-dump-1.txt":     "thread-dump",
+		"notes.txt":             "other",
+		"replay_pid13.log":      "other",
+		"sub/java_pid14.hprof":  "heap-dump",
+		".hidden":               "",
+		".run.json.123":         "",
+		"hs_err_pid13.log.gz.x": "other",
+	}
+	for name := range files {
+		p := filepath.Join(rec.Dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recFinishCode(t, r, rec, 134, "late-crash")
+	var onDisk RunRecord
+	recReadJSON(t, filepath.Join(rec.Dir, "run.json"), &onDisk)
+	got := map[string]Artifact{}
+	for _, a := range onDisk.Artifacts {
+		got[a.Name] = a
+	}
+	for name, kind := range files {
+		a, ok := got[name]
+		if kind == "" {
+			if ok {
+				t.Errorf("%s listed as an artifact", name)
+			}
+			continue
+		}
+		if !ok || a.Kind != kind || a.Size != int64(len(name)) {
+			t.Errorf("%s: got %+v (listed %v), want kind %s size %d", name, a, ok, kind, len(name))
+		}
+	}
+	if _, ok := got["run.json"]; ok {
+		t.Error("run.json listed as an artifact")
+	}
+}
+
+func TestRecordsListSurvivesCorruptRunJSON(t *testing.T) {
+	state := t.TempDir()
+	r := OpenRecords(state, 20, nil)
+	for range 3 {
+		rec := r.Begin([]string{"app"}, 1, 0, time.Now())
+		recFinishCode(t, r, rec, 1, "startup-crash")
+	}
+	os.WriteFile(filepath.Join(state, "runs", "1", "run.json"), []byte(`{"run":1,"command":["ap`), 0o644)
+	os.Remove(filepath.Join(state, "runs", "2", "run.json"))
+	os.WriteFile(filepath.Join(state, "runs", "2", "hs_err_pid9.log"), []byte("crash"), 0o644)
+
+	var log recLog
+	r2 := OpenRecords(state, 20, log.logger())
+	var list []RunRecord
+	for range 3 {
+		list = r2.List()
+	}
+	if len(list) != 3 {
+		t.Fatalf("List = %+v", list)
+	}
+	if list[0].Reason != recUnknownReason || list[0].Dir != r2.RunDir(1) {
+		t.Fatalf("corrupt run 1 listed as %+v", list[0])
+	}
+	if list[1].Reason != recUnknownReason || len(list[1].Artifacts) != 1 || list[1].Artifacts[0].Kind != "hs-err" {
+		t.Fatalf("run 2 without run.json listed as %+v", list[1])
+	}
+	if list[2].Reason != "startup-crash" { // negative control: the intact one
+		t.Fatalf("intact run 3 listed as %+v", list[2])
+	}
+	if n := log.warnings(); n != 2 {
+		t.Fatalf("%d warnings over 3 Lists, want 2 (once per bad run):\n%s", n, log.buf.String())
+	}
+	if rec := r2.Begin(nil, 1, 0, time.Now()); rec.Run != 4 {
+		t.Fatalf("next run = %d, want 4", rec.Run)
+	}
+}
+
+func TestRecordsSetPIDReachesDisk(t *testing.T) {
+	r := OpenRecords(t.TempDir(), 5, nil)
+	rec := r.Begin([]string{"app"}, 1, 0, time.Now())
+	r.SetPID(rec.Run, 4242)
+	if got, _ := r.Get(rec.Run); got.PID != 4242 {
+		t.Fatalf("Get after SetPID: pid %d", got.PID)
+	}
+	recFinishCode(t, r, rec, 0, "clean-exit")
+	var disk RunRecord
+	recReadJSON(t, filepath.Join(rec.Dir, "run.json"), &disk)
+	if disk.PID != 4242 {
+		t.Fatalf("run.json pid = %d, want 4242", disk.PID)
+	}
+}
+
+// The control socket lists while the supervisor begins and finishes runs.
+func TestRecordsConcurrentList(t *testing.T) {
+	r := OpenRecords(t.TempDir(), 3, nil)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+				for _, rec := range r.List() {
+					_ = rec.Command
+				}
+			}
+		}
+	}()
+	for range 20 {
+		rec := r.Begin([]string{"app"}, 1, 0, time.Now())
+		recFinishCode(t, r, rec, 1, "startup-crash")
+	}
+	close(done)
+	wg.Wait()
+	if list := r.List(); len(list) != 3 || list[2].Run != 20 {
+		t.Fatalf("List = %+v", list)
+	}
+}

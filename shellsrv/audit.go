@@ -1,0 +1,96 @@
+package shellsrv
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+)
+
+// auditEvent is one line of <state-dir>/audit.log.
+type auditEvent struct {
+	Time        time.Time `json:"time"`
+	Event       string    `json:"event"` // login, shell, exec, subsystem, forward, exit
+	User        string    `json:"user,omitempty"`
+	Account     string    `json:"account,omitempty"`
+	Fingerprint string    `json:"fingerprint,omitempty"`
+	KeyType     string    `json:"key_type,omitempty"`
+	CertID      string    `json:"cert_id,omitempty"`
+	CertSerial  string    `json:"cert_serial,omitempty"`
+	CA          string    `json:"ca,omitempty"`
+	Remote      string    `json:"remote,omitempty"`
+	Session     string    `json:"session,omitempty"`
+	Command     string    `json:"command,omitempty"`
+	Pty         bool      `json:"pty,omitempty"`
+	Term        string    `json:"term,omitempty"`
+	Subsystem   string    `json:"subsystem,omitempty"`
+	Dest        string    `json:"dest,omitempty"`
+	ExitCode    *int      `json:"exit_code,omitempty"`
+	Signal      string    `json:"signal,omitempty"`
+}
+
+// auditLog appends one JSON line per event to a file (mode 0600) and logs
+// the same event through slog.
+type auditLog struct {
+	path string
+	log  *slog.Logger
+	mu   sync.Mutex
+}
+
+func (a *auditLog) record(ev auditEvent) {
+	ev.Time = time.Now().UTC()
+	attrs := []any{"event", ev.Event, "user", ev.User, "remote", ev.Remote, "session", ev.Session}
+	switch {
+	case ev.Fingerprint != "" && ev.Event == "login":
+		attrs = append(attrs, "fingerprint", ev.Fingerprint, "key_type", ev.KeyType)
+		if ev.CertID != "" {
+			attrs = append(attrs, "cert_id", ev.CertID, "cert_serial", ev.CertSerial, "ca", ev.CA)
+		}
+	case ev.Command != "":
+		attrs = append(attrs, "command", ev.Command)
+	case ev.Subsystem != "":
+		attrs = append(attrs, "subsystem", ev.Subsystem)
+	case ev.Dest != "":
+		attrs = append(attrs, "dest", ev.Dest)
+	}
+	if ev.ExitCode != nil {
+		attrs = append(attrs, "exit_code", *ev.ExitCode, "signal", ev.Signal)
+	}
+	a.log.Info("ssh "+ev.Event, attrs...)
+	if a.path == "" {
+		return
+	}
+	line, err := json.Marshal(ev)
+	if err != nil {
+		a.log.Error("cannot encode audit event", "err", err)
+		return
+	}
+	line = append(line, '\n')
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	// Opened per event: cheap at login rates, and a rotated or deleted
+	// file is simply recreated. One write(2) per line with O_APPEND keeps
+	// lines whole.
+	f, err := os.OpenFile(a.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		a.log.Error("cannot open audit log", "path", a.path, "err", err)
+		return
+	}
+	if _, err := f.Write(line); err != nil {
+		a.log.Error("cannot write audit log", "path", a.path, "err", err)
+	}
+	if err := f.Close(); err != nil {
+		a.log.Error("cannot write audit log", "path", a.path, "err", err)
+	}
+}
+
+// shortID is a connection's name in logs: the first bytes of the ssh
+// session hash, enough to correlate one connection's lines.
+func shortID(sessionID []byte) string {
+	if len(sessionID) > 6 {
+		sessionID = sessionID[:6]
+	}
+	return hex.EncodeToString(sessionID)
+}

@@ -1,0 +1,101 @@
+package shellsrv
+
+import (
+	"net"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/holdfast-dev/holdfast/internal/state"
+)
+
+func TestAllowedClientEnv(t *testing.T) {
+	for name, want := range map[string]bool{
+		"LANG": true, "LC_ALL": true, "LC_TIME": true, "TZ": true,
+		"PATH": false, "LD_PRELOAD": false, "JAVA_HOME": false, "JAVA_TOOL_OPTIONS": false,
+		"BASH_ENV": false, "LC_": false, "LC_lower": false, "TERM": false, "HOME": false,
+	} {
+		if got := allowedClientEnv(name, "x"); got != want {
+			t.Errorf("allowedClientEnv(%q) = %v, want %v", name, got, want)
+		}
+	}
+	if allowedClientEnv("LANG", "a\x00b") || allowedClientEnv("LANG", strings.Repeat("x", maxClientEnvValue+1)) {
+		t.Error("bad values accepted")
+	}
+}
+
+func TestSessionEnv(t *testing.T) {
+	app := []string{"PATH=/app/bin", "JAVA_HOME=/jdk", "USER=appuser", "SSH_TTY=/dev/stale", "LANG=en_US.UTF-8", "X=1", "X=2"}
+	acct := account{Name: "root", Home: "/root"}
+	remote := &net.TCPAddr{IP: net.IPv4(10, 0, 0, 9), Port: 5555}
+	local := &net.TCPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 2222}
+	env := sessionEnv(app, acct, "/bin/sh", []string{"LANG=C.UTF-8"}, "xterm", "", remote, local)
+	for k, want := range map[string]string{
+		"PATH": "/app/bin", "JAVA_HOME": "/jdk", "USER": "appuser", "LOGNAME": "root", "HOME": "/root",
+		"SHELL": "/bin/sh", "LANG": "C.UTF-8", "TERM": "xterm", "X": "2", "SSH_TTY": "",
+		"SSH_CLIENT": "10.0.0.9 5555 2222", "SSH_CONNECTION": "10.0.0.9 5555 10.0.0.1 2222",
+	} {
+		if got := envValue(env, k); got != want {
+			t.Errorf("%s=%q, want %q", k, got, want)
+		}
+	}
+	if slices.Contains(env, "LANG=en_US.UTF-8") {
+		t.Error("overridden LANG kept")
+	}
+	if app[0] != "PATH=/app/bin" || len(app) != 7 {
+		t.Error("sessionEnv modified its input")
+	}
+}
+
+func TestChooseShell(t *testing.T) {
+	if got := chooseShell("/bin/bash", ""); got != "/bin/bash" {
+		t.Errorf("passwd shell: %q", got)
+	}
+	if got := chooseShell("/usr/sbin/nologin", "/usr/bin:/bin"); !strings.HasSuffix(got, "/bash") {
+		t.Errorf("nologin: got %q, want bash", got)
+	}
+	if got := chooseShell("/nonexistent/zsh", ""); !strings.HasSuffix(got, "/bash") {
+		t.Errorf("missing shell: got %q, want bash", got)
+	}
+}
+
+func TestParseKeyLineOptions(t *testing.T) {
+	const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHCGwJnMPfW1hXQ5iJbxzhjuYoZPaeS7O0qb1mEdBgfO c"
+	for line, want := range map[string]keyEntry{
+		key:                          {},
+		"restrict " + key:            {noPty: true, noForward: true},
+		"restrict,pty " + key:        {noForward: true},
+		"no-port-forwarding " + key:  {noForward: true},
+		"cert-authority " + key:      {ca: true},
+		"no-agent-forwarding " + key: {},
+		`cert-authority,principals="a, b" ` + key: {ca: true, principals: []string{"a", "b"}},
+	} {
+		e, err := parseKeyLine(line)
+		if err != nil {
+			t.Errorf("%q: %v", line, err)
+			continue
+		}
+		if e.ca != want.ca || e.noPty != want.noPty || e.noForward != want.noForward || !slices.Equal(e.principals, want.principals) {
+			t.Errorf("%q: got %+v", line, *e)
+		}
+	}
+	for _, line := range []string{`from="10.0.0.0/8" ` + key, `command="x" ` + key, `principals="a" ` + key, "ssh-ed25519"} {
+		if _, err := parseKeyLine(line); err == nil {
+			t.Errorf("%q accepted", line)
+		}
+	}
+}
+
+func TestBannerText(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	got := bannerText(state.Snapshot{Phase: state.Running, PID: 42, Run: 1}, now)
+	for _, want := range []string{"RUNNING", "pid 42", "last exit:  none yet", "holdfast release"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("banner %q lacks %q", got, want)
+		}
+	}
+	if strings.Contains(crlf(got), "\r\r") || !strings.Contains(crlf(got), "\r\n") {
+		t.Errorf("crlf: %q", crlf(got))
+	}
+}

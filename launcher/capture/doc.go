@@ -1,0 +1,38 @@
+// Package capture relays the app's stdout and stderr and retains them.
+//
+// Each run gets two pipes, one per stream, so that holdfast's own stdout and
+// stderr keep the app's streams apart (what `kubectl logs` and a container
+// runtime expect). Per pipe, a reading goroutine takes each chunk once,
+// appends it to the run's retained log and hands it to a writing goroutine
+// that passes it, byte for byte, to the Console, which owns holdfast's
+// stdout and stderr:
+//
+//   - The retained log keeps the first half of the run's cap (the head,
+//     where a startup failure's first stack trace is) and the last half (the
+//     tail), with one marker line for what was dropped between. It is kept
+//     in memory for `holdfast logs`, in the order holdfast read the chunks.
+//   - A slow console delays no retention: the reader runs a few chunks
+//     ahead of the writer, and only then waits, so the app feels a stalled
+//     console as it would a bare pipe. A console whose reader is gone
+//     (EPIPE) is logged once and the app's pipe is still drained.
+//   - output.log in the run directory is written from the retained log by a
+//     goroutine of its own, so a full or slow disk cannot slow the app:
+//     retention to the file degrades (logged once) and nothing else changes.
+//     While the run is under its cap the file grows live; past the cap it
+//     holds the first cap bytes until Finish rewrites it as head, marker and
+//     tail, equal to Run.Bytes.
+//
+// The Console also carries holdfast's own log lines to stderr. A log line
+// never lands inside an app line: when the app's last stderr chunk ended
+// mid-line, the line waits for the app's newline, or at most a short
+// deadline after which it is written after a line break of its own. The
+// app's bytes are never changed. Log lines are queued, never blocking the
+// caller; Console.Flush writes them out before holdfast exits.
+//
+// Writing to a closed fd 1 or 2 raises SIGPIPE, which kills a Go program
+// unless it is notified (os/signal); launcher.RouteSignals does that.
+//
+// This package does not start or wait for processes (that is the launcher's
+// Reaper) and does not decide what to keep across runs (that is crashhold's
+// run records). It never reads the app's output for meaning.
+package capture

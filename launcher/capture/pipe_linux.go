@@ -1,0 +1,36 @@
+package capture
+
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// pipeSize is what F_SETPIPE_SZ asks for each of the app's pipes: 1 MiB is
+// the unprivileged limit (/proc/sys/fs/pipe-max-size) and, against the
+// default 64 KiB, lets the app and the relay each move 16 times more per
+// wake-up (BenchmarkRelay).
+const pipeSize = 1 << 20
+
+// newPipe returns a pipe for one of the app's streams: a read end the relay
+// reads through Go's poller, and a blocking write end for the child.
+func newPipe() (r, w *os.File, err error) {
+	var p [2]int
+	// O_CLOEXEC (pipe2(2)): no other child, such as an ssh shell, may
+	// inherit an end and hold the app's stream open.
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		return nil, nil, err
+	}
+	// Best effort: a smaller pipe only costs throughput.
+	_, _ = unix.FcntlInt(uintptr(p[0]), unix.F_SETPIPE_SZ, pipeSize)
+	// O_NONBLOCK belongs to the open file description, and each end has its
+	// own: the read end goes to the poller (no thread blocks in read(2)
+	// while the app is quiet), the child's end stays blocking, as a shell's
+	// pipe is.
+	if err := unix.SetNonblock(p[0], true); err != nil {
+		unix.Close(p[0])
+		unix.Close(p[1])
+		return nil, nil, err
+	}
+	return os.NewFile(uintptr(p[0]), "|0"), os.NewFile(uintptr(p[1]), "|1"), nil
+}

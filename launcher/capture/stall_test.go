@@ -1,0 +1,149 @@
+package capture
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// stuckPipe returns a pipe of one page that nobody reads yet.
+func stuckPipe(t *testing.T) (r, w *os.File) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	// F_SETPIPE_SZ rounds up to one page: the console stalls at once.
+	if _, err := unix.FcntlInt(r.Fd(), unix.F_SETPIPE_SZ, 4096); err != nil {
+		t.Fatal(err)
+	}
+	return r, w
+}
+
+type countWriter struct{ n *atomic.Int64 }
+
+func (c countWriter) Write(p []byte) (int, error) { c.n.Add(int64(len(p))); return len(p), nil }
+
+// While holdfast's stdout is stalled, the app's stdout and stderr are still
+// retained in the order the app wrote them: each line is acknowledged only
+// once it is in the retained log. A relay that read only as fast as the
+// console took the bytes would never retain the second stdout line, and
+// this test would time out.
+func TestStalledConsoleKeepsOrder(t *testing.T) {
+	drain, out := stuckPipe(t)
+	errF, err := os.Create(t.TempDir() + "/stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer errF.Close()
+	logPath := t.TempDir() + "/output.log"
+	run, err := Start(Options{Console: NewConsole(out, errF), LogPath: logPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ackR, ackW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ackW.Close()
+	_, chunks := run.Follow(context.Background())
+	const prefill, rounds = 8192, 4 // two pages: the console writer blocks
+	cmd := child(t, run, ackR, "prefill-pingpong", strconv.Itoa(prefill), strconv.Itoa(rounds))
+	ackR.Close()
+
+	want := bytes.Repeat([]byte{'p'}, prefill)
+	var got []byte
+	for len(got) < prefill {
+		got = append(got, next(t, chunks)...)
+	}
+	ackW.Write([]byte{1})
+	for i := range rounds {
+		for _, name := range []string{"/dev/stdout", "/dev/stderr"} {
+			line := fmt.Sprintf("%s %d\n", name, i)
+			want = append(want, line...)
+			c := next(t, chunks)
+			if string(c) != line {
+				t.Fatalf("retained %q, want %q", c, line)
+			}
+			ackW.Write([]byte{1})
+		}
+	}
+	var console logBuffer
+	go io.Copy(&console, drain)
+	finish(t, run, cmd)
+	if got := readFile(t, logPath); !bytes.Equal(got, want) {
+		t.Errorf("output.log %q, want %q", got, want)
+	}
+	waitFor(t, "the console to get all of stdout", func() bool {
+		return console.String() == strings.Repeat("p", prefill)+
+			"/dev/stdout 0\n/dev/stdout 1\n/dev/stdout 2\n/dev/stdout 3\n"
+	})
+}
+
+// A stalled stdout holds the app back once the relay's backlog is full:
+// what the relay keeps for the console is bounded, and nothing is lost.
+func TestStalledConsoleBackpressure(t *testing.T) {
+	drain, out := stuckPipe(t)
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	run, err := Start(Options{Console: NewConsole(out, null)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 64 << 20
+	cmd := child(t, run, nil, "bulk", strconv.Itoa(n))
+	waitFor(t, "the app to block writing its stdout", func() bool {
+		return blockedWriting(cmd.Process.Pid, 1)
+	})
+	// The app's pipe, the backlog, and the chunk being written.
+	bound := int64(pipeSize + (relayBacklog+1)*run.log.blockSize + 4096)
+	if got := run.Total(Stdout); got > bound {
+		t.Errorf("relay took %d bytes from a stalled app, want <= %d", got, bound)
+	}
+	var got atomic.Int64
+	go io.Copy(countWriter{&got}, drain)
+	finish(t, run, cmd)
+	waitFor(t, "all bytes at the console", func() bool { return got.Load() == n })
+}
+
+// next receives a chunk within 30 s.
+func next(t *testing.T, ch <-chan []byte) []byte {
+	t.Helper()
+	select {
+	case c, ok := <-ch:
+		if !ok {
+			t.Fatal("follow channel closed")
+		}
+		return c
+	case <-time.After(30 * time.Second):
+		t.Fatal("no chunk retained within 30 s")
+	}
+	return nil
+}
+
+// blockedWriting reports whether a thread of pid sits in write(2) on fd.
+func blockedWriting(pid, fd int) bool {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/syscall", pid))
+	for _, task := range tasks {
+		b, _ := os.ReadFile(task)
+		// "1 0x1 ...": syscall 1 is write(2) on x86-64, then its arguments.
+		if f := strings.Fields(string(b)); len(f) > 1 && f[0] == strconv.Itoa(unix.SYS_WRITE) && f[1] == fmt.Sprintf("0x%x", fd) {
+			return true
+		}
+	}
+	return false
+}

@@ -17,6 +17,11 @@ import (
 //   - SIGCHLD: wakes the reaper instead.
 //   - SIGURG: the Go runtime's preemption signal; forwarding it would spray
 //     the app with signals it never asked for (runc signals.go drops it).
+//   - SIGPROF and 34 (glibc's SIGRTMIN): reserved by the Go runtime, which
+//     takes SIGPROF for its profiler and installs no handler for 34 (musl's
+//     SIGSYNCCALL, golang/go#39343); os/signal never delivers them. As PID 1
+//     the kernel drops them (no handler); as a subreaper 34 would end
+//     holdfast like any process without a handler (README "Signals").
 //   - SIGPIPE: the kernel raises it in holdfast for every write to a closed
 //     socket or pipe (a dropped ssh client, a closed stdout), and Go cannot
 //     tell those from kill(2); forwarding them would kill apps. Notified but
@@ -25,7 +30,7 @@ var forwardable = func() []os.Signal {
 	var sigs []os.Signal
 	for s := syscall.Signal(1); s <= sigRTMax; s++ {
 		switch s {
-		case syscall.SIGKILL, syscall.SIGSTOP, syscall.SIGCHLD, syscall.SIGURG, syscall.SIGPIPE, 32, 33:
+		case syscall.SIGKILL, syscall.SIGSTOP, syscall.SIGCHLD, syscall.SIGURG, syscall.SIGPIPE, syscall.SIGPROF, 32, 33, 34:
 			continue
 		}
 		sigs = append(sigs, s)

@@ -45,7 +45,7 @@ type Snapshot struct {
 	Ready         bool       `json:"ready"`
 	PID           int        `json:"pid"` // 0 when no app process exists; JSON null then (see MarshalJSON)
 	Run           int        `json:"run"`
-	Restarts      int        `json:"restarts"` // restarts since the last fresh budget
+	Restarts      int        `json:"restarts"` // restarts since holdfast started
 	StartedAt     *time.Time `json:"started_at"`
 	InHoldWindow  bool       `json:"in_hold_window"`
 	HeldSince     *time.Time `json:"held_since"`
@@ -62,6 +62,10 @@ type Snapshot struct {
 	UpSince     time.Time `json:"up_since"`
 	// StateDirWritable is false when run records are kept in memory only.
 	StateDirWritable bool `json:"state_dir_writable"`
+	// BudgetUsed is how many startup crashes were restarted under the
+	// current budget; at MaxRestarts the next startup crash holds.
+	BudgetUsed  int `json:"budget_used"`
+	MaxRestarts int `json:"max_restarts"`
 	// NotReadyReason says why Ready is false ("" when ready).
 	NotReadyReason string `json:"not_ready_reason,omitempty"`
 

@@ -1,0 +1,64 @@
+package crashhold
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/holdfast-dev/holdfast/internal/state"
+)
+
+// The methods below serve the control socket (internal/control.Backend).
+// They read the store, the records and the captures; none of them touches
+// the app or the supervisor's own fields.
+
+// Status is the published snapshot.
+func (s *Supervisor) Status() state.Snapshot { return s.d.Store.Load() }
+
+// Runs lists every kept run record, oldest first.
+func (s *Supervisor) Runs() []any {
+	recs := s.d.Records.List()
+	out := make([]any, len(recs))
+	for i := range recs {
+		out[i] = recs[i]
+	}
+	return out
+}
+
+// Logs returns a run's retained output; run 0 means the current or last run.
+func (s *Supervisor) Logs(ctx context.Context, run int, follow bool) ([]byte, <-chan []byte, error) {
+	if run == 0 {
+		run = s.d.Store.Load().Run
+	}
+	if run == 0 {
+		if recs := s.d.Records.List(); len(recs) > 0 {
+			run = recs[len(recs)-1].Run
+		}
+	}
+	if run == 0 {
+		return nil, nil, fmt.Errorf("no run has started yet")
+	}
+	if c, ok := s.Capture(run); ok {
+		if follow {
+			b, more := c.Follow(ctx)
+			return b, more, nil
+		}
+		return c.Bytes(), nil, nil
+	}
+	rec, ok := s.d.Records.Get(run)
+	if !ok {
+		return nil, nil, fmt.Errorf("no run %d is kept (see `holdfast runs`)", run)
+	}
+	if rec.Dir == "" {
+		return nil, nil, fmt.Errorf("the output of run %d was not kept", run)
+	}
+	b, err := os.ReadFile(filepath.Join(rec.Dir, "output.log"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot read the output of run %d: %w", run, err)
+	}
+	return b, nil, nil
+}
+
+// Request adapts RequestKind for the control socket.
+func (s *Supervisor) RequestString(kind string) error { return s.Request(RequestKind(kind)) }

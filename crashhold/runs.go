@@ -1,0 +1,274 @@
+package crashhold
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/launcher"
+	"github.com/holdfast-dev/holdfast/launcher/capture"
+)
+
+// outputDrain bounds how long an ended run's pipes may stay open (held by
+// grandchildren) before its output.log is closed. Later bytes still reach
+// holdfast's stdout and the in-memory log.
+const outputDrain = time.Second
+
+// startRun enters starting and spawns the app once the last run's process
+// group is gone (a leftover that holds the app's port must not break the
+// next run).
+func (s *Supervisor) startRun() {
+	s.transition(state.Starting)
+	if s.phase != state.Starting {
+		return
+	}
+	if s.lastPgid != 0 && launcher.GroupAlive(s.lastPgid) {
+		s.log.Info("stopping what is left of the last run's process group first", "pgid", s.lastPgid, "signal", launcher.SignalName(s.cfg.StopSignal))
+		_ = launcher.SignalGroup(s.lastPgid, s.cfg.StopSignal)
+		s.pendingStart = true
+		s.cleanupT = s.d.Clock.NewTimer(s.cfg.Grace)
+		return
+	}
+	s.spawn()
+}
+
+// leftoversGone is checked on every reap while a start is pending.
+func (s *Supervisor) leftoversGone() bool {
+	if launcher.GroupAlive(s.lastPgid) {
+		return false
+	}
+	s.pendingStart = false
+	stopTimer(&s.cleanupT)
+	s.spawn()
+	return true
+}
+
+func (s *Supervisor) killLeftovers() {
+	if s.pendingStart {
+		s.log.Warn("last run's process group outlived the grace period; killing it", "pgid", s.lastPgid)
+		_ = launcher.SignalGroup(s.lastPgid, syscall.SIGKILL)
+	}
+}
+
+func (s *Supervisor) spawn() {
+	now := s.d.Clock.Now()
+	s.attempt++
+	rec := s.d.Records.Begin(s.cfg.Command, s.attempt, 0, now)
+	env, evidenceDir, _ := JVMEnv(s.cfg.JVM, s.cfg.Command, s.cfg.Env, rec.Dir, rec.Run)
+	if rec.Dir == "" {
+		rec.EvidenceDir = evidenceDir // memory mode: dumps go to a temp dir
+	}
+	if evidenceDir == "" {
+		evidenceDir = rec.Dir
+	}
+	if c := s.cfg.Credential; c != nil {
+		// The app runs as another user: it must be able to write its heap
+		// dump and hs_err file into the run's evidence dir.
+		for _, d := range []string{rec.Dir, evidenceDir} {
+			if d != "" {
+				if err := os.Chown(d, int(c.Uid), int(c.Gid)); err != nil {
+					s.log.Warn("cannot hand the evidence dir to the app's user", "path", d, "err", err)
+				}
+			}
+		}
+	}
+	logPath := ""
+	if rec.Dir != "" {
+		logPath = filepath.Join(rec.Dir, "output.log")
+	}
+	out, err := capture.Start(capture.Options{
+		Console:  s.d.Console,
+		LogPath:  logPath,
+		MaxBytes: s.cfg.LogMaxBytes,
+		OnBytes:  s.countBytes,
+		Logger:   s.d.Logger,
+	})
+	spec := launcher.Spec{
+		Argv: s.cfg.Command, Env: env, Dir: s.cfg.Dir, Stdin: s.d.Stdin,
+		Stdout: os.Stdout, Stderr: os.Stderr,
+		Credential: s.cfg.Credential, Terminal: s.d.Terminal,
+	}
+	if err != nil {
+		// Retention is lost, never the output: the app writes straight to
+		// holdfast's stdout and stderr.
+		s.log.Error("cannot capture the app's output; passing it through uncaptured", "err", err)
+		out = nil
+	} else {
+		spec.Stdout, spec.Stderr = out.StdoutW, out.StderrW
+	}
+	child, err := s.d.Reaper.Spawn(spec)
+	if out != nil {
+		out.CloseWriters()
+	}
+	if err != nil {
+		s.execFailed(rec, out, err)
+		return
+	}
+	s.d.Records.SetPID(rec.Run, child.Pid)
+	rec.PID = child.Pid
+	s.d.Store.Counters.Starts.Add(1)
+	s.appEnv.Store(&env)
+	s.cur = &appRun{
+		rec: rec, child: child, out: out, started: now, alive: true,
+		isJava: IsJava(s.cfg.Command), evidenceDir: evidenceDir,
+	}
+	s.keepCapture(rec.Run, out)
+	if !s.cfg.Policy.ReadyGated && s.cfg.Policy.HoldWindow > 0 {
+		s.windowT = s.d.Clock.NewTimer(s.cfg.Policy.HoldWindow)
+	}
+	if s.cfg.ReadyURL != "" || s.cfg.LiveURL != "" {
+		s.probeT = s.d.Clock.NewTimer(s.cfg.ProbePeriod)
+	}
+	s.log.Info("app started", "run", rec.Run, "pid", child.Pid, "attempt", s.attempt, "evidence", evidenceDir)
+	s.transition(state.Running)
+}
+
+// execFailed ends holdfast: a command that cannot be executed is a
+// configuration error, not a crash to hold (tini exits 127/126 the same way).
+func (s *Supervisor) execFailed(rec *RunRecord, out *capture.Run, err error) {
+	code := launcher.ExecErrorCode(err)
+	fmt.Fprintf(s.d.Console.LogWriter(), "holdfast: %v\n", err)
+	if out != nil {
+		_ = out.Finish(context.Background())
+	}
+	now := s.d.Clock.Now()
+	rec.EndedAt = &now
+	rec.ExitCode = &code
+	rec.Reason, rec.Decision = ReasonExecFailed, Exit.String()
+	s.finishRecord(rec)
+	s.lastExit = &state.Exit{Code: code, At: now, Run: rec.Run}
+	s.d.Store.Counters.AddExit(ReasonExecFailed)
+	s.exitCode = code
+	s.transition(state.Stopping)
+	s.done = true
+}
+
+// onExit handles the app's exit.
+func (s *Supervisor) onExit(st launcher.Status) {
+	r := s.cur
+	r.alive = false
+	s.lastPgid = r.child.Pid
+	for _, t := range []*Timer{&s.graceT, &s.quitT, &s.windowT, &s.probeT} {
+		stopTimer(t)
+	}
+	if s.d.Terminal != nil {
+		s.d.Terminal.Reclaim()
+	}
+	if r.out != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), outputDrain)
+		_ = r.out.Finish(ctx)
+		cancel()
+	}
+	now := s.d.Clock.Now()
+	ran := now.Sub(r.started)
+	s.lastExit = &state.Exit{
+		Code: st.ExitCode(), Signal: st.SignalName(), CoreDumped: st.CoreDumped,
+		At: now, RanForSeconds: ran.Seconds(), Run: r.rec.Run,
+	}
+	rec := r.rec
+	code := st.ExitCode()
+	rec.EndedAt, rec.ExitCode, rec.Signal, rec.CoreDumped = &now, &code, st.SignalName(), st.CoreDumped
+	rec.RanForSeconds = ran.Seconds()
+	s.log.Info("app exited", "run", rec.Run, "pid", st.Pid, "status", st.String(), "ran_for", ran.Round(time.Millisecond))
+
+	switch {
+	case s.phase == state.Held && r.then != afterRestart && r.then != afterExit:
+		// A hang-held process died on its own; stay held.
+		s.closeRun(rec, ReasonHang, Hold)
+		return
+	case r.stopRequested && r.then == afterExit:
+		s.closeRun(rec, ReasonStopped, Exit)
+		s.exitCode = code
+		s.transition(state.Stopping)
+		s.done = true
+		return
+	case r.stopRequested && r.then == afterRestart:
+		s.closeRun(rec, ReasonStopped, Restart)
+		s.used = 0
+		s.d.Store.Counters.Restarts.Add(1)
+		s.startRun()
+		return
+	}
+
+	d := Decide(s.cfg.Policy, s.used, RunEnd{
+		Crashed: st.Crashed(), Stopped: r.stopRequested, HangKill: r.hangKill,
+		StartedAt: r.started, EndedAt: now, EverReady: r.everReady,
+	})
+	if s.holdNext && d.Action == Restart {
+		d = Decision{Action: Hold, Reason: d.Reason}
+	}
+	s.closeRun(rec, d.Reason, d.Action)
+	switch d.Action {
+	case Exit:
+		s.exitCode = code
+		s.transition(state.Stopping)
+		s.done = true
+	case Restart:
+		if d.ResetBudget {
+			s.used = 0
+		} else {
+			s.used++
+		}
+		s.d.Store.Counters.Restarts.Add(1)
+		s.log.Info("restarting after backoff", "delay", d.Delay, "reason", d.Reason, "budget_used", s.used, "max_restarts", s.cfg.Policy.MaxRestarts)
+		s.transition(state.Backoff)
+		s.backoffT = s.d.Clock.NewTimer(d.Delay)
+	case Hold:
+		reason := state.ReasonStartupCrash
+		if s.holdNext {
+			reason = state.ReasonManual
+		}
+		s.enterHold(reason)
+	}
+}
+
+// closeRun writes the ended run's record and counts the exit.
+func (s *Supervisor) closeRun(rec *RunRecord, reason string, a Action) {
+	rec.Reason, rec.Decision = reason, a.String()
+	s.finishRecord(rec)
+	s.d.Store.Counters.AddExit(reason)
+}
+
+func (s *Supervisor) finishRecord(rec *RunRecord) {
+	if err := s.d.Records.Finish(rec); err != nil {
+		s.log.Warn("cannot write run record", "run", rec.Run, "err", err)
+	}
+	s.lastRec = rec
+}
+
+func (s *Supervisor) countBytes(st capture.Stream, n int) {
+	if st == capture.Stdout {
+		s.d.Store.Counters.LogBytesStdout.Add(uint64(n))
+	} else {
+		s.d.Store.Counters.LogBytesStderr.Add(uint64(n))
+	}
+}
+
+// keepCapture remembers a run's capture for `holdfast logs`, keeping as
+// many as run directories are kept.
+func (s *Supervisor) keepCapture(run int, out *capture.Run) {
+	if out == nil {
+		return
+	}
+	s.capMu.Lock()
+	defer s.capMu.Unlock()
+	s.captures[run] = out
+	keep := s.d.Records.keep
+	for n := range s.captures {
+		if n <= run-keep {
+			delete(s.captures, n)
+		}
+	}
+}
+
+// Capture returns the in-memory capture of a run, if still kept.
+func (s *Supervisor) Capture(run int) (*capture.Run, bool) {
+	s.capMu.Lock()
+	defer s.capMu.Unlock()
+	c, ok := s.captures[run]
+	return c, ok
+}

@@ -1,0 +1,207 @@
+package crashhold
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/launcher"
+)
+
+// heldExitGrace bounds the kill-all when holdfast exits with no app process
+// (held or in backoff): `docker stop` and pod deletion of a held pod should
+// end it at once, not after a grace period nobody needs.
+const heldExitGrace = time.Second
+
+// onSignal handles a signal sent to holdfast.
+func (s *Supervisor) onSignal(sig syscall.Signal) {
+	stop := sig == syscall.SIGTERM || sig == syscall.SIGINT
+	r := s.cur
+	alive := r != nil && r.alive
+	switch {
+	case stop && s.phase == state.Stopping:
+		// A second TERM is forwarded but does not shorten the grace period.
+		s.forward(s.mapped(sig))
+	case stop && alive && s.phase != state.Held:
+		s.log.Info("stopping the app", "received", launcher.SignalName(sig))
+		s.stopApp(s.stopSignalFor(sig), afterExit)
+		s.transition(state.Stopping)
+	case stop && alive: // a hang hold: the process is ours to stop
+		s.stopApp(s.stopSignalFor(sig), afterExit)
+		s.transition(state.Stopping)
+	case stop:
+		s.log.Info("exiting with the app's last code", "received", launcher.SignalName(sig), "phase", string(s.phase))
+		s.exitWithLast()
+	case alive:
+		s.forward(s.mapped(sig))
+	default:
+		s.log.Info("no app process to forward the signal to", "signal", launcher.SignalName(sig), "phase", string(s.phase))
+	}
+}
+
+// mapped applies --signal-map.
+func (s *Supervisor) mapped(sig syscall.Signal) syscall.Signal {
+	if to, ok := s.cfg.SignalMap[sig]; ok {
+		return to
+	}
+	return sig
+}
+
+// stopSignalFor is what the app's group gets when holdfast receives sig:
+// an explicit --signal-map entry wins, then --stop-signal for TERM; INT
+// stays INT (^C).
+func (s *Supervisor) stopSignalFor(sig syscall.Signal) syscall.Signal {
+	if to, ok := s.cfg.SignalMap[sig]; ok {
+		return to
+	}
+	if sig == syscall.SIGTERM {
+		return s.cfg.StopSignal
+	}
+	return sig
+}
+
+// forward sends sig to the app's process group.
+func (s *Supervisor) forward(sig syscall.Signal) {
+	r := s.cur
+	if r == nil || !r.alive {
+		return
+	}
+	if err := launcher.SignalGroup(r.child.Pid, sig); err != nil {
+		s.log.Warn("cannot forward signal", "err", err)
+		return
+	}
+	s.d.Store.Counters.AddSignal(launcher.SignalName(sig))
+}
+
+// stopApp starts the stop sequence: sig to the group now, then after the
+// grace period SIGQUIT (a JVM's thread dump) and SIGKILL to the group.
+func (s *Supervisor) stopApp(sig syscall.Signal, then after) {
+	r := s.cur
+	r.stopRequested = true
+	r.then = then
+	r.ready = false
+	s.forward(sig)
+	if s.graceT == nil && s.quitT == nil {
+		s.graceT = s.d.Clock.NewTimer(s.cfg.Grace)
+	}
+	s.publish()
+}
+
+func (s *Supervisor) onGraceElapsed() {
+	r := s.cur
+	if r == nil || !r.alive {
+		return
+	}
+	if r.isJava && !r.quitSent {
+		// The JVM prints a thread dump on SIGQUIT: it shows what it is
+		// stuck on. Give it a moment to write it, then kill.
+		s.log.Warn("app outlived the grace period; taking a thread dump before SIGKILL", "grace", s.cfg.Grace, "pid", r.child.Pid)
+		r.quitSent = true
+		s.sendToPid(r.child.Pid, syscall.SIGQUIT)
+		s.quitT = s.d.Clock.NewTimer(s.cfg.QuitPause)
+		return
+	}
+	s.killApp()
+}
+
+func (s *Supervisor) onQuitPauseElapsed() {
+	r := s.cur
+	if r == nil || !r.alive {
+		return
+	}
+	if r.hangStop {
+		// The thread dump of a hung app is written; now stop it.
+		r.hangStop = false
+		s.stopApp(s.cfg.StopSignal, afterDecide)
+		return
+	}
+	s.killApp()
+}
+
+func (s *Supervisor) killApp() {
+	r := s.cur
+	s.log.Warn("killing the app's process group", "pgid", r.child.Pid, "grace", s.cfg.Grace)
+	if err := launcher.SignalGroup(r.child.Pid, syscall.SIGKILL); err != nil {
+		s.log.Warn("cannot kill", "err", err)
+	}
+}
+
+func (s *Supervisor) sendToPid(pid int, sig syscall.Signal) {
+	if err := syscall.Kill(pid, sig); err != nil {
+		s.log.Warn("cannot signal", "pid", pid, "signal", launcher.SignalName(sig), "err", err)
+		return
+	}
+	s.d.Store.Counters.AddSignal(launcher.SignalName(sig))
+}
+
+// exitWithLast ends holdfast with the app's last exit code. A process kept
+// alive by a hang hold is stopped first.
+func (s *Supervisor) exitWithLast() {
+	if s.cur != nil && s.cur.alive {
+		s.stopApp(s.cfg.StopSignal, afterExit)
+		s.transition(state.Stopping)
+		return
+	}
+	s.exitCode = 0
+	if s.lastExit != nil {
+		s.exitCode = s.lastExit.Code
+	}
+	s.transition(state.Stopping)
+	s.done = true
+}
+
+// finish runs after the event loop: kill-all of whatever is left, the
+// termination message, and the final phase.
+func (s *Supervisor) finish() {
+	if s.cfg.KillAll {
+		grace := s.cfg.Grace
+		if s.lastExit != nil && s.lastRec != nil && s.lastRec.Decision != Exit.String() {
+			grace = min(grace, heldExitGrace)
+		}
+		s.killAll(grace)
+	}
+	if s.lastRec != nil && s.lastRec.ExitCode != nil && *s.lastRec.ExitCode != 0 && s.cfg.TerminationLog != "" {
+		if err := WriteTerminationMessage(s.cfg.TerminationLog, s.lastRec, s.attempt); err != nil {
+			s.log.Warn("cannot write termination message", "err", err)
+		}
+	}
+	s.transition(state.Exited)
+	s.log.Info("holdfast exiting", "code", s.exitCode)
+}
+
+// killAll sends SIGTERM to every process left, waits until they are reaped
+// or grace passes, then sends SIGKILL (my_init's kill-all; tini #180, #236).
+func (s *Supervisor) killAll(grace time.Duration) {
+	if !launcher.HasChildren() {
+		return
+	}
+	s.log.Info("stopping processes left behind", "signal", "SIGTERM", "grace", grace)
+	launcher.SignalAllOthers(syscall.SIGTERM)
+	if s.waitNoChildren(grace) {
+		return
+	}
+	s.log.Warn("processes left behind outlived the grace period; killing them")
+	launcher.SignalAllOthers(syscall.SIGKILL)
+	if !s.waitNoChildren(5 * time.Second) {
+		fmt.Fprintln(os.Stderr, "holdfast: some processes did not die after SIGKILL")
+	}
+}
+
+// waitNoChildren waits, woken by each reap, until holdfast has no child.
+func (s *Supervisor) waitNoChildren(d time.Duration) bool {
+	t := s.d.Clock.NewTimer(d)
+	defer t.Stop()
+	for {
+		wake := s.d.Reaper.ReapedAny()
+		if !launcher.HasChildren() {
+			return true
+		}
+		select {
+		case <-wake:
+		case <-t.C():
+			return !launcher.HasChildren()
+		}
+	}
+}

@@ -1,0 +1,236 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/holdfast-dev/holdfast/internal/state"
+)
+
+// SocketName is the control socket's file name inside the state dir.
+const SocketName = "holdfast.sock"
+
+// RunInfo is one run as `holdfast runs` shows it: run.json as written.
+type RunInfo = json.RawMessage
+
+// Backend is what the control socket serves.
+type Backend interface {
+	Status() state.Snapshot
+	// Runs returns every kept run's record as JSON objects, oldest first.
+	Runs() []any
+	// Logs returns a run's retained output (run 0: the current or last
+	// run) and, when follow is set, a channel of later output that closes
+	// when the run's output ends or ctx is done.
+	Logs(ctx context.Context, run int, follow bool) ([]byte, <-chan []byte, error)
+	// Request asks the supervisor for restart, release, stop or hold.
+	Request(kind string) error
+}
+
+// Server serves the control API on a unix socket.
+type Server struct {
+	b    Backend
+	log  *slog.Logger
+	srv  *http.Server
+	path string
+}
+
+// NewServer returns a server for b.
+func NewServer(b Backend, log *slog.Logger) *Server {
+	s := &Server{b: b, log: log.With("component", "control")}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/status", s.status)
+	mux.HandleFunc("GET /v1/runs", s.runs)
+	mux.HandleFunc("GET /v1/logs", s.logs)
+	mux.HandleFunc("GET /v1/probe/{which}", s.probe)
+	mux.HandleFunc("POST /v1/{action}", s.action)
+	s.srv = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		// No WriteTimeout: `holdfast logs -f` streams for as long as it likes.
+	}
+	return s
+}
+
+// Listen creates the socket at <dir>/holdfast.sock with mode 0600. A stale
+// socket left by an earlier container is replaced; a live one (another
+// holdfast on the same state dir) is an error.
+func Listen(dir string) (net.Listener, error) {
+	path := filepath.Join(dir, SocketName)
+	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("cannot listen on %s: another holdfast is serving it", path)
+	}
+	// Bind under a temporary name, restrict it, then rename it into place,
+	// so the socket is never reachable with a wider mode.
+	tmp := path + ".new"
+	_ = os.Remove(tmp)
+	l, err := net.Listen("unix", tmp)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s: %w", tmp, err)
+	}
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("cannot chmod %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("cannot rename %s to %s: %w", tmp, path, err)
+	}
+	return &unlinkListener{Listener: l, path: path}, nil
+}
+
+type unlinkListener struct {
+	net.Listener
+	path string
+}
+
+func (u *unlinkListener) Close() error {
+	err := u.Listener.Close()
+	_ = os.Remove(u.path)
+	return err
+}
+
+// Serve serves l until Shutdown.
+func (s *Server) Serve(l net.Listener) error { return s.srv.Serve(l) }
+
+// Shutdown stops the server, ending followers.
+func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.b.Status())
+}
+
+func (s *Server) runs(w http.ResponseWriter, r *http.Request) {
+	runs := s.b.Runs()
+	if runs == nil {
+		runs = []any{}
+	}
+	writeJSON(w, http.StatusOK, runs)
+}
+
+func (s *Server) probe(w http.ResponseWriter, r *http.Request) {
+	snap := s.b.Status()
+	switch r.PathValue("which") {
+	case "live":
+		// Alive while holdfast answers, held or not (CONTRACT.md /livez).
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "phase": snap.Phase})
+	case "ready":
+		if snap.Ready {
+			writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "phase": snap.Phase})
+			return
+		}
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "reason": snap.NotReadyReason, "phase": snap.Phase})
+	default:
+		writeJSON(w, http.StatusNotFound, errorBody{"unknown probe; use live or ready"})
+	}
+}
+
+func (s *Server) action(w http.ResponseWriter, r *http.Request) {
+	action := r.PathValue("action")
+	switch action {
+	case "restart", "release", "stop", "hold":
+	default:
+		writeJSON(w, http.StatusNotFound, errorBody{fmt.Sprintf("unknown action %q", action)})
+		return
+	}
+	s.log.Info("control request", "action", action)
+	if err := s.b.Request(action); err != nil {
+		writeJSON(w, http.StatusConflict, errorBody{err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "action": action, "phase": s.b.Status().Phase})
+}
+
+func (s *Server) logs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	run, err := intParam(q.Get("run"))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody{"bad run: " + err.Error()})
+		return
+	}
+	tail, err := intParam(q.Get("tail"))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody{"bad tail: " + err.Error()})
+		return
+	}
+	follow := q.Get("follow") == "1"
+	data, more, err := s.b.Logs(r.Context(), run, follow)
+	if err != nil {
+		writeJSON(w, http.StatusNotFound, errorBody{err.Error()})
+		return
+	}
+	if tail > 0 {
+		data = TailLines(data, tail)
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if _, err := w.Write(data); err != nil || more == nil {
+		return
+	}
+	flusher, _ := w.(http.Flusher)
+	if flusher != nil {
+		flusher.Flush()
+	}
+	for chunk := range more {
+		if _, err := w.Write(chunk); err != nil {
+			return
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+}
+
+func intParam(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, errors.New("want a whole number >= 0")
+	}
+	return n, nil
+}
+
+// TailLines returns the last n lines of b (a final line without a newline
+// counts as a line).
+func TailLines(b []byte, n int) []byte {
+	if n <= 0 {
+		return b
+	}
+	end := len(b)
+	if end > 0 && b[end-1] == '\n' {
+		end--
+	}
+	for i := end - 1; i >= 0; i-- {
+		if b[i] == '\n' {
+			n--
+			if n == 0 {
+				return b[i+1:]
+			}
+		}
+	}
+	return b
+}

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(
-  ca-certificates procps util-linux psmisc    # unshare, script, ps, kill
+  ca-certificates procps util-linux psmisc curl file  # unshare, script, ps, kill, curl
   openjdk-17-jdk-headless                     # javac, jar, java for the crash zoo
   openssh-client openssh-server               # real ssh/scp/sftp client; sshd for the benchmark
   tini dumb-init catatonit                    # peers for the benchmark and parity tests

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/holdfast-dev/holdfast/crashhold"
+	"github.com/holdfast-dev/holdfast/internal/config"
+	"github.com/holdfast-dev/holdfast/internal/control"
+	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/internal/version"
+	"github.com/holdfast-dev/holdfast/launcher"
+	"github.com/holdfast-dev/holdfast/launcher/capture"
+	"github.com/holdfast-dev/holdfast/probes"
+)
+
+// terminationLog is where kubelet reads a container's termination message.
+const terminationLog = "/dev/termination-log"
+
+// entrypoint runs COMMAND as the supervised app and returns holdfast's exit
+// code: the app's code, 128+signal, 127/126 when it cannot be executed, 2
+// for bad flags.
+func entrypoint(args []string) int {
+	// First, before any goroutine or child: children must not inherit a
+	// blocked signal mask from whoever started us.
+	maskErr := launcher.ResetInheritedSigmask()
+
+	cfg, err := config.Parse(args, os.Getenv)
+	if errors.Is(err, config.ErrHelp) {
+		fmt.Print(config.Usage())
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "holdfast: %v\nRun 'holdfast -h' for usage.\n", err)
+		return launcher.ExitUsage
+	}
+
+	console := capture.NewConsole(os.Stdout, os.Stderr)
+	logger := slog.New(slog.NewTextHandler(console.LogWriter(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := logger.With("component", "holdfast")
+	if maskErr != nil {
+		log.Warn("cannot reset the inherited signal mask; children inherit it", "err", maskErr)
+	}
+
+	isPID1, err := launcher.BecomeSubreaper()
+	if err != nil {
+		log.Warn("cannot become a child subreaper; orphans of the app will not be reaped by holdfast", "err", err)
+	}
+
+	store := state.NewStore(state.Snapshot{Phase: state.Starting, Version: version.Version, Command: cfg.Command, StateDir: cfg.StateDir})
+	reaper := launcher.NewReaper()
+	reaper.OnOrphan = func(launcher.Status) { store.Counters.Reaped.Add(1) }
+	sigs := launcher.RouteSignals(reaper)
+
+	// Listeners are opened before the app starts: an address in use is a
+	// configuration error, reported before anything runs.
+	var probeL net.Listener
+	if cfg.ProbeAddr != "" {
+		if probeL, err = net.Listen("tcp", cfg.ProbeAddr); err != nil {
+			fmt.Fprintf(os.Stderr, "holdfast: cannot listen on --probe-addr %q: %v\n", cfg.ProbeAddr, err)
+			return launcher.ExitUsage
+		}
+	}
+
+	if err := os.MkdirAll(cfg.StateDir, 0o755); err != nil {
+		log.Warn("cannot create the state dir; evidence is kept in memory only", "path", cfg.StateDir, "err", err)
+	}
+	records := crashhold.OpenRecords(cfg.StateDir, cfg.KeepRuns, logger)
+
+	sup := crashhold.New(supervisorConfig(cfg, isPID1), crashhold.Deps{
+		Reaper:   reaper,
+		Records:  records,
+		Console:  console,
+		Store:    store,
+		Logger:   logger,
+		Terminal: launcher.DetectTerminal(),
+		Check:    newChecker(),
+		Stdin:    os.Stdin,
+	})
+
+	var servers []interface{ Shutdown(context.Context) error }
+	if l, err := control.Listen(cfg.StateDir); err != nil {
+		log.Warn("control socket disabled; holdfast subcommands will not reach this holdfast", "err", err)
+	} else {
+		cs := control.NewServer(backend{sup}, logger)
+		servers = append(servers, cs)
+		go serve(log, "control", func() error { return cs.Serve(l) })
+	}
+	if probeL != nil {
+		ps := probes.NewServer(store, probes.NewRegistry(store), probes.Options{Logger: logger})
+		servers = append(servers, ps)
+		go serve(log, "probes", func() error { return ps.Serve(probeL) })
+	}
+	if s := startSSH(cfg, reaper, store, sup, logger); s != nil {
+		servers = append(servers, s)
+	}
+
+	code := sup.Run(context.Background(), sigs.Forward)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, s := range servers {
+		_ = s.Shutdown(ctx)
+	}
+	return code
+}
+
+func serve(log *slog.Logger, what string, f func() error) {
+	if err := f(); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		log.Error("server stopped", "server", what, "err", err)
+	}
+}
+
+func supervisorConfig(cfg *config.Config, isPID1 bool) crashhold.Config {
+	return crashhold.Config{
+		Policy: crashhold.Policy{
+			Hold:        cfg.Hold,
+			HoldWindow:  cfg.HoldWindow,
+			MaxRestarts: cfg.MaxRestarts,
+			Backoff:     cfg.Backoff,
+			BackoffMax:  cfg.BackoffMax,
+			LateRestart: cfg.OnLateCrash == "restart",
+			ReadyGated:  cfg.AppReadyURL != "",
+		},
+		Command:        cfg.Command,
+		Env:            os.Environ(),
+		Credential:     cfg.Credential,
+		Grace:          cfg.Grace,
+		StopSignal:     cfg.StopSignal,
+		SignalMap:      cfg.SignalMap,
+		HoldTimeout:    cfg.HoldTimeout,
+		HoldOnHang:     cfg.HoldOnHang,
+		JVM:            cfg.JVM,
+		LogMaxBytes:    cfg.LogMaxBytes,
+		ReadyURL:       cfg.AppReadyURL,
+		LiveURL:        cfg.AppLiveURL,
+		ProbePeriod:    cfg.AppProbePeriod,
+		ProbeTimeout:   cfg.AppProbeTimeout,
+		ProbeFailures:  cfg.AppProbeFailures,
+		StateDir:       cfg.StateDir,
+		Version:        version.Version,
+		TerminationLog: terminationLog,
+		SSHAddr:        sshAddrIfEnabled(cfg),
+		KillAll:        true,
+	}
+}
+
+func newChecker() func(context.Context, string) (bool, string) {
+	client := probes.NewCheckClient()
+	return func(ctx context.Context, url string) (bool, string) { return probes.CheckURL(ctx, client, url) }
+}
+
+// backend adapts the supervisor to the control socket.
+type backend struct{ *crashhold.Supervisor }
+
+func (b backend) Request(kind string) error { return b.Supervisor.Request(crashhold.RequestKind(kind)) }

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/holdfast-dev/holdfast/internal/state"
+)
+
+// formatStatus renders the status for a person: the phase and why first,
+// then what to run next.
+func formatStatus(s state.Snapshot) string {
+	var b strings.Builder
+	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	row := func(k, format string, a ...any) { fmt.Fprintf(w, "%s\t"+format+"\n", append([]any{k}, a...)...) }
+	phase := strings.ToUpper(string(s.Phase))
+	if s.Phase == state.Held && s.HoldReason != nil {
+		phase += " (" + *s.HoldReason + ")"
+		if s.HeldSince != nil {
+			phase += fmt.Sprintf(" since %s, %s ago", s.HeldSince.UTC().Format(time.RFC3339), ago(*s.HeldSince))
+		}
+	}
+	row("phase:", "%s", phase)
+	row("app:", "%s", strings.Join(s.Command, " "))
+	if s.PID > 0 {
+		row("pid:", "%d (run %d, started %s ago)", s.PID, s.Run, ago(derefTime(s.StartedAt)))
+	} else {
+		row("pid:", "none (run %d)", s.Run)
+	}
+	ready := "yes"
+	if !s.Ready {
+		ready = "no — " + s.NotReadyReason
+	}
+	row("ready:", "%s", ready)
+	row("restarts:", "%d in all; %d of %d startup-crash restarts used", s.Restarts, s.BudgetUsed, s.MaxRestarts)
+	if s.InHoldWindow {
+		row("window:", "in the crash-hold window (a crash now counts as a startup crash)")
+	}
+	if e := s.LastExit; e != nil {
+		how := fmt.Sprintf("exit code %d", e.Code)
+		if e.Signal != "" {
+			how = fmt.Sprintf("killed by %s (code %d)", e.Signal, e.Code)
+		}
+		if e.CoreDumped {
+			how += ", core dumped"
+		}
+		row("last exit:", "%s after %.1fs (run %d, %s ago)", how, e.RanForSeconds, e.Run, ago(e.At))
+	}
+	if s.EvidenceDir != nil {
+		row("evidence:", "%s", *s.EvidenceDir)
+	} else if !s.StateDirWritable {
+		row("evidence:", "in memory only (%s is not writable)", s.StateDir)
+	}
+	if s.HoldExpiresAt != nil {
+		row("hold ends:", "%s (in %s)", s.HoldExpiresAt.UTC().Format(time.RFC3339), time.Until(*s.HoldExpiresAt).Round(time.Second))
+	}
+	switch s.Phase {
+	case state.Held:
+		row("next:", "holdfast logs --tail 100   # what the app said")
+		row("", "holdfast runs             # every run and its evidence")
+		row("", "holdfast restart          # try again with a fresh budget")
+		row("", "holdfast release          # give up: exit with the app's code")
+	case state.Backoff:
+		row("next:", "holdfast restart  # skip the backoff;  holdfast hold  # stop restarting")
+	}
+	w.Flush()
+	return b.String()
+}
+
+// runView is the part of run.json the runs table shows.
+type runView struct {
+	Run           int        `json:"run"`
+	Attempt       int        `json:"attempt"`
+	StartedAt     time.Time  `json:"started_at"`
+	EndedAt       *time.Time `json:"ended_at"`
+	RanForSeconds float64    `json:"ran_for_seconds"`
+	ExitCode      *int       `json:"exit_code"`
+	Signal        string     `json:"signal"`
+	Reason        string     `json:"reason"`
+	Decision      string     `json:"decision"`
+	Dir           string     `json:"dir"`
+	Artifacts     []struct {
+		Name string `json:"name"`
+		Kind string `json:"kind"`
+		Size int64  `json:"size"`
+	} `json:"artifacts"`
+}
+
+func formatRuns(runs []runView, now state.Snapshot) string {
+	if len(runs) == 0 {
+		return "no runs kept yet\n"
+	}
+	var b strings.Builder
+	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "RUN\tSTARTED\tRAN\tEXIT\tREASON\tDECISION\tEVIDENCE")
+	for _, r := range runs {
+		exit := "running"
+		if r.Run != now.Run || now.PID == 0 {
+			// Begun but never finished: the holdfast that ran it died.
+			exit = "unknown"
+		}
+		if r.ExitCode != nil {
+			exit = fmt.Sprint(*r.ExitCode)
+			if r.Signal != "" {
+				exit += " (" + r.Signal + ")"
+			}
+		}
+		var ev []string
+		for _, a := range r.Artifacts {
+			if a.Kind != "output" && a.Name != "run.json" {
+				ev = append(ev, a.Name)
+			}
+		}
+		evidence := r.Dir
+		if len(ev) > 0 {
+			evidence += " [" + strings.Join(ev, ", ") + "]"
+		}
+		fmt.Fprintf(w, "%d\t%s\t%.1fs\t%s\t%s\t%s\t%s\n", r.Run, r.StartedAt.UTC().Format(time.RFC3339), r.RanForSeconds, exit, r.Reason, r.Decision, evidence)
+	}
+	w.Flush()
+	return b.String()
+}
+
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return "?"
+	}
+	return time.Since(t).Round(time.Second).String()
+}
+
+func derefTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"log/slog"
+	"net"
+
+	"github.com/holdfast-dev/holdfast/crashhold"
+	"github.com/holdfast-dev/holdfast/internal/config"
+	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/launcher"
+	"github.com/holdfast-dev/holdfast/shellsrv"
+)
+
+func sshConfig(cfg *config.Config) shellsrv.Config {
+	return shellsrv.Config{
+		Addr:                 cfg.SSHAddr,
+		AuthorizedKeysFile:   cfg.SSHAuthorizedKeysFile,
+		AuthorizedKeysInline: cfg.SSHAuthorizedKeysInline,
+		HostKeyPath:          cfg.SSHHostKey,
+		MaxSessions:          cfg.SSHMaxSessions,
+		LoginShell:           cfg.SSHLoginShell,
+	}
+}
+
+func sshAddrIfEnabled(cfg *config.Config) string {
+	if cfg.SSHAddr == "" || !sshConfig(cfg).Enabled() {
+		return ""
+	}
+	return cfg.SSHAddr
+}
+
+// startSSH starts the embedded ssh server when keys are configured. Any
+// problem (a bad key file, the port in use) disables ssh with one clear
+// error; the app runs regardless.
+func startSSH(cfg *config.Config, reaper *launcher.Reaper, store *state.Store, sup *crashhold.Supervisor, logger *slog.Logger) *shellsrv.Server {
+	sc := sshConfig(cfg)
+	if cfg.SSHAddr == "" || !sc.Enabled() {
+		return nil
+	}
+	log := logger.With("component", "ssh")
+	sc.Reaper, sc.Store, sc.AppEnv, sc.Logger = reaper, store, sup.AppEnv, logger
+	sc.AuditLog = cfg.StateDir + "/audit.log"
+	srv, err := shellsrv.New(sc)
+	if err != nil {
+		log.Error("ssh disabled", "err", err)
+		return nil
+	}
+	l, err := net.Listen("tcp", cfg.SSHAddr)
+	if err != nil {
+		log.Error("ssh disabled: cannot listen", "addr", cfg.SSHAddr, "err", err)
+		return nil
+	}
+	log.Info("ssh listening", "addr", l.Addr().String(), "host_key", srv.HostKeyFingerprint())
+	go serve(log, "ssh", func() error { return srv.Serve(l) })
+	return srv
+}

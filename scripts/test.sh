@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test of holdfast: static checks, unit and integration tests with
+# the race detector, the cross-build, and the black-box e2e suite of the
+# built binary (as PID 1, with real JVMs, ssh, runc). Needs root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/usr/local/go/bin:$PATH"
+
+if [ "$(id -u)" != 0 ]; then
+  echo "test.sh: run as root (PID-1 tests use unshare and runc)" >&2
+  exit 1
+fi
+bash scripts/deps.sh
+
+echo "== static checks"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted" >&2; exit 1; fi
+go vet ./...
+(cd e2e && go vet ./...)
+
+echo "== build (static, and cross-compiled for linux/arm64)"
+bash scripts/build.sh bin/holdfast
+GOARCH=arm64 bash scripts/build.sh bin/holdfast-linux-arm64 >/dev/null
+
+echo "== unit and integration tests (race detector)"
+go test -race -count=1 ./...
+
+echo "== end-to-end tests of the built binary"
+(cd e2e && HOLDFAST_BIN="$PWD/../bin/holdfast" go test -count=1 -timeout 30m ./...)

@@ -1,0 +1,566 @@
+package e2e
+
+// The black-box harness: the holdfast binary is built once per test binary and driven
+// from outside, as PID 1 of a fresh pid namespace (`unshare --pid --fork --mount-proc`)
+// or as a plain child (subreaper mode). The test binary doubles as the fake app (see
+// fakeapp_test.go), so no test needs a program that scripts/deps.sh does not install.
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// holdfastBin is the binary under test: $HOLDFAST_BIN, or built by TestMain.
+var holdfastBin string
+
+// selfExe is the absolute path of this test binary, which is also the fake app.
+var selfExe string
+
+// waitLong bounds every wait for something that should happen promptly: generous,
+// because the box is shared, slow and runs tests in parallel.
+const waitLong = 30 * time.Second
+
+func TestMain(m *testing.M) {
+	// Fake-app and launcher modes come first: the re-executed test binary must not
+	// parse test flags, build anything or run tests.
+	if mode := os.Getenv(fakeEnv); mode != "" {
+		os.Exit(fakeMain(mode, os.Args[1:]))
+	}
+	flag.Parse()
+	// Most of these tests wait on processes, not the CPU: run more of them at once than
+	// the default -parallel (GOMAXPROCS, 2 here), unless -parallel was given.
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		_ = flag.Set("test.parallel", "8")
+	}
+	var err error
+	if selfExe, err = os.Executable(); err != nil {
+		fmt.Fprintf(os.Stderr, "cannot find the test binary: %v\n", err)
+		os.Exit(1)
+	}
+	tmp, err := os.MkdirTemp("", "holdfast-e2e-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cannot create a temp dir: %v\n", err)
+		os.Exit(1)
+	}
+	holdfastBin = os.Getenv("HOLDFAST_BIN")
+	if holdfastBin == "" {
+		holdfastBin = filepath.Join(tmp, "holdfast")
+		if err := buildHoldfast(holdfastBin); err != nil {
+			// Tests fail, not skip: a suite that cannot build the binary proves nothing.
+			fmt.Fprintf(os.Stderr, "%v\n", err)
+			os.RemoveAll(tmp)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(tmp)
+	os.Exit(code)
+}
+
+// buildHoldfast builds ./cmd/holdfast of the repository root (the parent of e2e)
+// statically, as it ships in images.
+func buildHoldfast(out string) error {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	cmd := exec.Command(goBin, "build", "-o", out, "./cmd/holdfast")
+	cmd.Dir = ".."
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("cannot build holdfast (CGO_ENABLED=0 go build ./cmd/holdfast in ..): %w\n%s", err, b)
+	}
+	return nil
+}
+
+// syncBuffer is an output sink that tests read while the process still writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// spec says how to start one holdfast (or, for negative controls, another program).
+type spec struct {
+	pid1     bool      // PID 1 of a new pid+mount namespace via unshare
+	args     []string  // holdfast's arguments, after the safe defaults
+	env      []string  // added to the base environment ("K=V")
+	dir      string    // working directory; empty = inherit
+	stdin    io.Reader // nil = /dev/null
+	prog     []string  // run this instead of holdfast, with no default flags
+	stateDir string    // --state-dir; empty = a fresh temp dir
+}
+
+// hf is one running holdfast (or negative-control program).
+type hf struct {
+	cmd            *exec.Cmd
+	stdout, stderr *syncBuffer
+	spec           spec
+	stateDir       string
+	started        time.Time
+	done           chan struct{} // closed when cmd.Wait returned
+	exitedAt       time.Time
+	waitErr        error
+
+	mu      sync.Mutex
+	hostPid int // holdfast's pid as the host sees it (unshare's child under pid1)
+}
+
+// baseEnv is the test's environment without holdfast's own variables (so a developer's
+// shell cannot change what a test sees), with ssh forced off.
+func baseEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "HOLDFAST_") || strings.HasPrefix(kv, "GODEBUG=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, "HOLDFAST_SSH_AUTHORIZED_KEYS=")
+}
+
+// defaultArgs are given to every holdfast before the test's own: no HTTP listener, a
+// private state dir, no ssh, and plain-init behaviour (no crash-hold). A test that wants
+// otherwise passes the flag again; the last one wins.
+func defaultArgs(stateDir string) []string {
+	return []string{
+		"--probe-addr=",
+		"--state-dir=" + stateDir,
+		"--ssh-authorized-keys=/nonexistent",
+		"--hold=false",
+		"--max-restarts=0",
+	}
+}
+
+// argv is the full command line for s.
+func (s spec) argv(stateDir string) []string {
+	var argv []string
+	if s.pid1 {
+		// --kill-child: if unshare dies, so does the namespace.
+		argv = []string{"unshare", "--pid", "--fork", "--mount-proc", "--kill-child"}
+	}
+	if s.prog != nil {
+		return append(argv, s.prog...)
+	}
+	argv = append(argv, holdfastBin)
+	argv = append(argv, defaultArgs(stateDir)...)
+	return append(argv, s.args...)
+}
+
+// env is the full environment for s.
+func (s spec) fullEnv() []string { return append(baseEnv(), s.env...) }
+
+// launch starts s without a *testing.T, so worker goroutines can use it. The caller
+// must call kill and wait.
+func launch(s spec, tmp string) (*hf, error) {
+	h := &hf{stdout: &syncBuffer{}, stderr: &syncBuffer{}, spec: s, done: make(chan struct{})}
+	h.stateDir = s.stateDir
+	if h.stateDir == "" {
+		d, err := os.MkdirTemp(tmp, "state-")
+		if err != nil {
+			return nil, fmt.Errorf("cannot create a state dir: %w", err)
+		}
+		h.stateDir = d
+	}
+	argv := s.argv(h.stateDir)
+	h.cmd = exec.Command(argv[0], argv[1:]...)
+	h.cmd.Env = s.fullEnv()
+	h.cmd.Dir = s.dir
+	h.cmd.Stdin = s.stdin
+	h.cmd.Stdout, h.cmd.Stderr = h.stdout, h.stderr
+	// Own process group: a ^C meant for `go test` must not reach it.
+	h.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Grandchildren that keep our pipes open must not hang Wait.
+	h.cmd.WaitDelay = 5 * time.Second
+	h.started = time.Now()
+	if err := h.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("cannot start %q: %w", argv, err)
+	}
+	go func() {
+		h.waitErr = h.cmd.Wait()
+		h.exitedAt = time.Now()
+		close(h.done)
+	}()
+	return h, nil
+}
+
+// start runs s and registers a Cleanup that kills whatever is left of it.
+func start(t testing.TB, s spec) *hf {
+	t.Helper()
+	h, err := launch(s, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		h.kill()
+		if t.Failed() {
+			t.Logf("holdfast %q\nstdout:\n%s\nstderr:\n%s", h.cmd.Args, h.stdout, h.stderr)
+		}
+	})
+	return h
+}
+
+// startPID1 runs holdfast with args as PID 1 of a new pid namespace.
+func startPID1(t testing.TB, env []string, args ...string) *hf {
+	t.Helper()
+	return start(t, spec{pid1: true, env: env, args: args})
+}
+
+// startPlain runs holdfast as an ordinary child of the test (subreaper mode).
+func startPlain(t testing.TB, env []string, args ...string) *hf {
+	t.Helper()
+	return start(t, spec{env: env, args: args})
+}
+
+// kill SIGKILLs holdfast (which ends its whole pid namespace under pid1) and unshare,
+// then waits for Wait to return. Safe to call more than once.
+func (h *hf) kill() {
+	if h.exited() {
+		return
+	}
+	if pid, err := h.findHostPid(); err == nil {
+		if !h.spec.pid1 {
+			killTree(pid) // no namespace takes the app and its children down
+		}
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	_ = syscall.Kill(-h.cmd.Process.Pid, syscall.SIGKILL)
+	<-h.done
+}
+
+func (h *hf) exited() bool {
+	select {
+	case <-h.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// findHostPid returns the host pid of the program under test: the started process
+// itself, or under pid1 unshare's child once it has exec'd (before that, it is still a
+// copy of unshare, and signals would go to the wrong program).
+func (h *hf) findHostPid() (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.hostPid != 0 {
+		return h.hostPid, nil
+	}
+	if !h.spec.pid1 {
+		h.hostPid = h.cmd.Process.Pid
+		return h.hostPid, nil
+	}
+	kids := children(h.cmd.Process.Pid)
+	if len(kids) != 1 {
+		return 0, fmt.Errorf("unshare (pid %d) has %d children, want 1", h.cmd.Process.Pid, len(kids))
+	}
+	unshareExe, err1 := os.Readlink(fmt.Sprintf("/proc/%d/exe", h.cmd.Process.Pid))
+	exe, err2 := os.Readlink(fmt.Sprintf("/proc/%d/exe", kids[0]))
+	if err1 != nil || err2 != nil || exe == unshareExe {
+		return 0, fmt.Errorf("unshare's child %d has not exec'd yet", kids[0])
+	}
+	h.hostPid = kids[0]
+	return h.hostPid, nil
+}
+
+// pid waits (bounded) for the host pid of holdfast.
+func (h *hf) pid(t testing.TB) int {
+	t.Helper()
+	var pid int
+	var last error
+	waitFor(t, waitLong, "holdfast's host pid", func() bool {
+		pid, last = h.findHostPid()
+		return last == nil || h.exited()
+	})
+	if last != nil {
+		t.Fatalf("cannot find holdfast's host pid: %v", last)
+	}
+	return pid
+}
+
+// trackApp returns the host pid of holdfast's only child, the app, and registers a
+// Cleanup that SIGKILLs the app's process group: in subreaper mode a holdfast that dies
+// early leaves the app behind, outside any namespace.
+func (h *hf) trackApp(t testing.TB) int {
+	t.Helper()
+	var kids []int
+	waitFor(t, waitLong, "holdfast to have one child", func() bool {
+		kids = children(h.pid(t))
+		return len(kids) == 1
+	}, func() string { return fmt.Sprintf("children: %v", kids) })
+	app := kids[0]
+	t.Cleanup(func() {
+		_ = syscall.Kill(-app, syscall.SIGKILL)
+		_ = syscall.Kill(app, syscall.SIGKILL)
+	})
+	return app
+}
+
+// children lists the children of pid from /proc/<pid>/task/*/children.
+func children(pid int) []int {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	var out []int
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		for _, s := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(s); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// signal sends sig from the host to holdfast (never to unshare).
+func (h *hf) signal(t testing.TB, sig syscall.Signal) {
+	t.Helper()
+	if err := syscall.Kill(h.pid(t), sig); err != nil {
+		t.Fatalf("cannot send %s to holdfast (host pid %d): %v", signame(sig), h.pid(t), err)
+	}
+}
+
+// alive reports whether holdfast still runs (and is not a zombie).
+func (h *hf) alive(t testing.TB) bool {
+	t.Helper()
+	if h.exited() {
+		return false
+	}
+	st, err := procState(h.pid(t))
+	return err == nil && st != "Z"
+}
+
+// code converts a Wait result into the code a shell shows: the exit status, or 128+N
+// for death by signal N.
+func (h *hf) code() (int, error) {
+	var ee *exec.ExitError
+	if h.waitErr != nil && !errors.As(h.waitErr, &ee) {
+		return -1, fmt.Errorf("cannot wait for %q: %w", h.cmd.Args, h.waitErr)
+	}
+	ws := h.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		return 128 + int(ws.Signal()), nil
+	}
+	return ws.ExitStatus(), nil
+}
+
+// waitExit waits up to d for the exit and returns the exit code.
+func (h *hf) waitExit(t testing.TB, d time.Duration) int {
+	t.Helper()
+	select {
+	case <-h.done:
+	case <-time.After(d):
+		t.Fatalf("%q still running after %v\nstdout:\n%s\nstderr:\n%s", h.cmd.Args, d, h.stdout, h.stderr)
+	}
+	code, err := h.code()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// output is everything written so far to stdout and stderr.
+func (h *hf) output() string { return h.stdout.String() + h.stderr.String() }
+
+// waitOutput waits up to d until stdout or stderr contains s.
+func (h *hf) waitOutput(t testing.TB, s string, d time.Duration) {
+	t.Helper()
+	explain := func() string { return fmt.Sprintf("stdout:\n%s\nstderr:\n%s", h.stdout, h.stderr) }
+	// Output is complete once it exited (Wait returns after the copiers), so stop there.
+	waitFor(t, d, fmt.Sprintf("output %q", s), func() bool { return strings.Contains(h.output(), s) || h.exited() }, explain)
+	if !strings.Contains(h.output(), s) {
+		code, _ := h.code()
+		t.Fatalf("%q exited (code %d) without printing %q\n%s", h.cmd.Args, code, s, explain())
+	}
+}
+
+// waitFor polls cond every 20 ms for up to d; on timeout it fails naming what, with
+// details from the optional explain funcs.
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool, explain ...func() string) {
+	t.Helper()
+	if err := poll(d, cond); err != nil {
+		msg := fmt.Sprintf("timed out after %v waiting for %s", d, what)
+		for _, e := range explain {
+			msg += "\n" + e()
+		}
+		t.Fatal(msg)
+	}
+}
+
+// poll is waitFor without a *testing.T.
+func poll(d time.Duration, cond func() bool) error {
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return errors.New("timed out")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}
+
+// settle waits until get returns the same value for quiet (checked every 20 ms, at most
+// d in all) and returns it: "nothing more arrives" as a condition, not a sleep.
+func settle(t testing.TB, quiet, d time.Duration, get func() string) string {
+	t.Helper()
+	last, since := get(), time.Now()
+	waitFor(t, d, "output to settle", func() bool {
+		if v := get(); v != last {
+			last, since = v, time.Now()
+		}
+		return time.Since(since) >= quiet
+	})
+	return last
+}
+
+// execInNS runs argv inside holdfast's pid and mount namespaces (so /proc and pid 1 are
+// the namespace's) and returns its combined output.
+func execInNS(t testing.TB, h *hf, argv ...string) (string, error) {
+	t.Helper()
+	args := append([]string{"--target", strconv.Itoa(h.pid(t)), "--pid", "--mount", "--"}, argv...)
+	cmd := exec.Command("nsenter", args...)
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// proc is one process as the host sees it.
+type proc struct {
+	pid, ppid int
+	state     string // R, S, Z, ...
+	comm      string
+}
+
+// procStat reads /proc/<pid>/stat.
+func procStat(pid int) (proc, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return proc{}, err
+	}
+	s := string(b)
+	open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || close < open {
+		return proc{}, fmt.Errorf("cannot parse /proc/%d/stat: %q", pid, s)
+	}
+	f := strings.Fields(s[close+1:])
+	if len(f) < 2 {
+		return proc{}, fmt.Errorf("cannot parse /proc/%d/stat: %q", pid, s)
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return proc{pid: pid, ppid: ppid, state: f[0], comm: s[open+1 : close]}, nil
+}
+
+func procState(pid int) (string, error) {
+	p, err := procStat(pid)
+	return p.state, err
+}
+
+// nsProcs lists (from the host) every process in the pid namespace of hostPid.
+func nsProcs(hostPid int) []proc {
+	want, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", hostPid))
+	if err != nil {
+		return nil
+	}
+	ents, _ := os.ReadDir("/proc")
+	var out []proc
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid)); err != nil || ns != want {
+			continue
+		}
+		if p, err := procStat(pid); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// countState counts the processes in ps that are in state st.
+func countState(ps []proc, st string) int {
+	n := 0
+	for _, p := range ps {
+		if p.state == st {
+			n++
+		}
+	}
+	return n
+}
+
+// signame is the short name of sig as kill(1) spells it: "USR1", "RTMIN+6".
+func signame(sig syscall.Signal) string {
+	if n, ok := sigNames[sig]; ok {
+		return n
+	}
+	if sig == sigRTMin {
+		return "RTMIN"
+	}
+	if sig > sigRTMin && sig <= sigRTMax {
+		return fmt.Sprintf("RTMIN+%d", int(sig-sigRTMin))
+	}
+	return fmt.Sprintf("SIG%d", int(sig))
+}
+
+// sigRTMin and sigRTMax are the real-time signals glibc programs (kill(1)) can use; 32
+// and 33 are reserved by glibc for itself.
+const (
+	sigRTMin syscall.Signal = 34
+	sigRTMax syscall.Signal = 64
+)
+
+var sigNames = map[syscall.Signal]string{
+	syscall.SIGHUP: "HUP", syscall.SIGINT: "INT", syscall.SIGQUIT: "QUIT", syscall.SIGILL: "ILL",
+	syscall.SIGTRAP: "TRAP", syscall.SIGABRT: "ABRT", syscall.SIGBUS: "BUS", syscall.SIGFPE: "FPE",
+	syscall.SIGKILL: "KILL", syscall.SIGUSR1: "USR1", syscall.SIGSEGV: "SEGV", syscall.SIGUSR2: "USR2",
+	syscall.SIGPIPE: "PIPE", syscall.SIGALRM: "ALRM", syscall.SIGTERM: "TERM", syscall.SIGSTKFLT: "STKFLT",
+	syscall.SIGCHLD: "CHLD", syscall.SIGCONT: "CONT", syscall.SIGSTOP: "STOP", syscall.SIGTSTP: "TSTP",
+	syscall.SIGTTIN: "TTIN", syscall.SIGTTOU: "TTOU", syscall.SIGURG: "URG", syscall.SIGXCPU: "XCPU",
+	syscall.SIGXFSZ: "XFSZ", syscall.SIGVTALRM: "VTALRM", syscall.SIGPROF: "PROF", syscall.SIGWINCH: "WINCH",
+	syscall.SIGIO: "IO", syscall.SIGPWR: "PWR", syscall.SIGSYS: "SYS",
+}
+
+// parseSig is the inverse of signame for the names the tests use.
+func parseSig(name string) (syscall.Signal, bool) {
+	name = strings.TrimPrefix(strings.ToUpper(name), "SIG")
+	for s, n := range sigNames {
+		if n == name {
+			return s, true
+		}
+	}
+	if name == "RTMIN" {
+		return sigRTMin, true
+	}
+	if rest, ok := strings.CutPrefix(name, "RTMIN+"); ok {
+		if n, err := strconv.Atoi(rest); err == nil && sigRTMin+syscall.Signal(n) <= sigRTMax {
+			return sigRTMin + syscall.Signal(n), true
+		}
+	}
+	return 0, false
+}

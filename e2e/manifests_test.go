@@ -1,0 +1,767 @@
+package e2e
+
+// deploy/k8s checked without a cluster: every manifest strict-decodes into the
+// k8s.io/api types (unknown or duplicate fields fail, and what was written must survive
+// the round trip), the overlays are built the way kustomize would for what they use (a
+// strategic-merge patch of the Deployment), and the built objects must hold holdfast's
+// contract: probes on holdfast's port and paths, a termination grace longer than
+// --grace, the state dir on an emptyDir, hold and ssh per overlay. The alert is checked
+// by promtool, against series.
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/yaml"
+
+	"github.com/holdfast-dev/holdfast/e2e/image"
+)
+
+// kustomization is the part of kustomize's Kustomization these overlays use; strict
+// decoding makes anything else an error, so the test's overlay builder cannot silently
+// ignore a kustomize feature someone adds.
+type kustomization struct {
+	APIVersion      string   `json:"apiVersion"`
+	Kind            string   `json:"kind"`
+	Resources       []string `json:"resources"`
+	SecretGenerator []struct {
+		Name    string   `json:"name"`
+		Files   []string `json:"files"`
+		Options struct {
+			DisableNameSuffixHash bool `json:"disableNameSuffixHash"`
+		} `json:"options"`
+	} `json:"secretGenerator"`
+	Patches []struct {
+		Path string `json:"path"`
+	} `json:"patches"`
+	// What `kustomize edit set image` writes.
+	Images []struct {
+		Name    string `json:"name"`
+		NewName string `json:"newName"`
+		NewTag  string `json:"newTag"`
+		Digest  string `json:"digest"`
+	} `json:"images"`
+}
+
+// prometheusRule is the monitoring.coreos.com/v1 PrometheusRule, as far as it is used.
+type prometheusRule struct {
+	metav1.TypeMeta `json:",inline"`
+	Metadata        metav1.ObjectMeta `json:"metadata"`
+	Spec            struct {
+		Groups []ruleGroup `json:"groups"`
+	} `json:"spec"`
+}
+
+type ruleGroup struct {
+	Name  string     `json:"name"`
+	Rules []promRule `json:"rules"`
+}
+
+type promRule struct {
+	Alert       string            `json:"alert"`
+	Expr        string            `json:"expr"`
+	For         string            `json:"for"`
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+}
+
+// k8sObjects is one built overlay.
+type k8sObjects struct {
+	deployment *appsv1.Deployment
+	services   []*corev1.Service
+	secrets    []*corev1.Secret
+	rules      []*prometheusRule
+}
+
+func k8sDir(t testing.TB) string {
+	t.Helper()
+	d, err := image.DeployDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(d, "k8s")
+}
+
+// decodeStrict decodes one YAML document into obj, refusing unknown and duplicate fields,
+// then checks that every value written is still there after a round trip through obj
+// (JSON field matching is case-insensitive, so "Name:" would otherwise pass as "name:").
+func decodeStrict(data []byte, obj any) error {
+	if err := yaml.UnmarshalStrict(data, obj); err != nil {
+		return err
+	}
+	var written, kept any
+	if err := yaml.Unmarshal(data, &written); err != nil {
+		return err
+	}
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &kept); err != nil {
+		return err
+	}
+	if lost := lostValues(written, kept, ""); len(lost) > 0 {
+		return fmt.Errorf("values lost in decoding: %s", strings.Join(lost, ", "))
+	}
+	return nil
+}
+
+// lostValues lists the leaves of written that kept does not hold with the same value.
+func lostValues(written, kept any, at string) []string {
+	switch w := written.(type) {
+	case map[string]any:
+		k, _ := kept.(map[string]any)
+		var out []string
+		for key, v := range w {
+			out = append(out, lostValues(v, k[key], at+"."+key)...)
+		}
+		return out
+	case []any:
+		k, _ := kept.([]any)
+		if len(k) != len(w) {
+			return []string{at}
+		}
+		var out []string
+		for i := range w {
+			out = append(out, lostValues(w[i], k[i], fmt.Sprintf("%s[%d]", at, i))...)
+		}
+		return out
+	default:
+		if !reflect.DeepEqual(written, kept) {
+			return []string{fmt.Sprintf("%s (%v, kept %v)", at, written, kept)}
+		}
+		return nil
+	}
+}
+
+// decodeResource strictly decodes a resource file (one document) by its kind.
+func decodeResource(t testing.TB, path string, into *k8sObjects) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "\n---") {
+		t.Fatalf("%s: one resource per file, please", path)
+	}
+	var tm metav1.TypeMeta
+	if err := yaml.Unmarshal(data, &tm); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var obj any
+	switch tm.APIVersion + " " + tm.Kind {
+	case "apps/v1 Deployment":
+		if into.deployment != nil {
+			t.Fatalf("%s: a second Deployment", path)
+		}
+		into.deployment = &appsv1.Deployment{}
+		obj = into.deployment
+	case "v1 Service":
+		into.services = append(into.services, &corev1.Service{})
+		obj = into.services[len(into.services)-1]
+	case "monitoring.coreos.com/v1 PrometheusRule":
+		into.rules = append(into.rules, &prometheusRule{})
+		obj = into.rules[len(into.rules)-1]
+	default:
+		t.Fatalf("%s: unexpected resource %s %s", path, tm.APIVersion, tm.Kind)
+	}
+	if err := decodeStrict(data, obj); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// buildKustomization builds dir as kustomize would for the features kustomization allows.
+func buildKustomization(t testing.TB, dir string) k8sObjects {
+	t.Helper()
+	var k kustomization
+	data, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := decodeStrict(data, &k); err != nil {
+		t.Fatalf("%s/kustomization.yaml: %v", dir, err)
+	}
+	if k.APIVersion != "kustomize.config.k8s.io/v1beta1" || k.Kind != "Kustomization" {
+		t.Fatalf("%s/kustomization.yaml: %s %s", dir, k.APIVersion, k.Kind)
+	}
+	var objs k8sObjects
+	for _, r := range k.Resources {
+		p := filepath.Join(dir, r)
+		if fi, err := os.Stat(p); err != nil {
+			t.Fatalf("%s: resource %s: %v", dir, r, err)
+		} else if fi.IsDir() {
+			sub := buildKustomization(t, p)
+			if objs.deployment == nil {
+				objs.deployment = sub.deployment
+			}
+			objs.services = append(objs.services, sub.services...)
+			objs.secrets = append(objs.secrets, sub.secrets...)
+			objs.rules = append(objs.rules, sub.rules...)
+		} else {
+			decodeResource(t, p, &objs)
+		}
+	}
+	for _, g := range k.SecretGenerator {
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: g.Name}, Data: map[string][]byte{}}
+		for _, f := range g.Files {
+			b, err := os.ReadFile(filepath.Join(dir, f))
+			if err != nil {
+				t.Fatalf("%s: secretGenerator %s: %v", dir, g.Name, err)
+			}
+			s.Data[filepath.Base(f)] = b
+		}
+		if !g.Options.DisableNameSuffixHash {
+			// A hashed name rolls the Deployment on every key edit, ending held pods.
+			t.Errorf("%s: secretGenerator %s must set disableNameSuffixHash", dir, g.Name)
+		}
+		objs.secrets = append(objs.secrets, s)
+	}
+	for _, p := range k.Patches {
+		var patch appsv1.Deployment
+		b, err := os.ReadFile(filepath.Join(dir, p.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := decodeStrict(b, &patch); err != nil {
+			t.Fatalf("%s/%s: %v", dir, p.Path, err)
+		}
+		if objs.deployment == nil || patch.Kind != "Deployment" || patch.Name != objs.deployment.Name {
+			t.Fatalf("%s/%s patches %s %q, which is not among the resources", dir, p.Path, patch.Kind, patch.Name)
+		}
+		objs.deployment = mergeDeployment(t, objs.deployment, &patch, filepath.Join(dir, p.Path))
+	}
+	for _, im := range k.Images {
+		if objs.deployment == nil {
+			t.Fatalf("%s: images without a Deployment", dir)
+		}
+		for i := range objs.deployment.Spec.Template.Spec.Containers {
+			c := &objs.deployment.Spec.Template.Spec.Containers[i]
+			repo, tag := splitImage(c.Image)
+			if repo != im.Name {
+				continue
+			}
+			if im.NewName != "" {
+				repo = im.NewName
+			}
+			if im.NewTag != "" {
+				tag = ":" + im.NewTag
+			}
+			if im.Digest != "" {
+				tag = "@" + im.Digest
+			}
+			c.Image = repo + tag
+		}
+	}
+	return objs
+}
+
+// splitImage splits "registry:5000/shop:1@sha256:..." into the repository and the rest
+// (":tag" or "@digest"), as kustomize's image matching does.
+func splitImage(ref string) (repo, rest string) {
+	if i := strings.Index(ref, "@"); i >= 0 {
+		return ref[:i], ref[i:]
+	}
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		return ref[:i], ref[i:]
+	}
+	return ref, ""
+}
+
+// mergeDeployment applies a strategic-merge patch as kustomize does for the fields the
+// overlays patch: replicas, and by merge key containers (name), env (name), ports
+// (containerPort), volumeMounts (mountPath), volumes (name). A patch that sets anything
+// else fails, rather than being applied wrongly.
+func mergeDeployment(t testing.TB, base, patch *appsv1.Deployment, where string) *appsv1.Deployment {
+	t.Helper()
+	out := base.DeepCopy()
+	rest := patch.DeepCopy()
+	if patch.Spec.Replicas != nil {
+		out.Spec.Replicas = patch.Spec.Replicas
+	}
+	ps := &out.Spec.Template.Spec
+	ps.Volumes = mergeBy(ps.Volumes, patch.Spec.Template.Spec.Volumes, func(v corev1.Volume) string { return v.Name })
+	for i, pc := range patch.Spec.Template.Spec.Containers {
+		j := slices.IndexFunc(ps.Containers, func(c corev1.Container) bool { return c.Name == pc.Name })
+		if j < 0 {
+			t.Fatalf("%s: container %q is not in the base", where, pc.Name)
+		}
+		c := &ps.Containers[j]
+		c.Env = mergeBy(c.Env, pc.Env, func(e corev1.EnvVar) string { return e.Name })
+		c.Ports = mergeBy(c.Ports, pc.Ports, func(p corev1.ContainerPort) string { return strconv.Itoa(int(p.ContainerPort)) })
+		c.VolumeMounts = mergeBy(c.VolumeMounts, pc.VolumeMounts, func(m corev1.VolumeMount) string { return m.MountPath })
+		rest.Spec.Template.Spec.Containers[i] = corev1.Container{Name: pc.Name}
+	}
+	rest.Spec.Replicas, rest.Spec.Template.Spec.Volumes = nil, nil
+	skeleton := appsv1.Deployment{TypeMeta: patch.TypeMeta, ObjectMeta: metav1.ObjectMeta{Name: patch.Name}}
+	skeleton.Spec.Template.Spec.Containers = rest.Spec.Template.Spec.Containers
+	if !reflect.DeepEqual(*rest, skeleton) {
+		got, _ := yaml.Marshal(rest)
+		t.Fatalf("%s sets fields this test's strategic merge does not apply:\n%s", where, got)
+	}
+	return out
+}
+
+// mergeBy merges patch into base by key: a patch item replaces the base item with the
+// same key (these items have no nested lists to merge), new items are appended.
+func mergeBy[T any](base, patch []T, key func(T) string) []T {
+	out := slices.Clone(base)
+	for _, p := range patch {
+		if i := slices.IndexFunc(out, func(b T) bool { return key(b) == key(p) }); i >= 0 {
+			out[i] = p
+		} else {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// appContainer is the Deployment's container named "app".
+func appContainer(t testing.TB, d *appsv1.Deployment) *corev1.Container {
+	t.Helper()
+	for i := range d.Spec.Template.Spec.Containers {
+		if c := &d.Spec.Template.Spec.Containers[i]; c.Name == "app" {
+			return c
+		}
+	}
+	t.Fatalf("Deployment %s has no container named app", d.Name)
+	return nil
+}
+
+// holdfastSetting is holdfast's value of flag for c: from the command line (holdfast's
+// flags can only be in command, before "--": the image's ENTRYPOINT is holdfast and
+// args replace CMD, the app's), else its HOLDFAST_* twin, else def.
+func holdfastSetting(c *corev1.Container, flag, def string) string {
+	for i := 1; i < len(c.Command) && c.Command[i] != "--"; i++ {
+		if v, ok := strings.CutPrefix(c.Command[i], "--"+flag+"="); ok {
+			return v
+		}
+		if c.Command[i] == "--"+flag && i+1 < len(c.Command) {
+			return c.Command[i+1]
+		}
+	}
+	// The last entry of a name wins in a container's env, as in the kubelet.
+	twin := "HOLDFAST_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+	v := def
+	for _, e := range c.Env {
+		if e.Name == twin {
+			v = e.Value
+		}
+	}
+	return v
+}
+
+// containerPort resolves a probe or Service port (number or name) in c.
+func containerPort(c *corev1.Container, p intstr.IntOrString) int {
+	if p.Type == intstr.Int {
+		return p.IntValue()
+	}
+	for _, cp := range c.Ports {
+		if cp.Name == p.StrVal {
+			return int(cp.ContainerPort)
+		}
+	}
+	return -1
+}
+
+func addrPort(addr string) int {
+	_, p, _ := strings.Cut(addr, ":")
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// overlayProblems checks a built overlay against holdfast's contract; hold is the
+// overlay's intended --hold, ssh whether it serves ssh.
+func overlayProblems(t testing.TB, o k8sObjects, hold string, ssh bool) []string {
+	var out []string
+	bad := func(format string, a ...any) { out = append(out, fmt.Sprintf(format, a...)) }
+	d := o.deployment
+	pod := d.Spec.Template
+	c := appContainer(t, d)
+	for k, v := range d.Spec.Selector.MatchLabels {
+		if pod.Labels[k] != v {
+			bad("selector %s=%s does not match the pod labels %v", k, v, pod.Labels)
+		}
+	}
+
+	probePort := addrPort(holdfastSetting(c, "probe-addr", ":8558"))
+	if probePort != image.ProbePort {
+		bad("holdfast listens on %d, the image exposes %d", probePort, image.ProbePort)
+	}
+	for _, p := range []struct {
+		name  string
+		probe *corev1.Probe
+		paths []string
+	}{{"liveness", c.LivenessProbe, []string{"/livez", "/healthz"}}, {"readiness", c.ReadinessProbe, []string{"/readyz"}}} {
+		if p.probe == nil || p.probe.HTTPGet == nil {
+			bad("no HTTP %s probe", p.name)
+			continue
+		}
+		if g := p.probe.HTTPGet; !slices.Contains(p.paths, g.Path) || containerPort(c, g.Port) != probePort {
+			bad("%s probe GETs %s on port %d, want %v on holdfast's %d", p.name, g.Path, containerPort(c, g.Port), p.paths, probePort)
+		}
+	}
+	a := pod.Annotations
+	if a["prometheus.io/scrape"] != "true" || a["prometheus.io/path"] != "/metrics" || a["prometheus.io/port"] != strconv.Itoa(probePort) {
+		bad("scrape annotations %v, want holdfast's /metrics on %d", a, probePort)
+	}
+
+	grace, err := time.ParseDuration(holdfastSetting(c, "grace", "10s"))
+	if err != nil {
+		bad("grace: %v", err)
+	}
+	tgps := int64(30) // the API default
+	if pod.Spec.TerminationGracePeriodSeconds != nil {
+		tgps = *pod.Spec.TerminationGracePeriodSeconds
+	}
+	// holdfast needs --grace for the app, then a moment for its own servers (2 s) and exit.
+	if time.Duration(tgps)*time.Second < grace+5*time.Second {
+		bad("terminationGracePeriodSeconds %d is not longer than --grace %v plus 5s", tgps, grace)
+	}
+
+	volumes := map[string]corev1.Volume{}
+	for _, v := range pod.Spec.Volumes {
+		volumes[v.Name] = v
+	}
+	mountAt := func(p string) (corev1.VolumeMount, corev1.Volume, bool) {
+		for _, m := range c.VolumeMounts {
+			if m.MountPath == p {
+				v, ok := volumes[m.Name]
+				return m, v, ok
+			}
+		}
+		return corev1.VolumeMount{}, corev1.Volume{}, false
+	}
+	stateDir := holdfastSetting(c, "state-dir", "/var/lib/holdfast")
+	if _, v, ok := mountAt(stateDir); stateDir != image.StateDir || !ok || v.EmptyDir == nil {
+		bad("state dir %s (image: %s) is not on an emptyDir", stateDir, image.StateDir)
+	}
+	if sc := c.SecurityContext; sc != nil && sc.ReadOnlyRootFilesystem != nil && *sc.ReadOnlyRootFilesystem {
+		if _, v, ok := mountAt("/tmp"); !ok || v.EmptyDir == nil {
+			bad("read-only root filesystem without an emptyDir at /tmp (the JVM's hsperfdata)")
+		}
+	}
+	if got := holdfastSetting(c, "hold", "true"); got != hold {
+		bad("--hold is %q, want %q", got, hold)
+	}
+
+	// ssh: keys from a Secret mounted as a directory, a port, and a Service.
+	keys := holdfastSetting(c, "ssh-authorized-keys", "/etc/holdfast/authorized_keys")
+	m, v, mounted := mountAt(filepath.Dir(keys))
+	sshPort := addrPort(holdfastSetting(c, "ssh-addr", ":2222"))
+	var sshServices []string
+	for _, s := range o.services {
+		for k, val := range s.Spec.Selector {
+			if pod.Labels[k] != val {
+				bad("Service %s selects %s=%s, not the pods (%v)", s.Name, k, val, pod.Labels)
+			}
+		}
+		for _, sp := range s.Spec.Ports {
+			target := containerPort(c, sp.TargetPort)
+			if target < 0 {
+				bad("Service %s port %s targets %s, which the container does not have", s.Name, sp.Name, sp.TargetPort.String())
+			}
+			if target == sshPort {
+				sshServices = append(sshServices, s.Name)
+				if !s.Spec.PublishNotReadyAddresses {
+					bad("Service %s must publish not-ready addresses: held pods are not ready", s.Name)
+				}
+			}
+		}
+	}
+	if !ssh {
+		if mounted || len(o.secrets) > 0 || len(sshServices) > 0 || strings.Contains(keys, "ssh-") {
+			bad("ssh is meant to be off, but keys are mounted (%v), generated (%d) or inline, or a Service targets it (%v)",
+				mounted, len(o.secrets), sshServices)
+		}
+		return out
+	}
+	if !mounted || v.Secret == nil || m.SubPath != "" {
+		bad("%s is not on a Secret volume mounted as a directory (a subPath mount never sees key edits)", keys)
+	} else if i := slices.IndexFunc(o.secrets, func(s *corev1.Secret) bool { return s.Name == v.Secret.SecretName }); i < 0 {
+		bad("the ssh volume uses Secret %q, which the overlay does not make", v.Secret.SecretName)
+	} else if _, ok := o.secrets[i].Data[filepath.Base(keys)]; !ok {
+		bad("Secret %s has no key %s", v.Secret.SecretName, filepath.Base(keys))
+	}
+	if containerPort(c, intstr.FromString("ssh")) != sshPort || len(sshServices) != 1 {
+		bad("ssh on %d: want a container port named ssh on it and one Service for it (have %v)", sshPort, sshServices)
+	}
+	return out
+}
+
+func TestManifestOverlays(t *testing.T) {
+	t.Parallel()
+	dir := k8sDir(t)
+	for _, tc := range []struct {
+		overlay, hold string
+		ssh           bool
+	}{{"test", "true", true}, {"prod", "false", false}} {
+		t.Run(tc.overlay, func(t *testing.T) {
+			objs := buildKustomization(t, filepath.Join(dir, "overlays", tc.overlay))
+			if objs.deployment == nil || len(objs.rules) != 1 {
+				t.Fatalf("overlay has deployment %v and %d PrometheusRules, want one each", objs.deployment != nil, len(objs.rules))
+			}
+			for _, p := range overlayProblems(t, objs, tc.hold, tc.ssh) {
+				t.Error(p)
+			}
+		})
+	}
+
+	// Negative controls: each broken promise is reported.
+	base := buildKustomization(t, filepath.Join(dir, "overlays", "test"))
+	for _, m := range []struct {
+		what   string
+		mutate func(o *k8sObjects, c *corev1.Container)
+	}{
+		{"short grace", func(o *k8sObjects, c *corev1.Container) {
+			c.Env = append(c.Env, corev1.EnvVar{Name: "HOLDFAST_GRACE", Value: "28s"})
+		}},
+		{"grace flag", func(o *k8sObjects, c *corev1.Container) {
+			c.Command = []string{image.HoldfastPath, "--grace", "1m", "--"}
+		}},
+		{"liveness on the app", func(o *k8sObjects, c *corev1.Container) {
+			c.LivenessProbe.HTTPGet.Path, c.LivenessProbe.HTTPGet.Port = "/actuator/health/liveness", intstr.FromString("http")
+		}},
+		{"probe addr", func(o *k8sObjects, c *corev1.Container) {
+			c.Env = append(c.Env, corev1.EnvVar{Name: "HOLDFAST_PROBE_ADDR", Value: ":9000"})
+		}},
+		{"no emptyDir", func(o *k8sObjects, c *corev1.Container) {
+			c.VolumeMounts = slices.DeleteFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == image.StateDir })
+		}},
+		{"subPath keys", func(o *k8sObjects, c *corev1.Container) {
+			for i := range c.VolumeMounts {
+				c.VolumeMounts[i].SubPath = "x"
+			}
+		}},
+		{"hold off", func(o *k8sObjects, c *corev1.Container) {
+			c.Env = append(c.Env, corev1.EnvVar{Name: "HOLDFAST_HOLD", Value: "false"})
+		}},
+		{"ready service", func(o *k8sObjects, c *corev1.Container) {
+			for _, s := range o.services {
+				s.Spec.PublishNotReadyAddresses = false
+			}
+		}},
+	} {
+		o := base
+		o.deployment = base.deployment.DeepCopy()
+		o.services = nil
+		for _, s := range base.services {
+			o.services = append(o.services, s.DeepCopy())
+		}
+		m.mutate(&o, appContainer(t, o.deployment))
+		if len(overlayProblems(t, o, "true", true)) == 0 {
+			t.Errorf("control %q went unnoticed", m.what)
+		}
+	}
+	if len(overlayProblems(t, base, "true", false)) == 0 {
+		t.Error("control: ssh resources in an overlay meant without ssh went unnoticed")
+	}
+}
+
+// TestManifestFilesAllUsed: every YAML file under deploy/k8s is read by an overlay build,
+// so none escapes the strict decoding; and the decoder really is strict.
+func TestManifestFilesAllUsed(t *testing.T) {
+	t.Parallel()
+	dir := k8sDir(t)
+	used := map[string]bool{}
+	for _, o := range []string{"test", "prod"} {
+		od := filepath.Join(dir, "overlays", o)
+		for _, f := range []string{"kustomization.yaml", "deployment.yaml"} {
+			used[filepath.Join(od, f)] = true
+		}
+		var k kustomization
+		b, _ := os.ReadFile(filepath.Join(od, "kustomization.yaml"))
+		if err := decodeStrict(b, &k); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range append(append([]string{}, k.Resources...), "../../base/kustomization.yaml") {
+			used[filepath.Join(od, r)] = true
+		}
+	}
+	bk := filepath.Join(dir, "base")
+	var k kustomization
+	b, _ := os.ReadFile(filepath.Join(bk, "kustomization.yaml"))
+	if err := decodeStrict(b, &k); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range k.Resources {
+		used[filepath.Join(bk, r)] = true
+	}
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".yaml") && !used[p] {
+			t.Errorf("%s is in no kustomization, so no test decodes it", p)
+		}
+		return err
+	})
+
+	good := "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n"
+	if err := decodeStrict([]byte(good), &appsv1.Deployment{}); err != nil {
+		t.Fatalf("control: %v", err)
+	}
+	for _, bad := range []string{
+		good + "spec:\n  replica: 2\n",  // unknown field
+		good + "  name: y\n",            // duplicate field
+		good + "spec:\n  Replicas: 2\n", // wrong case: json would take it
+		good + "spec:\n  template:\n    spec:\n      containers:\n        - name: a\n          livenesProbe: {}\n",
+	} {
+		if err := decodeStrict([]byte(bad), &appsv1.Deployment{}); err == nil {
+			t.Errorf("decodeStrict accepted:\n%s", bad)
+		}
+	}
+}
+
+// manifestProbePaths are the base Deployment's liveness and readiness probe paths, for
+// the tests that ask a real holdfast what the kubelet would.
+func manifestProbePaths(t testing.TB) (live, ready string) {
+	t.Helper()
+	var objs k8sObjects
+	decodeResource(t, filepath.Join(k8sDir(t), "base", "deployment.yaml"), &objs)
+	c := appContainer(t, objs.deployment)
+	if c.LivenessProbe == nil || c.LivenessProbe.HTTPGet == nil || c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet == nil {
+		t.Fatal("the base Deployment has no HTTP liveness and readiness probes")
+	}
+	return c.LivenessProbe.HTTPGet.Path, c.ReadinessProbe.HTTPGet.Path
+}
+
+// TestManifestPrometheusRule: the alert is valid for Prometheus (promtool check rules)
+// and fires for a pod held 5 minutes, not before, and not for one that is not held
+// (promtool test rules, against series).
+func TestManifestPrometheusRule(t *testing.T) {
+	t.Parallel()
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatalf("cannot find promtool (scripts/deps.sh installs prometheus): %v", err)
+	}
+	var objs k8sObjects
+	decodeResource(t, filepath.Join(k8sDir(t), "base", "prometheusrule.yaml"), &objs)
+	rule := objs.rules[0]
+	var alert *promRule
+	for _, g := range rule.Spec.Groups {
+		for i, r := range g.Rules {
+			if r.Alert == "HoldfastHeld" {
+				alert = &g.Rules[i]
+				if !strings.Contains(r.Expr, "holdfast_held") || r.For != "5m" {
+					t.Errorf("HoldfastHeld: expr %q for %q, want holdfast_held for 5m", r.Expr, r.For)
+				}
+			}
+		}
+	}
+	if alert == nil {
+		t.Fatal("no HoldfastHeld alert")
+	}
+	dir := t.TempDir()
+	rules, err := yaml.Marshal(map[string]any{"groups": rule.Spec.Groups})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, filepath.Join(dir, "rules.yaml"), string(rules))
+	if out, err := exec.Command(promtool, "check", "rules", filepath.Join(dir, "rules.yaml")).CombinedOutput(); err != nil {
+		t.Fatalf("promtool check rules: %v\n%s", err, out)
+	}
+
+	// The annotations as Prometheus expands them for the held pod.
+	expand := strings.NewReplacer("{{ $labels.namespace }}", "shop", "{{ $labels.pod }}", "shop-held")
+	annotations := map[string]string{}
+	for k, v := range alert.Annotations {
+		annotations[k] = expand.Replace(v)
+	}
+	labels := map[string]string{"namespace": "shop", "pod": "shop-held"}
+	for k, v := range alert.Labels {
+		labels[k] = v
+	}
+	firing := []map[string]any{{"exp_labels": labels, "exp_annotations": annotations}}
+	unitTest := func(at string, exp []map[string]any) string {
+		b, _ := yaml.Marshal(map[string]any{
+			"rule_files":          []string{"rules.yaml"},
+			"evaluation_interval": "1m",
+			"tests": []any{map[string]any{
+				"interval": "1m",
+				"input_series": []any{
+					map[string]any{"series": `holdfast_held{namespace="shop",pod="shop-held"}`, "values": "1x20"},
+					map[string]any{"series": `holdfast_held{namespace="shop",pod="shop-ok"}`, "values": "0x20"},
+					// Held for 3 minutes only, then restarted: never 5m in a row.
+					map[string]any{"series": `holdfast_held{namespace="shop",pod="shop-brief"}`, "values": "1x3 0x16"},
+				},
+				"alert_rule_test": []any{map[string]any{"eval_time": at, "alertname": "HoldfastHeld", "exp_alerts": exp}},
+			}},
+		})
+		return string(b)
+	}
+	run := func(name, test string) error {
+		writeTestFile(t, filepath.Join(dir, name), test)
+		out, err := exec.Command(promtool, "test", "rules", filepath.Join(dir, name)).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%v\n%s", err, out)
+		}
+		return nil
+	}
+	for _, tc := range []struct {
+		at  string
+		exp []map[string]any
+	}{{"4m", nil}, {"6m", firing}, {"15m", firing}} {
+		if err := run("test-"+tc.at+".yaml", unitTest(tc.at, tc.exp)); err != nil {
+			t.Errorf("at %s: promtool test rules: %v", tc.at, err)
+		}
+	}
+	// Control: promtool does fail a wrong expectation (firing before 5m).
+	if err := run("control.yaml", unitTest("4m", firing)); err == nil {
+		t.Error("control: promtool accepted the alert firing after 4m")
+	}
+}
+
+func writeTestFile(t testing.TB, p, s string) {
+	t.Helper()
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestManifestImagesOverride: an overlay made by `kustomize edit set image` (what a user
+// or the kubelet e2e does to point at its own image) is applied too.
+func TestManifestImagesOverride(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	base, err := filepath.Rel(dir, filepath.Join(k8sDir(t), "base"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, filepath.Join(dir, "kustomization.yaml"), fmt.Sprintf(`apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - %s
+images:
+  - name: registry.example.com/shop
+    newName: localhost:5000/shop
+    newTag: e2e
+`, base))
+	objs := buildKustomization(t, dir)
+	if img := appContainer(t, objs.deployment).Image; img != "localhost:5000/shop:e2e" {
+		t.Errorf("image = %q, want localhost:5000/shop:e2e", img)
+	}
+	for ref, want := range map[string][2]string{
+		"shop":                     {"shop", ""},
+		"localhost:5000/shop:1":    {"localhost:5000/shop", ":1"},
+		"localhost:5000/shop":      {"localhost:5000/shop", ""},
+		"shop@sha256:abc":          {"shop", "@sha256:abc"},
+		"registry.example.com/a:b": {"registry.example.com/a", ":b"},
+	} {
+		if r, rest := splitImage(ref); r != want[0] || rest != want[1] {
+			t.Errorf("splitImage(%q) = %q %q, want %q", ref, r, rest, want)
+		}
+	}
+}

@@ -11,6 +11,7 @@ pkgs=(
   runc busybox-static                         # real OCI runtime e2e
   prometheus                                  # promtool and a real scraper
   wrk hyperfine                               # load and timing tools for benchmarks
+  containerd containernetworking-plugins      # the real-kubelet e2e (kubelet itself is built from Go modules)
 )
 
 missing=()

@@ -56,8 +56,10 @@ func (s *Supervisor) killLeftovers() {
 
 func (s *Supervisor) spawn() {
 	now := s.d.Clock.Now()
-	s.attempt++
-	rec := s.d.Records.Begin(s.cfg.Command, s.attempt, 0, now)
+	s.starts++
+	// The attempt counts starts under the current budget: 1 for the first
+	// start after a fresh budget, 2 for its first restart, …
+	rec := s.d.Records.Begin(s.cfg.Command, s.used+1, 0, now)
 	env, evidenceDir, _ := JVMEnv(s.cfg.JVM, s.cfg.Command, s.cfg.Env, rec.Dir, rec.Run)
 	if rec.Dir == "" {
 		rec.EvidenceDir = evidenceDir // memory mode: dumps go to a temp dir
@@ -123,7 +125,7 @@ func (s *Supervisor) spawn() {
 	if s.cfg.ReadyURL != "" || s.cfg.LiveURL != "" {
 		s.probeT = s.d.Clock.NewTimer(s.cfg.ProbePeriod)
 	}
-	s.log.Info("app started", "run", rec.Run, "pid", child.Pid, "attempt", s.attempt, "evidence", evidenceDir)
+	s.log.Info("app started", "run", rec.Run, "pid", child.Pid, "attempt", rec.Attempt, "evidence", evidenceDir)
 	s.transition(state.Running)
 }
 

@@ -54,6 +54,7 @@ func scenarioStartupCrashHoldsThenRestart(t *testing.T) {
 			t.Errorf("run %d run.json = %s (%v)", r.Run, b, err)
 		}
 	}
+	waitOutput(t, h, "APP HELD") // the console may hold a log line back briefly
 	if e := h.consoleErr(); !contains(e, "APP HELD") || !contains(e, "holdfast restart") || !contains(e, runs[2].Dir) {
 		t.Errorf("hold banner missing or incomplete in stderr:\n%s", e)
 	}

@@ -163,7 +163,7 @@ func (s *Supervisor) finish() {
 		s.killAll(grace)
 	}
 	if s.lastRec != nil && s.lastRec.ExitCode != nil && *s.lastRec.ExitCode != 0 && s.cfg.TerminationLog != "" {
-		if err := WriteTerminationMessage(s.cfg.TerminationLog, s.lastRec, s.attempt); err != nil {
+		if err := WriteTerminationMessage(s.cfg.TerminationLog, s.lastRec, s.starts); err != nil {
 			s.log.Warn("cannot write termination message", "err", err)
 		}
 	}

@@ -110,8 +110,8 @@ type Supervisor struct {
 	cur        *appRun
 	lastExit   *state.Exit
 	lastRec    *RunRecord
-	used       int
-	attempt    int
+	used       int // startup crashes restarted under the current budget
+	starts     int // runs started since holdfast started
 	holdNext   bool
 	heldSince  time.Time
 	holdReason string

@@ -47,13 +47,22 @@ func subcommand(name string, args []string) int {
 		fs.IntVar(&run, "run", 0, "run number (default: the current or last run)")
 		fs.IntVar(&tail, "tail", 0, "only the last N lines")
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return cliOK
+	// Flags may come before or after positional arguments
+	// (`holdfast probe live --state-dir X`); flag.Parse stops at the first.
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return cliOK
+			}
+			return cliUsage
 		}
-		return cliUsage
+		if fs.NArg() == 0 {
+			break
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	rest := fs.Args()
 	if name == "probe" {
 		if len(rest) != 1 || (rest[0] != "live" && rest[0] != "ready") {
 			fmt.Fprintln(os.Stderr, "holdfast probe: want `holdfast probe live` or `holdfast probe ready`")

@@ -68,9 +68,9 @@ func entrypoint(args []string) int {
 		}
 	}
 
-	if err := os.MkdirAll(cfg.StateDir, 0o755); err != nil {
-		log.Warn("cannot create the state dir; evidence is kept in memory only", "path", cfg.StateDir, "err", err)
-	}
+	// A state dir that cannot be made is reported once, by OpenRecords,
+	// which then keeps the evidence in memory.
+	_ = os.MkdirAll(cfg.StateDir, 0o755)
 	records := crashhold.OpenRecords(cfg.StateDir, cfg.KeepRuns, logger)
 
 	sup := crashhold.New(supervisorConfig(cfg, isPID1), crashhold.Deps{

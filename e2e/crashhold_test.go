@@ -1,0 +1,1043 @@
+package e2e
+
+// The crash zoo end to end: each Java program of testdata/java crashes the way real
+// services do, under holdfast as PID 1 of its own pid namespace. Every scenario checks
+// the phases holdfast went through, run.json, the evidence files, and that holdfast is
+// still PID 1 and alive while it holds. The hz* helpers here are shared with
+// badinput_test.go, probes_test.go and kubeletloop_test.go.
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// hzOpts is one holdfast start as PID 1.
+type hzOpts struct {
+	args     []string // holdfast flags (after the harness defaults; the last one wins)
+	env      []string // "K=V" added to the environment
+	cmd      []string // the app's argv
+	pre      string   // shell run inside the new namespaces before holdfast is exec'd (mounts)
+	stateDir string   // empty: a fresh temp dir
+	dir      string   // working directory of holdfast and the app; empty: a fresh temp dir
+	noProbe  bool     // no HTTP listener
+}
+
+// hzHF is a holdfast started by hzStart, with its probe address and a status watcher.
+type hzHF struct {
+	*hf
+	base  string // "http://127.0.0.1:N", "" without a listener
+	watch *hzWatch
+}
+
+// hzFreePort returns a loopback port nothing listens on right now.
+func hzFreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("cannot find a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// hzStart runs holdfast as PID 1 of a new pid and mount namespace with o.cmd as the
+// app. With o.pre, a shell runs it first inside the namespaces and then execs
+// holdfast, which so stays PID 1.
+func hzStart(t testing.TB, o hzOpts) *hzHF {
+	t.Helper()
+	if o.stateDir == "" {
+		o.stateDir = t.TempDir()
+	}
+	if o.dir == "" {
+		o.dir = t.TempDir() // a JVM crash may leave a core file in its cwd
+	}
+	z := &hzHF{}
+	args := append([]string(nil), o.args...)
+	if !o.noProbe {
+		addr := fmt.Sprintf("127.0.0.1:%d", hzFreePort(t))
+		z.base = "http://" + addr
+		args = append(args, "--probe-addr="+addr)
+	}
+	args = append(append(args, "--"), o.cmd...)
+	s := spec{pid1: true, args: args, env: o.env, dir: o.dir, stateDir: o.stateDir}
+	if o.pre != "" {
+		argv := append([]string{"sh", "-ec", o.pre + "\nexec \"$@\"", "sh", holdfastBin}, defaultArgs(o.stateDir)...)
+		s.prog = append(argv, args...)
+	}
+	z.hf = start(t, s)
+	if z.base != "" {
+		z.watch = hzWatchStatus(t, z.base)
+	}
+	return z
+}
+
+// hzStatus is the status JSON (CONTRACT.md "HTTP" and the added fields).
+type hzStatus struct {
+	Phase            string     `json:"phase"`
+	Ready            bool       `json:"ready"`
+	PID              *int       `json:"pid"`
+	Run              int        `json:"run"`
+	Restarts         int        `json:"restarts"`
+	BudgetUsed       int        `json:"budget_used"`
+	MaxRestarts      int        `json:"max_restarts"`
+	StartedAt        *time.Time `json:"started_at"`
+	InHoldWindow     bool       `json:"in_hold_window"`
+	HeldSince        *time.Time `json:"held_since"`
+	HoldReason       *string    `json:"hold_reason"`
+	HoldExpiresAt    *time.Time `json:"hold_expires_at"`
+	LastExit         *hzExit    `json:"last_exit"`
+	EvidenceDir      *string    `json:"evidence_dir"`
+	StateDirWritable bool       `json:"state_dir_writable"`
+	NotReadyReason   string     `json:"not_ready_reason"`
+	HoldfastPID      int        `json:"holdfast_pid"`
+	Version          string     `json:"version"`
+}
+
+type hzExit struct {
+	Code          int       `json:"code"`
+	Signal        string    `json:"signal"`
+	CoreDumped    bool      `json:"core_dumped"`
+	At            time.Time `json:"at"`
+	RanForSeconds float64   `json:"ran_for_seconds"`
+	Run           int       `json:"run"`
+}
+
+// hzStatusKeys are the keys CONTRACT.md promises in the status JSON (null when absent).
+var hzStatusKeys = []string{"phase", "ready", "pid", "run", "restarts", "started_at", "in_hold_window",
+	"held_since", "hold_reason", "hold_expires_at", "last_exit", "evidence_dir", "version",
+	"budget_used", "max_restarts", "state_dir_writable"}
+
+func (s hzStatus) reason() string {
+	if s.HoldReason == nil {
+		return "<null>"
+	}
+	return *s.HoldReason
+}
+
+// hzDecodeStatus parses a status JSON and checks that every contract key is there.
+func hzDecodeStatus(b []byte) (hzStatus, error) {
+	var st hzStatus
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("cannot parse status %q: %w", b, err)
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err != nil {
+		return st, fmt.Errorf("cannot parse status %q: %w", b, err)
+	}
+	for _, k := range hzStatusKeys {
+		if _, ok := keys[k]; !ok {
+			return st, fmt.Errorf("status has no %q key: %s", k, b)
+		}
+	}
+	return st, nil
+}
+
+// hzGet does one GET (no keep-alive, no redirects followed) bounded by timeout.
+func hzGet(url string, timeout time.Duration) (int, string, error) {
+	c := &http.Client{
+		Timeout:       timeout,
+		Transport:     &http.Transport{DisableKeepAlives: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, string(b), err
+}
+
+// hzStatusClient keeps its connections: the watchers poll every 20 ms, and a fresh
+// connection each time would only add load to a busy box.
+var hzStatusClient = &http.Client{Timeout: 5 * time.Second}
+
+// hzHTTPStatus reads /status.
+func hzHTTPStatus(base string) (hzStatus, error) {
+	resp, err := hzStatusClient.Get(base + "/status")
+	if err != nil {
+		return hzStatus{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return hzStatus{}, fmt.Errorf("cannot read /status: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return hzStatus{}, fmt.Errorf("GET /status: %d %s", resp.StatusCode, body)
+	}
+	return hzDecodeStatus(body)
+}
+
+// hzCLI runs a holdfast subcommand against stateDir and returns its stdout, stderr
+// and exit code.
+func hzCLI(t testing.TB, stateDir string, sub string, args ...string) (string, string, int) {
+	t.Helper()
+	argv := append([]string{sub, "--state-dir=" + stateDir}, args...)
+	cmd := exec.Command(holdfastBin, argv...)
+	cmd.Env = baseEnv()
+	var out, errb syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("cannot start holdfast %v: %v", argv, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(waitLong):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("holdfast %v did not return within %v\nstdout:\n%s\nstderr:\n%s", argv, waitLong, &out, &errb)
+	}
+	return out.String(), errb.String(), cmd.ProcessState.ExitCode()
+}
+
+// hzCLIStatus is `holdfast status --json`.
+func hzCLIStatus(t testing.TB, stateDir string) hzStatus {
+	t.Helper()
+	out, errOut, code := hzCLI(t, stateDir, "status", "--json")
+	if code != 0 {
+		t.Fatalf("holdfast status --json exited %d: %s%s", code, out, errOut)
+	}
+	st, err := hzDecodeStatus([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// hzSeen is one (phase, run) the watcher saw.
+type hzSeen struct {
+	Phase string
+	Run   int
+}
+
+// hzWatch polls /status every 20 ms and keeps every change of (phase, run), so a test
+// can assert the path holdfast took, not only where it ended.
+type hzWatch struct {
+	base string
+	mu   sync.Mutex
+	seen []hzSeen
+	last hzStatus
+	ok   bool // last is a real answer
+	err  error
+}
+
+func hzWatchStatus(t testing.TB, base string) *hzWatch {
+	w := &hzWatch{base: base}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			st, err := hzHTTPStatus(base)
+			w.mu.Lock()
+			w.err = err
+			if err == nil {
+				w.last, w.ok = st, true
+				s := hzSeen{st.Phase, st.Run}
+				if n := len(w.seen); n == 0 || w.seen[n-1] != s {
+					w.seen = append(w.seen, s)
+				}
+			}
+			w.mu.Unlock()
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-done })
+	return w
+}
+
+// trail is what the watcher saw so far.
+func (w *hzWatch) trail() []hzSeen {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.seen)
+}
+
+func (w *hzWatch) latest() (hzStatus, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.last, w.ok
+}
+
+func (w *hzWatch) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return fmt.Sprintf("phases seen: %v; last status: %+v (err %v)", w.seen, w.last, w.err)
+}
+
+// until waits for a status that satisfies cond; it fails at once if holdfast exits.
+func (z *hzHF) until(t testing.TB, what string, cond func(hzStatus) bool) hzStatus {
+	t.Helper()
+	var st hzStatus
+	met := func() bool {
+		var ok bool
+		st, ok = z.watch.latest()
+		return ok && cond(st)
+	}
+	waitFor(t, 3*waitLong, what, func() bool { return met() || z.exited() },
+		func() string { return z.watch.String() + "\n" + z.output() })
+	if !met() {
+		code, _ := z.code()
+		t.Fatalf("holdfast exited (code %d) while waiting for %s\n%s\n%s", code, what, z.watch, z.output())
+	}
+	return st
+}
+
+// waitPhase waits for phase (and, when run > 0, that run).
+func (z *hzHF) waitPhase(t testing.TB, phase string, run int) hzStatus {
+	t.Helper()
+	return z.until(t, fmt.Sprintf("phase %s (run %d)", phase, run), func(s hzStatus) bool {
+		return s.Phase == phase && (run == 0 || s.Run == run)
+	})
+}
+
+// hzRunRec is runs/<N>/run.json.
+type hzRunRec struct {
+	Run           int          `json:"run"`
+	Attempt       int          `json:"attempt"`
+	Command       []string     `json:"command"`
+	PID           int          `json:"pid"`
+	StartedAt     time.Time    `json:"started_at"`
+	EndedAt       *time.Time   `json:"ended_at"`
+	RanForSeconds float64      `json:"ran_for_seconds"`
+	ExitCode      *int         `json:"exit_code"`
+	Signal        string       `json:"signal"`
+	CoreDumped    bool         `json:"core_dumped"`
+	Reason        string       `json:"reason"`
+	Decision      string       `json:"decision"`
+	Dir           string       `json:"dir"`
+	Artifacts     []hzArtifact `json:"artifacts"`
+}
+
+type hzArtifact struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	Size int64  `json:"size"`
+}
+
+func (r hzRunRec) code() int {
+	if r.ExitCode == nil {
+		return -1
+	}
+	return *r.ExitCode
+}
+
+// of returns the artifacts of kind.
+func (r hzRunRec) of(kind string) []hzArtifact {
+	var out []hzArtifact
+	for _, a := range r.Artifacts {
+		if a.Kind == kind {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func hzRunDir(stateDir string, n int) string {
+	return filepath.Join(stateDir, "runs", strconv.Itoa(n))
+}
+
+// hzReadRun reads runs/<n>/run.json.
+func hzReadRun(t testing.TB, stateDir string, n int) hzRunRec {
+	t.Helper()
+	path := filepath.Join(hzRunDir(stateDir, n), "run.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("cannot read run %d's record: %v", n, err)
+	}
+	var r hzRunRec
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("cannot parse %s: %v\n%s", path, err, b)
+	}
+	return r
+}
+
+// hzWaitRun waits until run n's run.json records an end.
+func hzWaitRun(t testing.TB, stateDir string, n int) hzRunRec {
+	t.Helper()
+	path := filepath.Join(hzRunDir(stateDir, n), "run.json")
+	var r hzRunRec
+	waitFor(t, 3*waitLong, fmt.Sprintf("run %d to end in %s", n, path), func() bool {
+		b, err := os.ReadFile(path)
+		return err == nil && json.Unmarshal(b, &r) == nil && r.ExitCode != nil
+	})
+	return r
+}
+
+// hzCheckRun checks the exit fields of a run record and that its evidence dir is
+// its own directory.
+func hzCheckRun(t testing.TB, stateDir string, r hzRunRec, n, attempt, code int, reason, decision string) {
+	t.Helper()
+	if r.Run != n || r.Attempt != attempt || r.code() != code || r.Reason != reason || r.Decision != decision {
+		t.Errorf("run %d: got run=%d attempt=%d exit_code=%d reason=%q decision=%q, want run=%d attempt=%d exit_code=%d reason=%q decision=%q",
+			n, r.Run, r.Attempt, r.code(), r.Reason, r.Decision, n, attempt, code, reason, decision)
+	}
+	if r.Dir != hzRunDir(stateDir, n) {
+		t.Errorf("run %d: dir %q, want %q", n, r.Dir, hzRunDir(stateDir, n))
+	}
+	if r.EndedAt == nil || r.PID <= 0 || r.StartedAt.IsZero() || len(r.Command) == 0 {
+		t.Errorf("run %d: incomplete record: %+v", n, r)
+	}
+	// Every artifact is a real file of the size listed.
+	for _, a := range r.Artifacts {
+		fi, err := os.Stat(filepath.Join(r.Dir, a.Name))
+		if err != nil || fi.Size() != a.Size {
+			t.Errorf("run %d: artifact %+v: file %v (size %d)", n, a, err, hzSize(fi))
+		}
+	}
+	if out := r.of("output"); len(out) != 1 || out[0].Name != "output.log" {
+		t.Errorf("run %d: want one output artifact output.log, got %+v", n, r.Artifacts)
+	}
+}
+
+func hzSize(fi os.FileInfo) int64 {
+	if fi == nil {
+		return -1
+	}
+	return fi.Size()
+}
+
+func hzReadFile(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("cannot read %s: %v", path, err)
+	}
+	return string(b)
+}
+
+// hzWaitFileHas waits until the file contains every one of subs.
+func hzWaitFileHas(t testing.TB, path string, subs ...string) string {
+	t.Helper()
+	var s string
+	waitFor(t, waitLong, fmt.Sprintf("%s to contain %q", path, subs), func() bool {
+		b, _ := os.ReadFile(path)
+		s = string(b)
+		for _, sub := range subs {
+			if !strings.Contains(s, sub) {
+				return false
+			}
+		}
+		return true
+	}, func() string { return "content:\n" + s })
+	return s
+}
+
+// hzAssertPID1 checks that holdfast is PID 1 of its namespace and alive: its own
+// status says so, the kernel's NSpid says so, and /proc/1 inside the namespace is the
+// holdfast binary.
+func hzAssertPID1(t testing.TB, z *hzHF, st hzStatus) {
+	t.Helper()
+	if !z.alive(t) {
+		t.Fatalf("holdfast is not alive\n%s", z.output())
+	}
+	if st.HoldfastPID != 1 {
+		t.Errorf("status holdfast_pid = %d, want 1", st.HoldfastPID)
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", z.pid(t)))
+	if err != nil {
+		t.Fatalf("cannot read holdfast's /proc status: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f, ok := strings.CutPrefix(line, "NSpid:"); ok {
+			ids := strings.Fields(f)
+			if len(ids) < 2 || ids[len(ids)-1] != "1" {
+				t.Errorf("holdfast's NSpid is %q, want its last (innermost) pid to be 1", ids)
+			}
+		}
+	}
+	out, err := execInNS(t, z.hf, "cat", "/proc/1/cmdline")
+	if err != nil {
+		t.Fatalf("cannot read /proc/1/cmdline in the namespace: %v\n%s", err, out)
+	}
+	if argv0, _, _ := strings.Cut(out, "\x00"); argv0 != holdfastBin {
+		t.Errorf("PID 1 of the namespace runs %q, want holdfast (%s)", strings.ReplaceAll(out, "\x00", " "), holdfastBin)
+	}
+}
+
+// hzCheckHeldHTTP checks the probe answers of a held holdfast.
+func hzCheckHeldHTTP(t testing.TB, z *hzHF, reason string) {
+	t.Helper()
+	code, body, err := hzGet(z.base+"/livez", 5*time.Second)
+	if err != nil || code != http.StatusOK || !strings.Contains(body, `"phase":"held"`) {
+		t.Errorf("held: GET /livez = %d %s (%v), want 200 with phase held", code, body, err)
+	}
+	code, body, err = hzGet(z.base+"/readyz", 5*time.Second)
+	if err != nil || code != http.StatusServiceUnavailable || !strings.Contains(body, reason) {
+		t.Errorf("held: GET /readyz = %d %s (%v), want 503 naming %q", code, body, err, reason)
+	}
+	if _, e, c := hzCLI(t, z.stateDir, "probe", "live"); c != 0 {
+		t.Errorf("held: holdfast probe live exited %d, want 0: %s", c, e)
+	}
+	if _, e, c := hzCLI(t, z.stateDir, "probe", "ready"); c != 1 {
+		t.Errorf("held: holdfast probe ready exited %d, want 1: %s", c, e)
+	}
+}
+
+// hzCheckTrail checks that every (phase, run) the watcher saw is among allowed and
+// that held was only seen in heldRun (0: never).
+func hzCheckTrail(t testing.TB, w *hzWatch, heldRun int, allowed ...string) {
+	t.Helper()
+	for _, s := range w.trail() {
+		if !slices.Contains(allowed, s.Phase) {
+			t.Errorf("phase %q seen (run %d); allowed %v; %s", s.Phase, s.Run, allowed, w)
+		}
+		if s.Phase == "held" && s.Run != heldRun {
+			t.Errorf("held in run %d, want held only in run %d; %s", s.Run, heldRun, w)
+		}
+	}
+}
+
+// hzRunsSeen lists the runs the watcher saw in phase.
+func hzRunsSeen(w *hzWatch, phase string) []int {
+	var runs []int
+	for _, s := range w.trail() {
+		if s.Phase == phase && !slices.Contains(runs, s.Run) {
+			runs = append(runs, s.Run)
+		}
+	}
+	return runs
+}
+
+// hzWaitLine waits until the app printed line (a whole line) on holdfast's stdout.
+func hzWaitLine(t testing.TB, z *hzHF, line string) {
+	t.Helper()
+	has := func() bool {
+		out := "\n" + z.stdout.String()
+		return strings.Contains(out, "\n"+line+"\n")
+	}
+	waitFor(t, 3*waitLong, fmt.Sprintf("the app to print %q", line), func() bool { return has() || z.exited() },
+		func() string { return z.output() })
+	if !has() {
+		t.Fatalf("holdfast exited before the app printed %q\n%s", line, z.output())
+	}
+}
+
+// hzJava is the argv of a JVM with jvmArgs.
+func hzJava(t testing.TB, jvmArgs ...string) []string {
+	t.Helper()
+	return append([]string{javaBin(t)}, jvmArgs...)
+}
+
+func TestCrashHoldSpringFail(t *testing.T) {
+	t.Parallel()
+	jar := javaJar(t, "springfail")
+	// A private /dev (an overlay over the host's) with a termination-log file, as the
+	// kubelet bind-mounts one: holdfast writes its message there only if it exists.
+	devUp, devWork := t.TempDir(), t.TempDir()
+	pre := fmt.Sprintf("mount -t overlay overlay -o lowerdir=/dev,upperdir=%s,workdir=%s /dev\n: > /dev/termination-log", devUp, devWork)
+	z := hzStart(t, hzOpts{
+		pre:  pre,
+		args: []string{"--hold=true", "--max-restarts=2", "--backoff=100ms", "--hold-window=1h"},
+		cmd:  hzJava(t, "-jar", jar),
+	})
+	st := z.waitPhase(t, "held", 3)
+	if st.reason() != "startup-crash" || st.Restarts != 2 || st.BudgetUsed != 2 || st.MaxRestarts != 2 ||
+		st.PID != nil || st.Ready || st.HeldSince == nil || st.HoldExpiresAt != nil {
+		t.Errorf("held status: %+v, want hold_reason startup-crash, restarts 2, budget_used 2/2, pid null, not ready, held_since set, hold_expires_at null", st)
+	}
+	if e := st.LastExit; e == nil || e.Code != 1 || e.Run != 3 || e.Signal != "" {
+		t.Errorf("last_exit %+v, want code 1 of run 3", e)
+	}
+	if st.EvidenceDir == nil || *st.EvidenceDir != hzRunDir(z.stateDir, 3) {
+		t.Errorf("evidence_dir %v, want %s", st.EvidenceDir, hzRunDir(z.stateDir, 3))
+	}
+	hzCheckTrail(t, z.watch, 3, "starting", "running", "backoff", "held")
+	if got := hzRunsSeen(z.watch, "running"); !slices.Equal(got, []int{1, 2, 3}) {
+		t.Errorf("runs seen running: %v, want [1 2 3]; %s", got, z.watch)
+	}
+	hzAssertPID1(t, z, st)
+
+	for i, decision := range []string{"restart", "restart", "hold"} {
+		n := i + 1
+		r := hzReadRun(t, z.stateDir, n)
+		hzCheckRun(t, z.stateDir, r, n, n, 1, "startup-crash", decision)
+		log := hzReadFile(t, filepath.Join(r.Dir, "output.log"))
+		for _, want := range []string{"APPLICATION FAILED TO START", "Caused by:", "Spring Boot"} {
+			if !strings.Contains(log, want) {
+				t.Errorf("run %d output.log lacks %q:\n%s", n, want, log)
+			}
+		}
+	}
+
+	// The hold is loud on stderr (what kubectl logs shows).
+	z.waitOutput(t, "APP HELD", waitLong)
+	for _, want := range []string{"APP HELD", hzRunDir(z.stateDir, 3), "holdfast restart", "holdfast release"} {
+		if !strings.Contains(z.stderr.String(), want) {
+			t.Errorf("holdfast's stderr lacks %q:\n%s", want, z.stderr)
+		}
+	}
+
+	// logs --tail 5: the end of the last run's stack trace.
+	out, errOut, code := hzCLI(t, z.stateDir, "logs", "--tail", "5")
+	lines := strings.Split(strings.TrimRight(hzReadFile(t, filepath.Join(hzRunDir(z.stateDir, 3), "output.log")), "\n"), "\n")
+	want := strings.Join(lines[len(lines)-5:], "\n") + "\n"
+	if code != 0 || out != want || !strings.Contains(out, "Caused by: java.net.ConnectException") {
+		t.Errorf("holdfast logs --tail 5 (exit %d, stderr %q):\n%q\nwant the end of the stack trace:\n%q", code, errOut, out, want)
+	}
+
+	// runs: three runs, as JSON and as a table.
+	out, errOut, code = hzCLI(t, z.stateDir, "runs", "--json")
+	var runs []hzRunRec
+	if code != 0 || json.Unmarshal([]byte(out), &runs) != nil || len(runs) != 3 {
+		t.Errorf("holdfast runs --json (exit %d, %s): want 3 runs, got:\n%s", code, errOut, out)
+	} else {
+		for i, r := range runs {
+			if r.Run != i+1 || r.code() != 1 {
+				t.Errorf("holdfast runs --json entry %d: %+v", i, r)
+			}
+		}
+	}
+	out, errOut, code = hzCLI(t, z.stateDir, "runs")
+	for n := 1; n <= 3; n++ {
+		if code != 0 || !strings.Contains(out, hzRunDir(z.stateDir, n)) {
+			t.Errorf("holdfast runs (exit %d, %s) does not list run %d:\n%s", code, errOut, n, out)
+		}
+	}
+
+	hzCheckHeldHTTP(t, z, "held")
+	// Still held, still the same hold, still PID 1.
+	st2 := hzCLIStatus(t, z.stateDir)
+	if st2.Phase != "held" || st2.HeldSince == nil || !st2.HeldSince.Equal(*st.HeldSince) || st2.Run != 3 {
+		t.Errorf("after the checks: %+v, want the same hold of run 3", st2)
+	}
+	hzAssertPID1(t, z, st2)
+
+	if out, errOut, code := hzCLI(t, z.stateDir, "release"); code != 0 {
+		t.Fatalf("holdfast release exited %d: %s%s", code, out, errOut)
+	}
+	if code := z.waitExit(t, waitLong); code != 1 {
+		t.Errorf("holdfast exited %d after release, want the app's 1", code)
+	}
+	// Negative control of the probe: no holdfast answers now.
+	if _, _, code := hzCLI(t, z.stateDir, "probe", "live"); code != 1 {
+		t.Errorf("holdfast probe live with no holdfast running exited %d, want 1", code)
+	}
+	msg := hzReadFile(t, filepath.Join(devUp, "termination-log"))
+	for _, want := range []string{"code 1", "startup-crash", "3 runs", hzRunDir(z.stateDir, 3)} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("/dev/termination-log lacks %q: %q", want, msg)
+		}
+	}
+}
+
+func TestCrashHoldPortInUse(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	z := hzStart(t, hzOpts{
+		args: []string{"--hold=true", "--max-restarts=0"},
+		env:  []string{"PORT=" + strconv.Itoa(port)},
+		cmd:  hzJava(t, "-jar", javaJar(t, "portinuse")),
+	})
+	st := z.waitPhase(t, "held", 1)
+	if st.reason() != "startup-crash" || st.LastExit == nil || st.LastExit.Code != 1 {
+		t.Errorf("held status %+v, want startup-crash with code 1", st)
+	}
+	hzAssertPID1(t, z, st)
+	r := hzReadRun(t, z.stateDir, 1)
+	hzCheckRun(t, z.stateDir, r, 1, 1, 1, "startup-crash", "hold")
+	log := hzReadFile(t, filepath.Join(r.Dir, "output.log"))
+	if want := fmt.Sprintf("Port %d was already in use", port); !strings.Contains(log, want) {
+		t.Errorf("output.log lacks %q:\n%s", want, log)
+	}
+	hzCheckHeldHTTP(t, z, "held")
+
+	// Free the port and retry: the same app now starts (so the port was the cause).
+	l.Close()
+	if out, errOut, code := hzCLI(t, z.stateDir, "restart"); code != 0 {
+		t.Fatalf("holdfast restart exited %d: %s%s", code, out, errOut)
+	}
+	z.waitOutput(t, fmt.Sprintf("listening on %d", port), 3*waitLong)
+	st = z.waitPhase(t, "running", 2)
+	if !st.Ready || st.BudgetUsed != 0 {
+		t.Errorf("after restart: %+v, want running, ready, budget_used 0", st)
+	}
+}
+
+func TestCrashHoldOOMHeapDumps(t *testing.T) {
+	t.Parallel()
+	z := hzStart(t, hzOpts{
+		args: []string{"--hold=true", "--max-restarts=1", "--backoff=100ms"},
+		cmd:  hzJava(t, "-Xmx16m", "-jar", javaJar(t, "oom")),
+	})
+	st := z.waitPhase(t, "held", 2)
+	hzAssertPID1(t, z, st)
+	hzCheckTrail(t, z.watch, 2, "starting", "running", "backoff", "held")
+	var pids []int
+	for i, decision := range []string{"restart", "hold"} {
+		n := i + 1
+		r := hzReadRun(t, z.stateDir, n)
+		hzCheckRun(t, z.stateDir, r, n, n, 1, "startup-crash", decision)
+		pids = append(pids, r.PID)
+		dumps := r.of("heap-dump")
+		files, _ := filepath.Glob(filepath.Join(r.Dir, "*.hprof"))
+		if len(dumps) != 1 || len(files) != 1 || filepath.Base(files[0]) != dumps[0].Name || dumps[0].Size < 1<<20 {
+			t.Errorf("run %d: want its own heap dump (artifact kind heap-dump, >= 1 MiB); artifacts %+v, files %v", n, r.Artifacts, files)
+		}
+		log := hzReadFile(t, filepath.Join(r.Dir, "output.log"))
+		if !strings.Contains(log, "java.lang.OutOfMemoryError") || !strings.Contains(log, "Heap dump file created") {
+			t.Errorf("run %d: output.log lacks the OOM and the dump line:\n%s", n, log)
+		}
+	}
+	hzCheckHeldHTTP(t, z, "held")
+	if out, errOut, code := hzCLI(t, z.stateDir, "release"); code != 0 {
+		t.Fatalf("holdfast release exited %d: %s%s", code, out, errOut)
+	}
+	if code := z.waitExit(t, waitLong); code != 1 {
+		t.Errorf("holdfast exited %d after release, want 1", code)
+	}
+	first, err := os.ReadDir(hzRunDir(z.stateDir, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The container restarts on the same state dir (an emptyDir): a fresh namespace,
+	// where java gets the same low pid again. Run numbers go on, and the new dump
+	// lands in the new run's dir, next to the old ones, not over them.
+	z2 := hzStart(t, hzOpts{
+		stateDir: z.stateDir,
+		args:     []string{"--hold=true", "--max-restarts=0"},
+		cmd:      hzJava(t, "-Xmx16m", "-jar", javaJar(t, "oom")),
+	})
+	z2.waitPhase(t, "held", 3)
+	r3 := hzReadRun(t, z.stateDir, 3)
+	hzCheckRun(t, z.stateDir, r3, 3, 1, 1, "startup-crash", "hold")
+	pids = append(pids, r3.PID)
+	if dumps := r3.of("heap-dump"); len(dumps) != 1 || dumps[0].Size < 1<<20 {
+		t.Errorf("run 3: want its own heap dump; artifacts %+v", r3.Artifacts)
+	}
+	again, err := os.ReadDir(hzRunDir(z.stateDir, 1))
+	if err != nil || len(again) != len(first) {
+		t.Errorf("run 1's dir changed after the container restarted: %v -> %v (%v)", first, again, err)
+	}
+	t.Logf("java pids of runs 1, 2 (first container) and 3 (second): %v", pids)
+}
+
+func TestCrashHoldHardCrash(t *testing.T) {
+	t.Parallel()
+	z := hzStart(t, hzOpts{
+		args: []string{"--hold=true", "--max-restarts=0"},
+		cmd:  hzJava(t, "-jar", javaJar(t, "hardcrash")),
+	})
+	st := z.waitPhase(t, "held", 1)
+	hzAssertPID1(t, z, st)
+	if e := st.LastExit; e == nil || e.Code != 134 || e.Signal != "SIGABRT" {
+		t.Errorf("last_exit %+v, want code 134 (SIGABRT)", e)
+	}
+	r := hzReadRun(t, z.stateDir, 1)
+	hzCheckRun(t, z.stateDir, r, 1, 1, 134, "startup-crash", "hold")
+	if r.Signal != "SIGABRT" {
+		t.Errorf("run.json signal %q, want SIGABRT", r.Signal)
+	}
+	errs := r.of("hs-err")
+	files, _ := filepath.Glob(filepath.Join(r.Dir, "hs_err_pid*.log"))
+	if len(errs) != 1 || len(files) != 1 || filepath.Base(files[0]) != errs[0].Name {
+		t.Fatalf("want one hs_err_pid*.log in %s as artifact kind hs-err; artifacts %+v, files %v", r.Dir, r.Artifacts, files)
+	}
+	if s := hzReadFile(t, files[0]); !strings.Contains(s, "SIGSEGV") {
+		t.Errorf("%s does not name the SIGSEGV:\n%.2000s", files[0], s)
+	}
+}
+
+func TestCrashHoldCrashAfter(t *testing.T) {
+	t.Parallel()
+	jar := javaJar(t, "crashafter")
+
+	t.Run("inside-window", func(t *testing.T) {
+		t.Parallel()
+		z := hzStart(t, hzOpts{
+			args: []string{"--hold=true", "--max-restarts=1", "--backoff=100ms", "--hold-window=1h"},
+			env:  []string{"CRASH_AFTER_MS=1000"},
+			cmd:  hzJava(t, "-jar", jar),
+		})
+		st := z.waitPhase(t, "held", 2)
+		hzAssertPID1(t, z, st)
+		hzCheckTrail(t, z.watch, 2, "starting", "running", "backoff", "held")
+		hzCheckRun(t, z.stateDir, hzReadRun(t, z.stateDir, 1), 1, 1, 3, "startup-crash", "restart")
+		hzCheckRun(t, z.stateDir, hzReadRun(t, z.stateDir, 2), 2, 2, 3, "startup-crash", "hold")
+	})
+
+	t.Run("late-exit", func(t *testing.T) {
+		t.Parallel()
+		z := hzStart(t, hzOpts{
+			// --max-restarts=0: a late crash taken for a startup crash would hold at once.
+			args: []string{"--hold=true", "--max-restarts=0", "--hold-window=500ms"},
+			env:  []string{"CRASH_AFTER_MS=2500"},
+			cmd:  hzJava(t, "-jar", jar),
+		})
+		z.until(t, "running outside the hold window", func(s hzStatus) bool { return s.Phase == "running" && !s.InHoldWindow })
+		if code := z.waitExit(t, 3*waitLong); code != 3 {
+			t.Errorf("holdfast exited %d after a late crash, want the app's 3", code)
+		}
+		hzCheckTrail(t, z.watch, 0, "starting", "running", "stopping", "exited")
+		r := hzReadRun(t, z.stateDir, 1)
+		hzCheckRun(t, z.stateDir, r, 1, 1, 3, "late-crash", "exit")
+		if r.RanForSeconds < 2.5 {
+			t.Errorf("run 1 ran %.2fs, want >= 2.5", r.RanForSeconds)
+		}
+		if _, err := os.Stat(hzRunDir(z.stateDir, 2)); err == nil {
+			t.Errorf("a second run was started after a late crash with --on-late-crash=exit")
+		}
+	})
+
+	t.Run("late-restart", func(t *testing.T) {
+		t.Parallel()
+		z := hzStart(t, hzOpts{
+			args: []string{"--hold=true", "--max-restarts=0", "--hold-window=500ms", "--on-late-crash=restart", "--backoff=100ms"},
+			env:  []string{"CRASH_AFTER_MS=2500"},
+			cmd:  hzJava(t, "-jar", jar),
+		})
+		r1 := hzWaitRun(t, z.stateDir, 1)
+		r2 := hzWaitRun(t, z.stateDir, 2)
+		st := z.until(t, "run 3 running", func(s hzStatus) bool { return s.Run >= 3 && s.Phase == "running" })
+		hzCheckRun(t, z.stateDir, r1, 1, 1, 3, "late-crash", "restart")
+		// Run 2 crashed late too: restarted, never held.
+		if r2.code() != 3 || r2.Reason != "late-crash" || r2.Decision != "restart" {
+			t.Errorf("run 2: %+v, want exit 3, late-crash, restart", r2)
+		}
+		if st.BudgetUsed != 0 || st.Restarts < 2 {
+			t.Errorf("status %+v, want budget_used 0 and restarts >= 2", st)
+		}
+		hzAssertPID1(t, z, st)
+		hzCheckTrail(t, z.watch, 0, "starting", "running", "backoff")
+		z.signal(t, syscall.SIGTERM)
+		if code := z.waitExit(t, waitLong); code != 143 && code != 3 {
+			t.Errorf("holdfast exited %d after SIGTERM, want 143 (the JVM's answer to TERM) or 3 (TERM during a backoff)", code)
+		}
+		hzCheckTrail(t, z.watch, 0, "starting", "running", "backoff", "stopping", "exited")
+	})
+}
+
+func TestCrashHoldIgnoresTerm(t *testing.T) {
+	t.Parallel()
+	z := hzStart(t, hzOpts{
+		args: []string{"--hold=true", "--hold-window=200ms", "--grace=2s"},
+		cmd:  hzJava(t, "-jar", javaJar(t, "ignoreterm")),
+	})
+	hzWaitLine(t, z, "ready")
+	st := z.until(t, "running outside the hold window", func(s hzStatus) bool { return s.Phase == "running" && !s.InHoldWindow })
+	hzAssertPID1(t, z, st)
+	t0 := time.Now()
+	z.signal(t, syscall.SIGTERM)
+	code := z.waitExit(t, 3*waitLong)
+	took := time.Since(t0)
+	if code != 137 {
+		t.Errorf("holdfast exited %d, want 137 (the app's SIGKILL)", code)
+	}
+	if took < 2*time.Second {
+		t.Errorf("holdfast exited %v after SIGTERM, before the 2s grace period", took)
+	}
+	r := hzReadRun(t, z.stateDir, 1)
+	hzCheckRun(t, z.stateDir, r, 1, 1, 137, "stopped", "exit")
+	if r.Signal != "SIGKILL" {
+		t.Errorf("run.json signal %q, want SIGKILL", r.Signal)
+	}
+	log := hzReadFile(t, filepath.Join(r.Dir, "output.log"))
+	term, dump := strings.Index(log, "ignoring TERM"), strings.Index(log, "Full thread dump")
+	if term < 0 || dump < 0 || dump < term {
+		t.Errorf("output.log: want \"ignoring TERM\" then the SIGQUIT \"Full thread dump\" (at %d, %d):\n%.3000s", term, dump, log)
+	}
+	if !strings.Contains(z.stdout.String(), "Full thread dump") {
+		t.Errorf("the thread dump did not reach holdfast's stdout")
+	}
+}
+
+// TestCrashHoldTimelyStopNoThreadDump is the negative control of TestCrashHoldIgnoresTerm:
+// an app that stops on TERM within the grace period gets no SIGQUIT.
+func TestCrashHoldTimelyStopNoThreadDump(t *testing.T) {
+	t.Parallel()
+	z := hzStart(t, hzOpts{
+		args: []string{"--hold=true", "--hold-window=200ms", "--grace=30s"},
+		env:  []string{"CRASH_AFTER_MS=600000"},
+		cmd:  hzJava(t, "-jar", javaJar(t, "crashafter")),
+	})
+	hzWaitLine(t, z, "up")
+	z.until(t, "running outside the hold window", func(s hzStatus) bool { return s.Phase == "running" && !s.InHoldWindow })
+	t0 := time.Now()
+	z.signal(t, syscall.SIGTERM)
+	code := z.waitExit(t, 3*waitLong)
+	if code != 143 {
+		t.Errorf("holdfast exited %d, want the JVM's 143", code)
+	}
+	if took := time.Since(t0); took >= 30*time.Second {
+		t.Errorf("a JVM that exits on TERM took %v to stop", took)
+	}
+	r := hzReadRun(t, z.stateDir, 1)
+	hzCheckRun(t, z.stateDir, r, 1, 1, 143, "stopped", "exit")
+	if log := hzReadFile(t, filepath.Join(r.Dir, "output.log")); strings.Contains(log, "Full thread dump") || !strings.Contains(log, "up\n") {
+		t.Errorf("output.log of a timely stop: want \"up\" and no thread dump:\n%s", log)
+	}
+}
+
+var hzOrphanLine = regexp.MustCompile(`(?m)^orphan (\d+)$`)
+
+func TestCrashHoldOrphans(t *testing.T) {
+	t.Parallel()
+	z := hzStart(t, hzOpts{
+		args: []string{"--hold=true", "--max-restarts=0"},
+		env:  []string{"ORPHANS=3"},
+		cmd:  hzJava(t, "-jar", javaJar(t, "orphans")),
+	})
+	st := z.waitPhase(t, "held", 1)
+	hzAssertPID1(t, z, st)
+	hzCheckRun(t, z.stateDir, hzReadRun(t, z.stateDir, 1), 1, 1, 1, "startup-crash", "hold")
+	m := hzOrphanLine.FindAllStringSubmatch(z.stdout.String(), -1)
+	if len(m) != 3 {
+		t.Fatalf("want 3 \"orphan N\" lines, got %d:\n%s", len(m), z.stdout)
+	}
+	// Inside the namespace each sleep is now a child of PID 1 (holdfast).
+	for _, g := range m {
+		out, err := execInNS(t, z.hf, "cat", "/proc/"+g[1]+"/stat")
+		f := strings.Fields(out)
+		if err != nil || len(f) < 4 || f[1] != "(sleep)" || f[3] != "1" {
+			t.Errorf("orphan %s in the namespace: stat %q (%v), want (sleep) with ppid 1", g[1], out, err)
+		}
+	}
+	// From the host: three sleeps, children of holdfast; the JVM was reaped (no zombie).
+	hostPid := z.pid(t)
+	nsLink, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", hostPid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Holding the namespace open keeps its inode from being reused by another test's
+	// namespace once holdfast's is gone, so the scan at the end means what it says.
+	nsFile, err := os.Open(fmt.Sprintf("/proc/%d/ns/pid", hostPid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nsFile.Close()
+	var sleeps []int
+	var ps []proc
+	waitFor(t, waitLong, "three sleeps under holdfast and no zombie", func() bool {
+		ps, sleeps = nsProcs(hostPid), nil
+		for _, p := range ps {
+			if p.comm == "sleep" && p.ppid == hostPid && p.state != "Z" {
+				sleeps = append(sleeps, p.pid)
+			}
+		}
+		return len(sleeps) == 3 && countState(ps, "Z") == 0
+	}, func() string { return fmt.Sprintf("namespace processes: %+v", ps) })
+
+	// An orphan that dies while held is reaped by holdfast.
+	if err := syscall.Kill(sleeps[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, waitLong, "the killed orphan to be reaped", func() bool {
+		_, err := procStat(sleeps[0])
+		return err != nil
+	}, func() string { p, _ := procStat(sleeps[0]); return fmt.Sprintf("it is %+v", p) })
+	code, body, err := hzGet(z.base+"/metrics", 5*time.Second)
+	if n := hzMetric(body, "holdfast_reaped_processes_total"); err != nil || code != 200 || n < 1 {
+		t.Errorf("/metrics holdfast_reaped_processes_total = %v (%d, %v), want >= 1", n, code, err)
+	}
+	if st := hzCLIStatus(t, z.stateDir); st.Phase != "held" {
+		t.Errorf("after an orphan died: phase %s, want still held", st.Phase)
+	}
+
+	if out, errOut, code := hzCLI(t, z.stateDir, "release"); code != 0 {
+		t.Fatalf("holdfast release exited %d: %s%s", code, out, errOut)
+	}
+	if code := z.waitExit(t, waitLong); code != 1 {
+		t.Errorf("holdfast exited %d after release, want 1", code)
+	}
+	// Nothing of the namespace is left: no process has its pid namespace, and the
+	// orphans' host pids are gone.
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			if l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid)); err == nil && l == nsLink {
+				p, _ := procStat(pid)
+				t.Errorf("process %+v of holdfast's namespace outlived it", p)
+			}
+		}
+	}
+	for _, pid := range sleeps[1:] {
+		if p, err := procStat(pid); err == nil && p.comm == "sleep" {
+			t.Errorf("orphan %+v outlived holdfast", p)
+		}
+	}
+}
+
+// hzMetric returns the value of an unlabelled metric in a Prometheus text exposition,
+// or -1 when it is absent.
+func hzMetric(body, name string) float64 {
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err == nil {
+				return f
+			}
+		}
+	}
+	return -1
+}
+
+func TestCrashHoldRestartFreshBudget(t *testing.T) {
+	t.Parallel()
+	fix := filepath.Join(t.TempDir(), "application.properties")
+	z := hzStart(t, hzOpts{
+		args: []string{"--hold=true", "--max-restarts=2", "--backoff=100ms"},
+		env:  []string{"MODE=crash-unless-file", "FIX_FILE=" + fix, "PORT=0"},
+		cmd:  hzJava(t, "-jar", javaJar(t, "health")),
+	})
+	st := z.waitPhase(t, "held", 3)
+	if st.BudgetUsed != 2 || st.Restarts != 2 || st.reason() != "startup-crash" {
+		t.Errorf("held: %+v, want budget_used 2, restarts 2, startup-crash", st)
+	}
+	hzAssertPID1(t, z, st)
+	for n := 1; n <= 3; n++ {
+		if log := hzReadFile(t, filepath.Join(hzRunDir(z.stateDir, n), "output.log")); !strings.Contains(log, "APPLICATION FAILED TO START") {
+			t.Errorf("run %d output.log lacks the failure:\n%s", n, log)
+		}
+	}
+
+	// The fix, then a retry with a fresh budget.
+	if err := os.WriteFile(fix, []byte("spring.datasource.url=jdbc:postgresql://db/shop\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := hzCLI(t, z.stateDir, "restart"); code != 0 || !strings.Contains(out, "restart") {
+		t.Fatalf("holdfast restart exited %d: %s%s", code, out, errOut)
+	}
+	st = z.waitPhase(t, "running", 4)
+	z.waitOutput(t, "Tomcat started on port(s)", 3*waitLong)
+	st = hzCLIStatus(t, z.stateDir)
+	if st.Phase != "running" || st.Run != 4 || st.BudgetUsed != 0 || st.Restarts != 3 || st.PID == nil || !st.Ready || st.HoldReason != nil {
+		t.Errorf("after restart: %+v, want running run 4, budget_used 0, restarts 3, a pid, ready, no hold", st)
+	}
+	hzCheckTrail(t, z.watch, 3, "starting", "running", "backoff", "held")
+	if out, errOut, code := hzCLI(t, z.stateDir, "stop"); code != 0 {
+		t.Fatalf("holdfast stop exited %d: %s%s", code, out, errOut)
+	}
+	if code := z.waitExit(t, waitLong); code != 143 {
+		t.Errorf("holdfast exited %d after stop, want the JVM's 143", code)
+	}
+	// Run 4 is the first start of a fresh budget (run.json's attempt field).
+	hzCheckRun(t, z.stateDir, hzReadRun(t, z.stateDir, 4), 4, 1, 143, "stopped", "exit")
+}

@@ -108,6 +108,9 @@ func entrypoint(args []string) int {
 	for _, s := range servers {
 		_ = s.Shutdown(ctx)
 	}
+	// holdfast's own log lines are written asynchronously (they never block
+	// on a stuck stderr); write out the last ones before exiting.
+	_ = console.Flush(ctx)
 	return code
 }
 

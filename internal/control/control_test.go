@@ -145,22 +145,3 @@ func TestLogsTailAndFollow(t *testing.T) {
 		t.Errorf("missing run: %v", err)
 	}
 }
-
-func TestTailLines(t *testing.T) {
-	cases := []struct {
-		in   string
-		n    int
-		want string
-	}{
-		{"a\nb\nc\n", 1, "c\n"},
-		{"a\nb\nc", 2, "b\nc"},
-		{"a\nb\n", 5, "a\nb\n"},
-		{"", 3, ""},
-		{"a\nb\n", 0, "a\nb\n"},
-	}
-	for _, c := range cases {
-		if got := string(TailLines([]byte(c.in), c.n)); got != c.want {
-			t.Errorf("TailLines(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
-		}
-	}
-}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/launcher/capture"
 )
 
 // SocketName is the control socket's file name inside the state dir.
@@ -183,7 +184,7 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if tail > 0 {
-		data = TailLines(data, tail)
+		data = capture.TailLines(data, tail)
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	if _, err := w.Write(data); err != nil || more == nil {
@@ -212,25 +213,4 @@ func intParam(s string) (int, error) {
 		return 0, errors.New("want a whole number >= 0")
 	}
 	return n, nil
-}
-
-// TailLines returns the last n lines of b (a final line without a newline
-// counts as a line).
-func TailLines(b []byte, n int) []byte {
-	if n <= 0 {
-		return b
-	}
-	end := len(b)
-	if end > 0 && b[end-1] == '\n' {
-		end--
-	}
-	for i := end - 1; i >= 0; i-- {
-		if b[i] == '\n' {
-			n--
-			if n == 0 {
-				return b[i+1:]
-			}
-		}
-	}
-	return b
 }

@@ -27,9 +27,9 @@ func TestFollowEveryByte(t *testing.T) {
 	first, ch1 := run.Follow(context.Background())
 	got1 := make(chan []byte)
 	go func() { b, _ := drain(ch1); got1 <- b }()
-	// Fewer writes than followBuffer, so even a reader that never got the
-	// CPU would not be dropped.
-	cmd := child(t, run, nil, "streams", strconv.Itoa(3<<20), strconv.Itoa(1<<20), "3")
+	// About 50 writes: far fewer chunks than followBuffer, so even a reader
+	// that seldom gets the CPU is not dropped.
+	cmd := child(t, run, nil, "streams", strconv.Itoa(1<<20), strconv.Itoa(512<<10), "3")
 	waitFor(t, "some output", func() bool { return run.Total(Stdout) > 0 })
 	second, ch2 := run.Follow(context.Background())
 	got2 := make(chan []byte)
@@ -37,7 +37,7 @@ func TestFollowEveryByte(t *testing.T) {
 	finish(t, run, cmd)
 
 	all := run.Bytes()
-	if len(all) != 4<<20 {
+	if len(all) != 1<<20+512<<10 {
 		t.Fatalf("retained %d bytes", len(all))
 	}
 	if b := append(first, <-got1...); !bytes.Equal(b, all) {
@@ -55,7 +55,6 @@ func TestFollowEveryByte(t *testing.T) {
 // A follower that never reads is dropped with a marker; the relay goes on.
 func TestFollowBlockedReader(t *testing.T) {
 	con, stdout, _ := testConsole(t)
-	// A 1 MiB cap makes 64 KiB blocks, so 32 MiB takes > 500 reads.
 	run, err := Start(Options{Console: con, MaxBytes: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +62,7 @@ func TestFollowBlockedReader(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	_, stuck := run.Follow(ctx)
-	const n = 32 << 20
+	const n = 2 * followBuffer * readSize // at least twice as many reads as the follower holds
 	cmd := child(t, run, nil, "bulk", strconv.Itoa(n))
 	finish(t, run, cmd) // would time out if the relay waited for the follower
 	if len(stdout()) != n {
@@ -76,7 +75,7 @@ func TestFollowBlockedReader(t *testing.T) {
 		chunks++
 	}
 	if chunks != followBuffer+1 || string(last) != followDropped {
-		t.Errorf("stuck follower got %d chunks ending in %q; want %d ending in the marker", chunks, last, followBuffer+1)
+		t.Errorf("stuck follower got %d chunks, the last of %d bytes; want %d ending in the marker", chunks, len(last), followBuffer+1)
 	}
 }
 

@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"os"
 	"fmt"
 	"sync"
 )
@@ -9,9 +8,12 @@ import (
 // DefaultMaxBytes is the retention cap of a run when Options.MaxBytes is 0.
 const DefaultMaxBytes = 64 << 20
 
-// smallChunk: reads shorter than this are copied into a shared block, so
-// that a trickle of tiny writes costs bytes, not one tail entry each.
-const smallChunk = 512
+// readSize is the most a relay reads at once. Small on purpose: the read
+// lands in a buffer that stays in the CPU cache, and the copy into the
+// retained log is a plain memmove. read(2) straight into the retained log
+// was measured 2-3 times slower: the kernel's copy into memory that is not
+// in cache costs far more than a user-space one (BenchmarkRelay).
+const readSize = 128 << 10
 
 // omittedMarker is the line that stands for the bytes dropped between head
 // and tail.
@@ -22,14 +24,14 @@ func omittedMarker(n int64) []byte {
 // retained is a run's output as kept in memory: the first headCap bytes and
 // the last tailCap bytes, in arrival order.
 //
-// Retaining costs no copy: each relay reads the pipe straight into a block
-// it owns, and head and tail refer to the bytes where they landed (small
-// reads excepted, see smallChunk). A block returns to the free list once
-// its relay has moved on, no entry refers to it and no chunk of it is still
-// on its way to the console, unless a reader holds slices of the log
-// without the lock (pins > 0); then it is left to the garbage collector.
-// Skipping the copy, and the zeroing of fresh blocks, is what keeps the
-// relay near a bare pipe's throughput (BenchmarkRelay).
+// Chunks from both relays are copied, in arrival order, into a sequence of
+// blocks, so that consecutive chunks share one entry. The copy of a chunk
+// is also what goes to the console (lent to the stream's console writer),
+// so the relay's read buffer is free again at once. A block returns to the
+// free list once the log has moved on, no entry refers to it and no chunk
+// of it is still on its way to the console, unless a reader holds slices
+// of the log without the lock (pins > 0); then it is left to the garbage
+// collector. Reusing blocks spares zeroing fresh memory for every byte.
 type retained struct {
 	mu        sync.Mutex
 	headCap   int64
@@ -40,20 +42,20 @@ type retained struct {
 	tail      []entry // the last tailCap bytes
 	tailLen   int64
 	total     int64  // bytes appended
-	small     *block // where small chunks are copied
-	smallEnd  int
+	cur       *block // where the next chunk goes, at curEnd
+	curEnd    int
 	free      []*block
 	pins      int
 	follow    map[*follower]struct{}
 	ended     bool // no more appends; followers are closed
 }
 
-// block is a unit of storage. Its bytes below a relay's commit point are
-// never written again until the block is recycled.
+// block is a unit of storage. Its bytes are written once, then only read
+// until the block is recycled.
 type block struct {
 	buf     []byte
 	refs    int  // entries referring to it, and chunks lent to a console writer
-	retired bool // its relay (or the small-chunk writer) has moved on
+	retired bool // the log has moved on to another block
 }
 
 // entry is a run of retained bytes, buf[off:end] of one block.
@@ -73,110 +75,69 @@ func newRetained(maxBytes int64) *retained {
 	return &retained{
 		headCap: head,
 		tailCap: tail,
-		// Blocks of up to the pipe's size, so one read can empty it; small
-		// caps get small blocks, so that a short run holds little memory.
-		blockSize: int(min(max(tail/8, 64<<10), pipeSize)),
+		// A short run holds little memory: small caps get small blocks.
+		blockSize: int(min(max(tail/8, 4*readSize), 1<<20)),
 		follow:    map[*follower]struct{}{},
 	}
 }
 
-// readBuf is a relay's current block and how much of it is taken. Only
-// the relay's reading goroutine touches it.
-type readBuf struct {
-	b    *block
-	used int
-}
-
-// space returns where the relay's next read goes: the free part of its
-// block, or a fresh block when less than a quarter is left.
-func (r *retained) space(rb *readBuf) []byte {
-	if hotHack {
-		if rb.b == nil {
-			rb.b = r.newBlock()
-		}
-		rb.used = 0
-		return rb.b.buf
-	}
-	if rb.b == nil || len(rb.b.buf)-rb.used < len(rb.b.buf)/4 {
-		r.mu.Lock()
-		if rb.b != nil {
-			r.retire(rb.b)
-		}
-		rb.b, rb.used = r.newBlock(), 0
-		r.mu.Unlock()
-	}
-	return rb.b.buf[rb.used:]
-}
-
-// release retires the relay's block: it reads no more.
-func (r *retained) release(rb *readBuf) {
-	if rb.b != nil {
-		r.mu.Lock()
-		r.retire(rb.b)
-		r.mu.Unlock()
-	}
-}
-
-// commit retains p, which the relay just read into space(rb), and lends p
-// to the relay's console writer: p's bytes stay as they are until it calls
-// giveBack(rb.b).
-func (r *retained) commit(rb *readBuf, p []byte) {
-	if hotHack {
-		rb.b.refs++
-		return
-	}
+// commit retains p (at most readSize bytes, which the caller may reuse at
+// once) and returns the retained copy, lent to the caller until it calls
+// giveBack with it.
+func (r *retained) commit(p []byte) loan {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.total += int64(len(p))
-	var copied []byte // for followers, who must not see recycled blocks
-	if len(r.follow) > 0 {
-		copied = append([]byte(nil), p...)
+	if r.cur == nil || len(r.cur.buf)-r.curEnd < len(p) {
+		// A chunk never spans two blocks, so the loan is one slice; this
+		// leaves at most readSize of a block unused.
+		if r.cur != nil {
+			r.retire(r.cur)
+		}
+		r.cur, r.curEnd = r.newBlock(), 0
 	}
-	b, off := rb.b, rb.used
-	rb.used += len(p)
+	b, off := r.cur, r.curEnd
+	copy(b.buf[off:], p)
+	r.curEnd += len(p)
 	b.refs++ // the loan
+	l := loan{b.buf[off : off+len(p) : off+len(p)], b}
 	if room := r.headCap - r.headLen; room > 0 {
 		k := int(min(room, int64(len(p))))
-		r.head = r.keep(r.head, b, off, p[:k])
+		r.head = keep(r.head, entry{b, off, off + k})
 		r.headLen += int64(k)
 		p, off = p[k:], off+k
 	}
 	if len(p) > 0 {
-		r.tail = r.keep(r.tail, b, off, p)
+		r.tail = keep(r.tail, entry{b, off, off + len(p)})
 		r.tailLen += int64(len(p))
 	}
 	r.trim()
-	if copied != nil {
+	if len(r.follow) > 0 {
+		// Followers get their own copy: blocks are recycled.
+		c := append([]byte(nil), l.p...)
 		for f := range r.follow {
-			r.send(f, copied)
+			r.send(f, c)
 		}
 	}
+	return l
 }
 
-// giveBack ends the loan of a chunk of b.
-func (r *retained) giveBack(b *block) {
+// loan is a chunk on its way to the console; it lives in b until given back.
+type loan struct {
+	p []byte
+	b *block
+}
+
+// giveBack ends a loan.
+func (r *retained) giveBack(l loan) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	b.refs--
-	r.recycle(b)
+	l.b.refs--
+	r.recycle(l.b)
 }
 
-// keep adds p, found at b.buf[off:], to the entries ents: a small p is
-// copied to the small block, a larger one is referred to where it is.
-// Consecutive bytes of one block share an entry.
-func (r *retained) keep(ents []entry, b *block, off int, p []byte) []entry {
-	e := entry{b, off, off + len(p)}
-	if len(p) < smallChunk {
-		if r.small == nil || len(r.small.buf)-r.smallEnd < len(p) {
-			if r.small != nil {
-				r.retire(r.small)
-			}
-			r.small, r.smallEnd = r.newBlock(), 0
-		}
-		copy(r.small.buf[r.smallEnd:], p)
-		e = entry{r.small, r.smallEnd, r.smallEnd + len(p)}
-		r.smallEnd = e.end
-	}
+// keep appends e to ents, extending the last entry when e continues it.
+func keep(ents []entry, e entry) []entry {
 	if n := len(ents); n > 0 && ents[n-1].b == e.b && ents[n-1].end == e.off {
 		ents[n-1].end = e.end
 		return ents
@@ -267,7 +228,7 @@ func concat(pieces [][]byte) []byte {
 	return out
 }
 
-// pinned returns what pick selects under the lock, with the tail's blocks
+// pinned returns what pick selects under the lock, with the log's blocks
 // kept from reuse until unpin is called.
 func (r *retained) pinned(pick func() [][]byte) (pieces [][]byte, unpin func()) {
 	r.mu.Lock()
@@ -308,5 +269,3 @@ func (r *retained) rawRange(from, to int64) ([][]byte, bool) {
 	pick(r.tail, tailStart)
 	return out, true
 }
-
-var hotHack = os.Getenv("K_HOT") != ""

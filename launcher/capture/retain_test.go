@@ -6,37 +6,38 @@ import (
 	"testing"
 )
 
-// feed hands p to r the way a relay does: read into space, then commit.
-func feed(r *retained, rb *readBuf, p []byte) {
+// feed hands p to r the way a relay and its console writer do.
+func feed(r *retained, p []byte) {
 	for len(p) > 0 {
-		n := copy(r.space(rb), p)
-		b := rb.b
-		r.commit(rb, b.buf[rb.used:rb.used+n])
-		r.giveBack(b) // as the console writer does
+		n := min(len(p), readSize)
+		l := r.commit(p[:n])
+		if !bytes.Equal(l.p, p[:n]) {
+			panic("the loan differs from the chunk")
+		}
+		r.giveBack(l)
 		p = p[n:]
 	}
 }
 
-// The retained log equals head + marker + tail of what two relays fed, for
-// chunk sizes on both sides of smallChunk and caps around block sizes.
+// The retained log equals head + marker + tail of what the relays fed, for
+// small and large chunks and caps around block sizes.
 func TestRetainedModel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, maxBytes := range []int64{2, 1000, 64 << 10, 1 << 20, 3<<20 + 7} {
 		r := newRetained(maxBytes)
-		var rbs [2]readBuf
 		var all []byte
 		rounds := 1500
 		if raceEnabled {
 			rounds = 300
 		}
 		for i := range rounds {
-			n := rng.IntN(smallChunk * 2)
+			n := rng.IntN(1024)
 			if i%11 == 0 {
 				n = rng.IntN(192 << 10)
 			}
 			p := make([]byte, n)
 			fillRandom(p, uint64(i))
-			feed(r, &rbs[rng.IntN(2)], p)
+			feed(r, p)
 			all = append(all, p...)
 			if i%(rounds/5) == 0 || i == rounds-1 {
 				want := all
@@ -54,17 +55,16 @@ func TestRetainedModel(t *testing.T) {
 				}
 			}
 		}
-		// Memory stays near the cap: a relay leaves a block when less than a
-		// quarter is free, and a few blocks are partly used (current ones,
-		// the small-chunk block, those at the head's end and the tail's
-		// start).
+		// Memory stays near the cap: a block is left with less than
+		// readSize free, and a few are partly used (the current one, those
+		// at the head's end and the tail's start).
 		r.mu.Lock()
 		blocks := map[*block]bool{}
 		for _, e := range append(append([]entry(nil), r.head...), r.tail...) {
 			blocks[e.b] = true
 		}
 		r.mu.Unlock()
-		if limit := maxBytes*4/3/int64(r.blockSize) + 8; int64(len(blocks)) > limit {
+		if limit := maxBytes/int64(r.blockSize-readSize) + 4; int64(len(blocks)) > limit {
 			t.Errorf("cap %d: %d blocks of %d referenced, want <= %d", maxBytes, len(blocks), r.blockSize, limit)
 		}
 	}
@@ -75,8 +75,7 @@ func TestRetainedModel(t *testing.T) {
 func TestRetainedPins(t *testing.T) {
 	for _, pin := range []bool{true, false} {
 		r := newRetained(256 << 10) // 64 KiB blocks
-		var rb readBuf
-		fill := func(c byte) { feed(r, &rb, bytes.Repeat([]byte{c}, 1<<20)) }
+		fill := func(c byte) { feed(r, bytes.Repeat([]byte{c}, 1<<20)) }
 		fill('a')
 		var pieces [][]byte
 		unpin := func() {}

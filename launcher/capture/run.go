@@ -61,12 +61,6 @@ type Run struct {
 // the reader waits, and the app feels the stall as it would on a bare pipe.
 const relayBacklog = 8
 
-// loan is a chunk on its way to the console; it lives in b until given back.
-type loan struct {
-	p []byte
-	b *block
-}
-
 // Start makes the two pipes and starts relaying them. The caller hands
 // StdoutW/StderrW to the child's Stdout/Stderr, then calls CloseWriters in
 // the parent right after spawning (or after a failed spawn).
@@ -131,14 +125,11 @@ func (r *Run) relay(s Stream, p *os.File) {
 	defer r.readers.Done()
 	defer close(out)
 	defer p.Close()
-	var rb readBuf
-	defer r.log.release(&rb)
+	buf := make([]byte, readSize)
 	for {
-		n, err := p.Read(r.log.space(&rb))
+		n, err := p.Read(buf)
 		if n > 0 {
-			b := rb.b
-			chunk := b.buf[rb.used : rb.used+n : rb.used+n]
-			r.log.commit(&rb, chunk)
+			l := r.log.commit(buf[:n])
 			if r.file != nil {
 				r.file.wake()
 			}
@@ -146,7 +137,7 @@ func (r *Run) relay(s Stream, p *os.File) {
 			if r.opts.OnBytes != nil {
 				r.opts.OnBytes(s, n)
 			}
-			out <- loan{chunk, b}
+			out <- l
 		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
@@ -166,7 +157,7 @@ func (r *Run) pass(s Stream, in <-chan loan) {
 		if err := r.opts.Console.writeApp(s, l.p); err != nil {
 			r.opts.Logger.Warn("cannot pass the app's output on; it is still kept", "stream", s.String(), "err", err)
 		}
-		r.log.giveBack(l.b)
+		r.log.giveBack(l)
 	}
 }
 

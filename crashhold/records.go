@@ -168,7 +168,10 @@ func (r *Records) Begin(cmd []string, attempt, pid int, started time.Time) *RunR
 		r.fallBack(fmt.Errorf("cannot create run dir %s: %w", r.RunDir(n), mkErr))
 	} else {
 		r.writable = true
-		if err := recWriteJSON(dir, &rec); err != nil {
+		// The initial record is a placeholder that Finish replaces: it is
+		// written atomically for readers but not synced, so the two fsyncs
+		// stay off the path between a crash and the next start.
+		if err := recWriteJSON(dir, &rec, false); err != nil {
 			// The dir exists, so evidence can still land there; Finish retries.
 			r.logger.Warn("cannot write initial run record", "run", n, "error", err)
 		}
@@ -225,7 +228,7 @@ func (r *Records) Finish(rec *RunRecord) error {
 	if rec.Dir == "" {
 		return scanErr
 	}
-	return errors.Join(recWriteJSON(rec.Dir, rec), scanErr)
+	return errors.Join(recWriteJSON(rec.Dir, rec, true), scanErr)
 }
 
 // List returns every record kept (disk and memory), oldest first. A run of
@@ -359,8 +362,9 @@ func (r *Records) readDisk(n int) RunRecord {
 }
 
 // recWriteJSON replaces dir/run.json atomically (rename(2) within one
-// directory), syncing the data before and the directory entry after.
-func recWriteJSON(dir string, rec *RunRecord) (err error) {
+// directory); durable also syncs the data before and the directory entry
+// after the rename.
+func recWriteJSON(dir string, rec *RunRecord, durable bool) (err error) {
 	data, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return fmt.Errorf("cannot encode run %d: %w", rec.Run, err)
@@ -383,8 +387,10 @@ func recWriteJSON(dir string, rec *RunRecord) (err error) {
 	if err = f.Chmod(0o644); err != nil {
 		return fmt.Errorf("cannot chmod %s: %w", tmp, err)
 	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("cannot sync %s: %w", tmp, err)
+	if durable {
+		if err = f.Sync(); err != nil {
+			return fmt.Errorf("cannot sync %s: %w", tmp, err)
+		}
 	}
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("cannot close %s: %w", tmp, err)
@@ -392,6 +398,9 @@ func recWriteJSON(dir string, rec *RunRecord) (err error) {
 	final := filepath.Join(dir, recRunFile)
 	if err = os.Rename(tmp, final); err != nil {
 		return fmt.Errorf("cannot rename %s to %s: %w", tmp, final, err)
+	}
+	if !durable {
+		return nil
 	}
 	// The rename is durable only once the directory is synced (fsync(2)).
 	d, err := os.Open(dir)

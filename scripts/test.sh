@@ -17,6 +17,7 @@ unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
 if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted" >&2; exit 1; fi
 go vet ./...
 (cd e2e && go vet ./...)
+(cd bench && go vet ./...)
 
 echo "== build (static, and cross-compiled for linux/arm64)"
 bash scripts/build.sh bin/holdfast
@@ -24,6 +25,7 @@ GOARCH=arm64 bash scripts/build.sh bin/holdfast-linux-arm64 >/dev/null
 
 echo "== unit and integration tests (race detector)"
 go test -race -count=1 ./...
+(cd bench && go test -count=1 ./...)
 
 echo "== end-to-end tests of the built binary"
 (cd e2e && HOLDFAST_BIN="$PWD/../bin/holdfast" go test -count=1 -timeout 30m ./...)

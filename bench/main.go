@@ -1,0 +1,217 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+type config struct {
+	holdfast, tini, dumbInit, catatonit string
+	src, workRoot, tmpfsRoot            string
+	iters, rssReps                      int
+	orphans, orphanReps                 int
+	signals                             int
+	bytes                               int64
+	tputReps                            int
+	restarts, restartRounds             int
+	idle                                time.Duration
+	only                                string
+	invokedAs                           string
+}
+
+type bench struct {
+	cfg      config
+	holdfast string
+	app      string // cmd/benchapp
+	orphans  string // cmd/orphans
+	work     string // scratch on disk: fifos, logs, disk state dirs
+	log      io.Writer
+}
+
+func main() { os.Exit(run()) }
+
+func run() int {
+	var c config
+	flag.StringVar(&c.holdfast, "holdfast", "../bin/holdfast", "holdfast binary")
+	flag.StringVar(&c.tini, "tini", "/usr/bin/tini", "tini binary")
+	flag.StringVar(&c.dumbInit, "dumb-init", "/usr/bin/dumb-init", "dumb-init binary")
+	flag.StringVar(&c.catatonit, "catatonit", "/usr/bin/catatonit", "catatonit binary")
+	flag.StringVar(&c.src, "src", ".", "this module's directory (to build the helpers)")
+	flag.StringVar(&c.workRoot, "work", "/var/tmp", "disk directory for scratch and holdfast's on-disk state dirs")
+	flag.StringVar(&c.tmpfsRoot, "tmpfs", "/dev/shm", "tmpfs directory for the tmpfs state-dir variant")
+	flag.IntVar(&c.iters, "iters", 200, "startup runs per PID 1")
+	flag.IntVar(&c.rssReps, "rss-reps", 3, "idle-RSS sessions per PID 1")
+	flag.IntVar(&c.orphans, "orphans", 10000, "orphans per reaping round")
+	flag.IntVar(&c.orphanReps, "orphan-reps", 1, "reaping rounds per PID 1")
+	flag.IntVar(&c.signals, "signals", 500, "SIGUSR1 per PID 1")
+	flag.Int64Var(&c.bytes, "bytes", 1<<30, "bytes the app writes to stdout per throughput run")
+	flag.IntVar(&c.tputReps, "tput-reps", 3, "throughput runs per PID 1 and sink")
+	flag.IntVar(&c.restarts, "restarts", 50, "restarts per restart round (--max-restarts)")
+	flag.IntVar(&c.restartRounds, "restart-rounds", 4, "restart rounds per row")
+	flag.DurationVar(&c.idle, "idle", 30*time.Second, "idle-wakeup window")
+	flag.StringVar(&c.invokedAs, "invoked-as", "", "the command shown in the report (default: this program's command line)")
+	flag.StringVar(&c.only, "only", "", "comma list of startup,rss,reap,signals,stdout,restart,idle (default all)")
+	flag.Parse()
+
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "bench: run as root: every PID 1 runs in a new pid namespace (unshare --pid)")
+		return 2
+	}
+	for _, p := range []string{c.holdfast, c.tini, c.dumbInit, c.catatonit} {
+		if _, err := os.Stat(p); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: cannot find %s: %v (scripts/bench.sh installs and builds everything)\n", p, err)
+			return 2
+		}
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: cannot find unshare (util-linux)")
+		return 2
+	}
+	hf, err := filepath.Abs(c.holdfast)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: cannot resolve %s: %v\n", c.holdfast, err)
+		return 2
+	}
+	work, err := os.MkdirTemp(c.workRoot, "holdfast-bench-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: cannot create work dir: %v\n", err)
+		return 2
+	}
+	defer os.RemoveAll(work)
+	shm, err := os.MkdirTemp(c.tmpfsRoot, "holdfast-bench-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: cannot create tmpfs dir: %v\n", err)
+		return 2
+	}
+	defer os.RemoveAll(shm)
+	b := &bench{cfg: c, holdfast: hf, work: work, log: os.Stderr}
+	if b.app, b.orphans, err = buildHelpers(c.src, work); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		return 2
+	}
+	b.report(os.Stdout, shm)
+	return 0
+}
+
+func (b *bench) want(section string) bool {
+	if b.cfg.only == "" {
+		return true
+	}
+	for _, s := range strings.Split(b.cfg.only, ",") {
+		if strings.TrimSpace(s) == section {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *bench) progress(format string, args ...any) {
+	fmt.Fprintf(b.log, "bench: "+format+"\n", args...)
+}
+
+func (b *bench) failed(what string, err error) *table {
+	t := &table{title: what, header: []string{"error"}}
+	t.add(err.Error())
+	return t
+}
+
+// report runs the selected sections and writes the two markdown sections.
+func (b *bench) report(w io.Writer, shm string) {
+	c := b.cfg
+	diskRoot := filepath.Join(b.work, "state")
+	os.MkdirAll(diskRoot, 0o755)
+	var (
+		bareV   = bare()
+		tini    = peer("tini", c.tini)
+		dumb    = peer("dumb-init", c.dumbInit)
+		cata    = peer("catatonit", c.catatonit)
+		hfDisk  = holdfastAs("holdfast", b.holdfast, diskRoot)
+		hfTmpfs = holdfastAs("holdfast (tmpfs state)", b.holdfast, shm)
+		hfProbe = holdfastAs("holdfast (probe on)", b.holdfast, diskRoot, "--probe-addr=127.0.0.1:0")
+	)
+	started := time.Now()
+	load0 := loadavg()
+	var pid1, sup []*table
+	timed := func(name string, f func() *table) *table {
+		b.progress("%s ...", name)
+		t0 := time.Now()
+		t := f()
+		b.progress("%s done in %s (load %s)", name, time.Since(t0).Round(time.Second), loadavg())
+		t.note("Section time %s; load average after it %s.", time.Since(t0).Round(time.Second), loadavg())
+		return t
+	}
+	if b.want("startup") {
+		pid1 = append(pid1, timed("startup", func() *table {
+			goTrue := variant{name: "bare Go binary (`benchapp true`)", argv: func([]string, string) []string { return []string{b.app, "true"} }}
+			return b.benchStartup([]variant{bareV, goTrue, tini, dumb, cata, hfDisk, hfTmpfs})
+		}))
+	}
+	if b.want("rss") {
+		pid1 = append(pid1, timed("rss", func() *table {
+			return b.benchRSS([]variant{tini, dumb, cata, hfDisk, hfTmpfs, hfProbe}, c.rssReps)
+		}))
+	}
+	if b.want("reap") {
+		pid1 = append(pid1, timed("reap", func() *table {
+			return b.benchReap([]variant{tini, dumb, cata, hfDisk}, c.orphans, c.orphanReps)
+		}))
+	}
+	if b.want("signals") {
+		pid1 = append(pid1, timed("signals", func() *table {
+			return b.benchSignals([]variant{bareV, tini, dumb, cata, hfDisk}, c.signals)
+		}))
+	}
+	if b.want("stdout") {
+		pid1 = append(pid1, timed("stdout", func() *table {
+			return b.benchThroughput([]variant{bareV, tini, dumb, cata, hfDisk, hfTmpfs}, c.bytes, c.tputReps)
+		}))
+	}
+	if b.want("restart") {
+		sup = append(sup, timed("restart", func() *table {
+			return b.benchRestart([]variant{hfDisk, hfTmpfs}, c.restarts, c.restartRounds)
+		}))
+	}
+	if b.want("idle") {
+		sleep := []string{"sleep", "3600"}
+		sup = append(sup, timed("idle", func() *table {
+			return b.benchIdle([]idleCase{
+				{name: "holdfast held (probe on, ssh off)", v: hfDisk, app: []string{b.app, "crash", os.DevNull},
+					flags: []string{"--hold=true", "--max-restarts=0", "--probe-addr=127.0.0.1:0"}, held: true},
+				{name: "holdfast, app running (probe on)", v: hfDisk, app: sleep, flags: []string{"--probe-addr=127.0.0.1:0"}},
+				{name: "holdfast, app running (probe off)", v: hfDisk, app: sleep},
+				{name: "tini", v: tini, app: sleep},
+				{name: "dumb-init", v: dumb, app: sleep},
+				{name: "catatonit", v: cata, app: sleep},
+			}, c.idle)
+		}))
+	}
+
+	fmt.Fprintln(w, "## PID 1 (issue 2)")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Run of %s, %s in all; load average %s at the start, %s at the end.\n\n",
+		started.UTC().Format("2006-01-02 15:04 UTC"), time.Since(started).Round(time.Second), load0, loadavg())
+	for _, l := range machine(b.holdfast, map[string]string{"tini": c.tini, "dumb-init": c.dumbInit, "catatonit": c.catatonit}) {
+		fmt.Fprintf(w, "- %s\n", l)
+	}
+	cmdline := c.invokedAs
+	if cmdline == "" {
+		cmdline = strings.Join(os.Args, " ")
+	}
+	fmt.Fprintf(w, "- Command: `%s`\n\n", cmdline)
+	for _, t := range pid1 {
+		t.write(w)
+	}
+	fmt.Fprintln(w, "## Supervisor (issue 3)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Same run and machine as above.")
+	fmt.Fprintln(w)
+	for _, t := range sup {
+		t.write(w)
+	}
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// benchStartup times `unshare ... X -- /bin/true` end to end, iters times
+// per variant, interleaved (each iteration runs every variant, in an order
+// rotated by one) so that all share the machine's noise.
+func (b *bench) benchStartup(vs []variant) *table {
+	const warmup = 5
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return b.failed("Startup", err)
+	}
+	defer null.Close()
+	samples := make([]sample, len(vs))
+	cpu := make([]sample, len(vs))
+	failures := make([]int, len(vs))
+	for i := -warmup; i < b.cfg.iters; i++ {
+		for k := range vs {
+			j := (k + max(i, 0)) % len(vs)
+			v := vs[j]
+			dir := v.newStateDir()
+			cmd := nsCommand(v.argv([]string{"/bin/true"}, dir))
+			cmd.Stdout, cmd.Stderr = null, null
+			t0 := time.Now()
+			err := cmd.Run()
+			d := time.Since(t0)
+			if dir != "" {
+				os.RemoveAll(dir)
+			}
+			if i < 0 {
+				continue
+			}
+			if exitCode(err) != 0 {
+				failures[j]++
+				continue
+			}
+			samples[j] = append(samples[j], ms(d))
+			// unshare's rusage includes every process it and its
+			// descendants waited for: unshare, PID 1 and the app.
+			cpu[j] = append(cpu[j], ms(cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime()))
+		}
+	}
+
+	t := &table{
+		title: "Startup: `unshare --pid --fork --mount-proc X -- /bin/true`",
+		intro: fmt.Sprintf("Wall time per run from fork of unshare to its exit, %d runs per row, interleaved, after %d warm-up rounds. Overhead = median minus bare's median. "+
+			"The bare Go row runs no init, just a static Go binary that exits 0: what the Go runtime alone costs to start here. "+
+			"CPU = user+system time of unshare, PID 1 and the app (unshare's rusage): less disturbed by a busy run queue than wall time.", b.cfg.iters, warmup),
+		header: []string{"PID 1", "median ms", "p90 ms", "p99 ms", "overhead ms (median)", "vs tini (median)", "CPU ms (median)", "CPU overhead ms"},
+	}
+	bareMed, tiniMed := namedMedian(vs, samples, "bare"), namedMedian(vs, samples, "tini")
+	bareCPU := namedMedian(vs, cpu, "bare")
+	for j, v := range vs {
+		s := samples[j]
+		over, cpuOver := "—", "—"
+		if v.name != "bare" {
+			over = f(s.median()-bareMed, 2)
+			cpuOver = f(cpu[j].median()-bareCPU, 2)
+		}
+		t.add(v.name, f(s.median(), 2), f(s.quantile(0.9), 2), f(s.quantile(0.99), 2), over, x(ratio(s.median(), tiniMed)), f(cpu[j].median(), 2), cpuOver)
+		if failures[j] > 0 {
+			t.note("%s: %d runs did not exit 0 and are left out.", v.name, failures[j])
+		}
+	}
+	for j, v := range vs {
+		if v.isHoldfast() {
+			over := samples[j].median() - bareMed
+			t.target(fmt.Sprintf("%s startup overhead <= 3 ms", v.name), over <= 3, f(over, 2)+" ms")
+		}
+	}
+	return t
+}
+
+func namedMedian(vs []variant, samples []sample, name string) float64 {
+	for j, v := range vs {
+		if v.name == name {
+			return samples[j].median()
+		}
+	}
+	return 0
+}
+
+// benchRSS reads PID 1's memory while the app sleeps: the app prints
+// "ready", then we wait settle and read /proc/<pid1>/status and
+// smaps_rollup. reps sessions per variant, interleaved.
+func (b *bench) benchRSS(vs []variant, reps int) *table {
+	const settle = 500 * time.Millisecond
+	type mem struct{ rss, anon, file, pss, threads sample }
+	res := make([]mem, len(vs))
+	var errs []string
+	for r := range reps {
+		for k := range vs {
+			j := (k + r) % len(vs)
+			s, err := startSession(vs[j], []string{b.app, "ready"}, b.work, true)
+			if err != nil {
+				errs = append(errs, err.Error())
+				continue
+			}
+			if err := s.waitLine("ready", 10*time.Second); err != nil {
+				errs = append(errs, err.Error())
+				s.kill()
+				continue
+			}
+			time.Sleep(settle)
+			st, err := procStatus(s.pid1)
+			if err == nil {
+				res[j].rss = append(res[j].rss, float64(st["VmRSS"])/1024)
+				res[j].anon = append(res[j].anon, float64(st["RssAnon"])/1024)
+				res[j].file = append(res[j].file, float64(st["RssFile"]+st["RssShmem"])/1024)
+				res[j].threads = append(res[j].threads, float64(st["Threads"]))
+			} else {
+				errs = append(errs, err.Error())
+			}
+			if roll, err := procStatusFile(fmt.Sprintf("/proc/%d/smaps_rollup", s.pid1)); err == nil {
+				res[j].pss = append(res[j].pss, float64(roll["Pss"])/1024)
+			}
+			s.kill()
+		}
+	}
+	t := &table{
+		title:  "Idle RSS of PID 1",
+		intro:  fmt.Sprintf("VmRSS of PID 1 from /proc/<pid>/status (split into anonymous and file-backed pages) and Pss from smaps_rollup, %s after the app (`benchapp ready`) printed ready; median of %d sessions per row.", settle, reps),
+		header: []string{"PID 1", "VmRSS MiB", "of it anon MiB", "of it file MiB", "Pss MiB", "threads", "vs tini (RSS)"},
+	}
+	tini := namedMedianOf(vs, func(j int) sample { return res[j].rss }, "tini")
+	for j, v := range vs {
+		t.add(v.name, f(res[j].rss.median(), 2), f(res[j].anon.median(), 2), f(res[j].file.median(), 2), f(res[j].pss.median(), 2), f(res[j].threads.median(), 0), x(ratio(res[j].rss.median(), tini)))
+	}
+	for j, v := range vs {
+		if v.isHoldfast() {
+			m := res[j].rss.median()
+			t.target(fmt.Sprintf("%s idle RSS <= 8 MiB", v.name), m <= 8, f(m, 2)+" MiB")
+		}
+	}
+	for _, e := range errs {
+		t.note("Error: %s", e)
+	}
+	return t
+}
+
+func namedMedianOf(vs []variant, get func(int) sample, name string) float64 {
+	for j, v := range vs {
+		if v.name == name {
+			return get(j).median()
+		}
+	}
+	return 0
+}
+
+// procStatus reads /proc/<pid>/status's numeric fields ("VmRSS" in kB).
+func procStatus(pid int) (map[string]int64, error) {
+	return procStatusFile(fmt.Sprintf("/proc/%d/status", pid))
+}
+
+func procStatusFile(path string) (map[string]int64, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open %s: %w", path, err)
+	}
+	defer fh.Close()
+	out := map[string]int64{}
+	sc := bufio.NewScanner(fh)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		fs := strings.Fields(v)
+		if len(fs) == 0 {
+			continue
+		}
+		if n, err := strconv.ParseInt(fs[0], 10, 64); err == nil {
+			out[k] = n
+		}
+	}
+	return out, sc.Err()
+}

@@ -30,8 +30,10 @@ const (
 	// DefaultMaxAuthTries matches OpenSSH's MaxAuthTries.
 	DefaultMaxAuthTries = 6
 	// DefaultMaxUnauthPerIP is how many connections one address may hold
-	// before authenticating (dropbear allows 5, MAX_UNAUTH_PER_IP).
-	DefaultMaxUnauthPerIP = 5
+	// before authenticating: sshd starts refusing at 10 pending (MaxStartups
+	// 10:30:100); dropbear allows 5. Behind kubectl port-forward every client
+	// shares 127.0.0.1, so bursts of logins need the larger number.
+	DefaultMaxUnauthPerIP = 10
 	// hangupGrace is the time between SIGHUP and SIGKILL of a session's
 	// process group after its client went away.
 	hangupGrace = 3 * time.Second

@@ -34,10 +34,14 @@ func sshAddrIfEnabled(cfg *config.Config) string {
 // error; the app runs regardless.
 func startSSH(cfg *config.Config, reaper *launcher.Reaper, store *state.Store, sup *crashhold.Supervisor, logger *slog.Logger) *shellsrv.Server {
 	sc := sshConfig(cfg)
-	if cfg.SSHAddr == "" || !sc.Enabled() {
+	log := logger.With("component", "ssh")
+	if cfg.SSHAddr == "" {
 		return nil
 	}
-	log := logger.With("component", "ssh")
+	if !sc.Enabled() {
+		log.Info("ssh off: no authorized keys configured", "file", cfg.SSHAuthorizedKeysFile, "env", "HOLDFAST_SSH_AUTHORIZED_KEYS")
+		return nil
+	}
 	sc.Reaper, sc.Store, sc.AppEnv, sc.Logger = reaper, store, sup.AppEnv, logger
 	sc.AuditLog = cfg.StateDir + "/audit.log"
 	srv, err := shellsrv.New(sc)

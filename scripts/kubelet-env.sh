@@ -121,7 +121,10 @@ build_crictl() {
   local start=$SECONDS
   log "building crictl $crictl_version"
   mkdir -p "$cdir"
-  GOBIN="$cdir" GOFLAGS=-mod=mod go install -trimpath "sigs.k8s.io/cri-tools/cmd/crictl@$crictl_version"
+  # Stamped like cri-tools' Makefile does, or `crictl --version` says "unknown".
+  GOBIN="$cdir" GOFLAGS=-mod=mod go install -trimpath \
+    -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$crictl_version" \
+    "sigs.k8s.io/cri-tools/cmd/crictl@$crictl_version"
   log "crictl $crictl_version built in $((SECONDS - start)) s"
 }
 
@@ -131,8 +134,9 @@ if ! "$kdir/kubelet" --version 2>/dev/null | grep -qx "Kubernetes $k8s_version";
   build_kubelet
   "$kdir/kubelet" --version | grep -qx "Kubernetes $k8s_version" || { log "kubelet --version is not $k8s_version"; exit 1; }
 fi
-if ! "$cdir/crictl" --version 2>/dev/null | grep -q "${crictl_version#v}"; then
+if ! "$cdir/crictl" --version 2>/dev/null | grep -qx "crictl version $crictl_version"; then
   build_crictl
+  "$cdir/crictl" --version | grep -qx "crictl version $crictl_version" || { log "crictl --version is not $crictl_version"; exit 1; }
 fi
 
 echo "HOLDFAST_E2E_KUBELET=$kdir/kubelet"

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 )
 
 // fileLog writes a run's retained log to output.log from a goroutine of its
@@ -26,6 +27,9 @@ type fileLog struct {
 	written int64 // stream bytes in the file, from offset 0
 	failed  bool  // a write failed: no more live writes, and it was logged
 	stalled bool  // bytes the file still lacks left the tail before we got them
+	// done writing live (cap reached, failed or stalled): wake is a no-op,
+	// so a chatty app does not wake this goroutine for every chunk.
+	liveDone atomic.Bool
 }
 
 // openFileLog creates path; on failure retention stays in memory only.
@@ -55,6 +59,9 @@ func openFileLog(path string, log *retained, limit int64, logger *slog.Logger) *
 
 // wake tells the writer that more output was retained. Never blocks.
 func (fl *fileLog) wake() {
+	if fl.liveDone.Load() {
+		return
+	}
 	select {
 	case fl.kick <- struct{}{}:
 	default:
@@ -78,6 +85,9 @@ func (fl *fileLog) run() {
 		select {
 		case <-fl.kick:
 			fl.writeLive()
+			if fl.failed || fl.stalled || fl.written >= fl.limit {
+				fl.liveDone.Store(true)
+			}
 		case <-fl.final:
 			fl.writeFinal()
 			if err := fl.f.Close(); err != nil {

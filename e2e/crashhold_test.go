@@ -46,12 +46,7 @@ type hzHF struct {
 // hzFreePort returns a loopback port nothing listens on right now.
 func hzFreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("cannot find a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return testPort(t)
 }
 
 // hzStart runs holdfast as PID 1 of a new pid and mount namespace with o.cmd as the
@@ -565,8 +560,11 @@ func TestCrashHoldSpringFail(t *testing.T) {
 		t.Errorf("evidence_dir %v, want %s", st.EvidenceDir, hzRunDir(z.stateDir, 3))
 	}
 	hzCheckTrail(t, z.watch, 3, "starting", "running", "backoff", "held")
-	if got := hzRunsSeen(z.watch, "running"); !slices.Equal(got, []int{1, 2, 3}) {
-		t.Errorf("runs seen running: %v, want [1 2 3]; %s", got, z.watch)
+	// Polling can miss a run that lives 0.2 s between 100 ms backoffs on a busy
+	// machine, so what it saw must only be consistent (runs 1-3, in order); the
+	// run.json records below prove that every run happened.
+	if got := hzRunsSeen(z.watch, "running"); len(got) == 0 || !slices.IsSorted(got) || got[0] < 1 || got[len(got)-1] > 3 {
+		t.Errorf("runs seen running: %v, want an increasing subset of [1 2 3]; %s", got, z.watch)
 	}
 	hzAssertPID1(t, z, st)
 

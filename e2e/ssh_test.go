@@ -89,13 +89,7 @@ func sshFingerprint(t testing.TB, pub string) string {
 // sshFreePort returns a loopback TCP port that was free a moment ago.
 func sshFreePort(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("cannot find a free port: %v", err)
-	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port
+	return fmt.Sprint(testPort(t))
 }
 
 // sshClient is the OpenSSH client pointed at one holdfast.

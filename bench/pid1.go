@@ -62,17 +62,17 @@ func (b *bench) benchStartup(vs []variant) *table {
 		s := samples[j]
 		over, cpuOver := "—", "—"
 		if v.name != "bare" {
-			over = f(s.median()-bareMed, 2)
-			cpuOver = f(cpu[j].median()-bareCPU, 2)
+			over = f(s.Median()-bareMed, 2)
+			cpuOver = f(cpu[j].Median()-bareCPU, 2)
 		}
-		t.add(v.name, f(s.median(), 2), f(s.quantile(0.9), 2), f(s.quantile(0.99), 2), over, x(ratio(s.median(), tiniMed)), f(cpu[j].median(), 2), cpuOver)
+		t.add(v.name, f(s.Median(), 2), f(s.Quantile(0.9), 2), f(s.Quantile(0.99), 2), over, x(ratio(s.Median(), tiniMed)), f(cpu[j].Median(), 2), cpuOver)
 		if failures[j] > 0 {
 			t.note("%s: %d runs did not exit 0 and are left out.", v.name, failures[j])
 		}
 	}
 	for j, v := range vs {
 		if v.isHoldfast() {
-			over := samples[j].median() - bareMed
+			over := samples[j].Median() - bareMed
 			t.target(fmt.Sprintf("%s startup overhead <= 3 ms", v.name), over <= 3, f(over, 2)+" ms")
 		}
 	}
@@ -82,7 +82,7 @@ func (b *bench) benchStartup(vs []variant) *table {
 func namedMedian(vs []variant, samples []sample, name string) float64 {
 	for j, v := range vs {
 		if v.name == name {
-			return samples[j].median()
+			return samples[j].Median()
 		}
 	}
 	return 0
@@ -132,11 +132,11 @@ func (b *bench) benchRSS(vs []variant, reps int) *table {
 	}
 	tini := namedMedianOf(vs, func(j int) sample { return res[j].rss }, "tini")
 	for j, v := range vs {
-		t.add(v.name, f(res[j].rss.median(), 2), f(res[j].anon.median(), 2), f(res[j].file.median(), 2), f(res[j].pss.median(), 2), f(res[j].threads.median(), 0), x(ratio(res[j].rss.median(), tini)))
+		t.add(v.name, f(res[j].rss.Median(), 2), f(res[j].anon.Median(), 2), f(res[j].file.Median(), 2), f(res[j].pss.Median(), 2), f(res[j].threads.Median(), 0), x(ratio(res[j].rss.Median(), tini)))
 	}
 	for j, v := range vs {
 		if v.isHoldfast() {
-			m := res[j].rss.median()
+			m := res[j].rss.Median()
 			t.target(fmt.Sprintf("%s idle RSS <= 8 MiB", v.name), m <= 8, f(m, 2)+" MiB")
 		}
 	}
@@ -149,7 +149,7 @@ func (b *bench) benchRSS(vs []variant, reps int) *table {
 func namedMedianOf(vs []variant, get func(int) sample, name string) float64 {
 	for j, v := range vs {
 		if v.name == name {
-			return get(j).median()
+			return get(j).Median()
 		}
 	}
 	return 0

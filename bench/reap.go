@@ -45,11 +45,11 @@ func (b *bench) benchReap(vs []variant, n, reps int) *table {
 	tt := namedMedianOf(vs, func(j int) sample { return out[j].total }, "tini")
 	for j, v := range vs {
 		o := out[j]
-		t.add(v.name, f(o.spawn.median(), 0), f(o.drain.median(), 0), f(o.total.median(), 0), x(ratio(o.drain.median(), td)), x(ratio(o.total.median(), tt)))
+		t.add(v.name, f(o.spawn.Median(), 0), f(o.drain.Median(), 0), f(o.total.Median(), 0), x(ratio(o.drain.Median(), td)), x(ratio(o.total.Median(), tt)))
 	}
 	for j, v := range vs {
 		if v.isHoldfast() {
-			rd, rt := ratio(out[j].drain.median(), td), ratio(out[j].total.median(), tt)
+			rd, rt := ratio(out[j].drain.Median(), td), ratio(out[j].total.Median(), tt)
 			t.target(fmt.Sprintf("%s reaps no worse than 2x tini", v.name), rd <= 2 && rt <= 2, "drain "+x(rd)+", total "+x(rt))
 		}
 	}

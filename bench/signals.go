@@ -106,21 +106,21 @@ func (b *bench) benchSignals(vs []variant, n int) *table {
 		s := usr1[j]
 		over := "—"
 		if v.name != "bare" {
-			over = f(s.median()-bareMed, 1)
+			over = f(s.Median()-bareMed, 1)
 		}
 		tv := "n/a"
 		if term[j] >= 0 {
 			tv = f(term[j], 1)
 		}
-		t.add(v.name, f(s.median(), 1), f(s.quantile(0.9), 1), f(s.quantile(0.99), 1), over, x(ratio(s.median(), tiniMed)), tv)
+		t.add(v.name, f(s.Median(), 1), f(s.Quantile(0.9), 1), f(s.Quantile(0.99), 1), over, x(ratio(s.Median(), tiniMed)), tv)
 		if lost[j] > 0 {
 			t.note("%s: %d of %d signals got no receipt within 5 s.", v.name, lost[j], n)
 		}
 	}
 	for j, v := range vs {
 		if v.isHoldfast() {
-			rm := ratio(usr1[j].median(), tiniMed)
-			rp := ratio(usr1[j].quantile(0.99), namedQuantile(vs, usr1, "tini", 0.99))
+			rm := ratio(usr1[j].Median(), tiniMed)
+			rp := ratio(usr1[j].Quantile(0.99), namedQuantile(vs, usr1, "tini", 0.99))
 			t.target(fmt.Sprintf("%s forwards no slower than 2x tini", v.name), rm <= 2 && rp <= 2, "median "+x(rm)+", p99 "+x(rp))
 		}
 	}
@@ -155,7 +155,7 @@ func (s *sigSession) signal(sig syscall.Signal, name string) (float64, error) {
 func namedQuantile(vs []variant, samples []sample, name string, q float64) float64 {
 	for j, v := range vs {
 		if v.name == name {
-			return samples[j].quantile(q)
+			return samples[j].Quantile(q)
 		}
 	}
 	return 0

@@ -12,7 +12,7 @@ func TestQuantileNearestRank(t *testing.T) {
 		want float64
 	}{{0.5, 5}, {0.9, 9}, {0.99, 10}, {1, 10}, {0.01, 1}}
 	for _, c := range cases {
-		if got := s.quantile(c.q); got != c.want {
+		if got := s.Quantile(c.q); got != c.want {
 			t.Errorf("quantile(%v) = %v, want %v", c.q, got, c.want)
 		}
 	}
@@ -20,7 +20,7 @@ func TestQuantileNearestRank(t *testing.T) {
 	if s[0] != 5 || s[5] != 10 {
 		t.Errorf("quantile sorted its input: %v", s)
 	}
-	if !math.IsNaN(sample(nil).median()) {
+	if !math.IsNaN(sample(nil).Median()) {
 		t.Error("median of an empty sample is not NaN")
 	}
 }

@@ -47,10 +47,10 @@ func (b *bench) benchRestart(vs []variant, restarts, rounds int) *table {
 	names = append(names, "floor: os/exec loop")
 	for j, name := range names {
 		s := all[j]
-		t.add(name, f(s.median(), 2), f(s.quantile(0.9), 2), f(s.quantile(0.99), 2), f(s.quantile(1), 2), strconv.Itoa(len(s)))
+		t.add(name, f(s.Median(), 2), f(s.Quantile(0.9), 2), f(s.Quantile(0.99), 2), f(s.Quantile(1), 2), strconv.Itoa(len(s)))
 	}
 	for j, v := range vs {
-		med, p99 := all[j].median(), all[j].quantile(0.99)
+		med, p99 := all[j].Median(), all[j].Quantile(0.99)
 		t.target(fmt.Sprintf("%s restart latency <= 5 ms", v.name), med <= 5, "median "+f(med, 2)+" ms, p99 "+f(p99, 2)+" ms")
 	}
 	for _, e := range errs {

@@ -49,12 +49,12 @@ func (b *bench) benchThroughput(vs []variant, total int64, reps int) *table {
 	barePipe := namedMedian(vs, res[1], "bare")
 	tiniPipe := namedMedian(vs, res[1], "tini")
 	for j, v := range vs {
-		n, p := res[0][j].median(), res[1][j].median()
-		t.add(v.name, f(n, 0), x(ratio(n, bareNull)), f(cpu[0][j].median(), 2), f(p, 0), x(ratio(p, barePipe)), f(cpu[1][j].median(), 2), x(ratio(p, tiniPipe)))
+		n, p := res[0][j].Median(), res[1][j].Median()
+		t.add(v.name, f(n, 0), x(ratio(n, bareNull)), f(cpu[0][j].Median(), 2), f(p, 0), x(ratio(p, barePipe)), f(cpu[1][j].Median(), 2), x(ratio(p, tiniPipe)))
 	}
 	for j, v := range vs {
 		if v.isHoldfast() {
-			rn, rp := ratio(res[0][j].median(), bareNull), ratio(res[1][j].median(), barePipe)
+			rn, rp := ratio(res[0][j].Median(), bareNull), ratio(res[1][j].Median(), barePipe)
 			t.target(fmt.Sprintf("%s stdout >= 90%% of bare", v.name), rn >= 0.9 && rp >= 0.9,
 				fmt.Sprintf("/dev/null %.0f%%, pipe %.0f%%", rn*100, rp*100))
 		}

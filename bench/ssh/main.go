@@ -148,7 +148,7 @@ func report(w io.Writer, c config, work string) error {
 			row.cpu[i] = float64(after[i]-before[i]) / float64(time.Millisecond) / float64(c.runs)
 		}
 		for i := range servers {
-			row.p50[i], row.p90[i], row.min[i] = samples[i].median(), samples[i].quantile(0.9), samples[i].quantile(1.0/float64(len(samples[i])))
+			row.p50[i], row.p90[i], row.min[i] = samples[i].Median(), samples[i].Quantile(0.9), samples[i].Quantile(1.0/float64(len(samples[i])))
 		}
 		lat = append(lat, row)
 	}
@@ -238,8 +238,8 @@ func report(w io.Writer, c config, work string) error {
 		h, s := tput[ci][0], tput[ci][1]
 		ch, cs := tputCPU[ci][0].Seconds()/gib, tputCPU[ci][1].Seconds()/gib
 		fmt.Fprintf(w, "| %s | %.0f (%.0f–%.0f) | %.0f (%.0f–%.0f) | %s | %.2f / %.2f (%s) |\n", cipher,
-			h.median(), h.quantile(1.0/float64(len(h))), h.quantile(1), s.median(), s.quantile(1.0/float64(len(s))), s.quantile(1),
-			ratioStr(h.median(), s.median()), ch, cs, ratioStr(ch, cs))
+			h.Median(), h.Quantile(1.0/float64(len(h))), h.Quantile(1), s.Median(), s.Quantile(1.0/float64(len(s))), s.Quantile(1),
+			ratioStr(h.Median(), s.Median()), ch, cs, ratioStr(ch, cs))
 	}
 	fmt.Fprintln(w)
 

@@ -5,31 +5,18 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"os/exec"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/bench/internal/stats"
 )
 
-// sample is a set of measurements, kept whole so any quantile can be read.
-type sample []float64
-
-// quantile is the nearest-rank quantile (0 < q <= 1): an observed value.
-func (s sample) quantile(q float64) float64 {
-	if len(s) == 0 {
-		return math.NaN()
-	}
-	sorted := slices.Clone(s)
-	slices.Sort(sorted)
-	rank := int(math.Ceil(q*float64(len(sorted)))) - 1
-	return sorted[max(0, min(rank, len(sorted)-1))]
-}
-
-func (s sample) median() float64 { return s.quantile(0.5) }
+// sample is stats.Sample, shared with the PID-1 benchmark.
+type sample = stats.Sample
 
 // runSSH runs ssh with args to completion and returns its wall time.
 func runSSH(args []string) (time.Duration, error) {

@@ -58,14 +58,7 @@ func TestPassThroughBinary(t *testing.T) {
 func TestInterleaveArrivalOrder(t *testing.T) {
 	con, stdout, stderr := testConsole(t)
 	logPath := t.TempDir() + "/output.log"
-	run, err := Start(Options{Console: con, LogPath: logPath})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ackR, ackW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	run, ackR, ackW := startWithAck(t, Options{Console: con, LogPath: logPath})
 	defer ackW.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

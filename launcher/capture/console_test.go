@@ -28,14 +28,7 @@ func TestLineRule(t *testing.T) {
 			con, _, stderr := testConsole(t)
 			con.lineWait = time.Minute // only the app's newline may release the line
 			con.splitLines = !rule
-			run, err := Start(Options{Console: con})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ackR, ackW, err := os.Pipe()
-			if err != nil {
-				t.Fatal(err)
-			}
+			run, ackR, ackW := startWithAck(t, Options{Console: con})
 			defer ackW.Close()
 			cmd := child(t, run, ackR, "partial")
 			ackR.Close()
@@ -67,14 +60,7 @@ func TestLineRule(t *testing.T) {
 func TestLineRuleDeadline(t *testing.T) {
 	con, _, stderr := testConsole(t)
 	con.lineWait = 20 * time.Millisecond
-	run, err := Start(Options{Console: con})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ackR, ackW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	run, ackR, ackW := startWithAck(t, Options{Console: con})
 	defer ackW.Close()
 	cmd := child(t, run, ackR, "partial")
 	ackR.Close()

@@ -310,3 +310,19 @@ func splitStreams(log []byte) (stdout, stderr []byte) {
 }
 
 func sum(b []byte) string { return fmt.Sprintf("%x", sha256.Sum256(b)) }
+
+// startWithAck starts a capture and makes the pipe a test child reads its
+// acknowledgements from: the child gets ackR as stdin (the caller closes its
+// copy after starting the child), the test writes to ackW.
+func startWithAck(t testing.TB, opts Options) (*Run, *os.File, *os.File) {
+	t.Helper()
+	run, err := Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ackR, ackW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run, ackR, ackW
+}

@@ -48,14 +48,7 @@ func TestStalledConsoleKeepsOrder(t *testing.T) {
 	}
 	defer errF.Close()
 	logPath := t.TempDir() + "/output.log"
-	run, err := Start(Options{Console: NewConsole(out, errF), LogPath: logPath})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ackR, ackW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	run, ackR, ackW := startWithAck(t, Options{Console: NewConsole(out, errF), LogPath: logPath})
 	defer ackW.Close()
 	_, chunks := run.Follow(context.Background())
 	const prefill, rounds = 8192, 4 // two pages: the console writer blocks

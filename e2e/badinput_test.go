@@ -19,7 +19,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // biWarnMsgs returns the msg of every WARN line holdfast logged.
@@ -87,7 +86,7 @@ func TestBadStateDirUnwritable(t *testing.T) {
 			hzAssertPID1(t, z, st)
 			hzCheckTrail(t, z.watch, 3, "starting", "running", "backoff", "held")
 			for _, p := range []string{"/livez", "/readyz"} {
-				code, body, err := hzGet(z.base+p, 5*time.Second)
+				code, body, err := hzFetch(z.base + p)
 				if want := map[string]int{"/livez": 200, "/readyz": 503}[p]; err != nil || code != want {
 					t.Errorf("GET %s = %d %s (%v), want %d", p, code, body, err, want)
 				}

@@ -157,6 +157,20 @@ func hzGet(url string, timeout time.Duration) (int, string, error) {
 	return resp.StatusCode, string(b), err
 }
 
+// hzFetch is one GET whose answer a test asserts on. Only a transport error (the
+// listener not yet accepting, a JVM too busy to answer within the per-try timeout on a
+// loaded box) is retried, within waitLong; any HTTP answer is returned as it is.
+func hzFetch(url string) (int, string, error) {
+	deadline := time.Now().Add(waitLong)
+	for {
+		code, body, err := hzGet(url, 10*time.Second)
+		if err == nil || time.Now().After(deadline) {
+			return code, body, err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // hzStatusClient keeps its connections: the watchers poll every 20 ms, and a fresh
 // connection each time would only add load to a busy box.
 var hzStatusClient = &http.Client{Timeout: 5 * time.Second}
@@ -475,11 +489,11 @@ func hzAssertPID1(t testing.TB, z *hzHF, st hzStatus) {
 // hzCheckHeldHTTP checks the probe answers of a held holdfast.
 func hzCheckHeldHTTP(t testing.TB, z *hzHF, reason string) {
 	t.Helper()
-	code, body, err := hzGet(z.base+"/livez", 5*time.Second)
+	code, body, err := hzFetch(z.base + "/livez")
 	if err != nil || code != http.StatusOK || !strings.Contains(body, `"phase":"held"`) {
 		t.Errorf("held: GET /livez = %d %s (%v), want 200 with phase held", code, body, err)
 	}
-	code, body, err = hzGet(z.base+"/readyz", 5*time.Second)
+	code, body, err = hzFetch(z.base + "/readyz")
 	if err != nil || code != http.StatusServiceUnavailable || !strings.Contains(body, reason) {
 		t.Errorf("held: GET /readyz = %d %s (%v), want 503 naming %q", code, body, err, reason)
 	}
@@ -951,7 +965,7 @@ func TestCrashHoldOrphans(t *testing.T) {
 		_, err := procStat(sleeps[0])
 		return err != nil
 	}, func() string { p, _ := procStat(sleeps[0]); return fmt.Sprintf("it is %+v", p) })
-	code, body, err := hzGet(z.base+"/metrics", 5*time.Second)
+	code, body, err := hzFetch(z.base + "/metrics")
 	if n := hzMetric(body, "holdfast_reaped_processes_total"); err != nil || code != 200 || n < 1 {
 		t.Errorf("/metrics holdfast_reaped_processes_total = %v (%d, %v), want >= 1", n, code, err)
 	}

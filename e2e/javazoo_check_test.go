@@ -429,10 +429,10 @@ func javaHealthStart(t *testing.T, env ...string) (*javaProc, string) {
 }
 
 // javaHealthGet returns one answer's code, actuator status and the app's uptime header
-// (5 s timeout: a slow box is not a hang).
+// (15 s timeout: a cold JVM on a loaded box is slow, not hung).
 func javaHealthGet(t *testing.T, url string) (code int, status string, uptimeMs int) {
 	t.Helper()
-	a, err := javaGet(url, 5*time.Second)
+	a, err := javaGet(url, 15*time.Second)
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}

@@ -54,7 +54,7 @@ func TestProbeReadyAfter(t *testing.T) {
 	})
 	z.waitOutput(t, fmt.Sprintf("Tomcat started on port(s): %d", port), 3*waitLong)
 	// The app answers, and says it is not ready: neither is holdfast.
-	if code, body, err := hzGet(prURL(port, "readiness"), 5*time.Second); err != nil || code != 503 {
+	if code, body, err := hzFetch(prURL(port, "readiness")); err != nil || code != 503 {
 		t.Fatalf("the app's readiness: %d %s (%v), want 503", code, body, err)
 	}
 	body := prWaitHTTP(t, z, "/readyz", http.StatusServiceUnavailable)
@@ -122,7 +122,7 @@ func TestProbeUnreadyLater(t *testing.T) {
 	}
 	prProbeCLI(t, z, "ready", 1)
 	prProbeCLI(t, z, "live", 0)
-	if code, _, err := hzGet(z.base+"/livez", 5*time.Second); err != nil || code != 200 {
+	if code, _, err := hzFetch(z.base + "/livez"); err != nil || code != 200 {
 		t.Errorf("/livez of an unready app: %d (%v), want 200", code, err)
 	}
 
@@ -173,7 +173,7 @@ func TestProbeLiveHangHeld(t *testing.T) {
 	hzWaitFileHas(t, filepath.Join(hzRunDir(z.stateDir, 1), "output.log"),
 		"Full thread dump", "stuck-in-liveness", "waitForDatabaseLock")
 
-	code, body, err := hzGet(z.base+"/metrics", 5*time.Second)
+	code, body, err := hzFetch(z.base + "/metrics")
 	if err != nil || code != 200 {
 		t.Fatalf("/metrics: %d (%v)", code, err)
 	}

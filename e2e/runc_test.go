@@ -10,8 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -296,21 +294,9 @@ func (c *runcCtr) exec(t testing.TB, argv ...string) string {
 	return out
 }
 
-// probeGet does one GET as a kubelet probe does (no keep-alive), bounded by timeout.
-func probeGet(url string, timeout time.Duration) (code int, body string, err error) {
-	c := &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := c.Get(url)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return resp.StatusCode, string(b), err
-}
-
 // status asks holdfast's /status on the host loopback.
 func (c *runcCtr) status() (map[string]any, error) {
-	code, body, err := probeGet("http://"+c.probe+"/status", 2*time.Second)
+	code, body, err := hzGet("http://"+c.probe+"/status", 5*time.Second)
 	if err != nil {
 		return nil, err
 	}
@@ -386,11 +372,11 @@ func TestRuncHeldSpringFail(t *testing.T) {
 		path string
 		code int
 	}{{live, 200}, {ready, 503}} {
-		if code, body, err := probeGet("http://"+c.probe+p.path, 2*time.Second); err != nil || code != p.code {
+		if code, body, err := hzFetch("http://" + c.probe + p.path); err != nil || code != p.code {
 			t.Errorf("GET %s = %d %q %v, want %d", p.path, code, body, err, p.code)
 		}
 	}
-	if _, body, err := probeGet("http://"+c.probe+"/metrics", 2*time.Second); err != nil ||
+	if _, body, err := hzFetch("http://" + c.probe + "/metrics"); err != nil ||
 		!strings.Contains(body, "\nholdfast_held 1\n") {
 		t.Errorf("/metrics lacks holdfast_held 1 (%v)", err)
 	}

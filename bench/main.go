@@ -169,7 +169,12 @@ func (b *bench) report(w io.Writer, shm string) {
 	}
 	if b.want("stdout") {
 		pid1 = append(pid1, timed("stdout", func() *table {
-			return b.benchThroughput([]variant{bareV, tini, dumb, cata, hfDisk, hfTmpfs}, c.bytes, c.tputReps)
+			// The floor of any relay that sees every byte: the app piped
+			// through cat, which copies each byte in and out and keeps none.
+			catRelay := variant{name: "bare piped through cat (a relay, no init)", argv: func(app []string, _ string) []string {
+				return append([]string{"/bin/sh", "-c", `"$@" | cat`, "sh"}, app...)
+			}}
+			return b.benchThroughput([]variant{bareV, catRelay, tini, dumb, cata, hfDisk, hfTmpfs}, c.bytes, c.tputReps)
 		}))
 	}
 	if b.want("restart") {

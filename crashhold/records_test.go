@@ -1,9 +1,7 @@
 package crashhold
 
 import (
-	"bytes"
 	"encoding/json"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,27 +13,14 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/holdfast-dev/holdfast/internal/testutil"
 )
 
 // recLog captures a Records logger's output so tests can count warnings.
-type recLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+type recLog struct{ testutil.Buffer }
 
-func (l *recLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *recLog) warnings() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.buf.String(), "level=WARN")
-}
-
-func (l *recLog) logger() *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
+func (l *recLog) warnings() int { return strings.Count(l.String(), "level=WARN") }
 
 // recFinishCode ends rec like the supervisor would.
 func recFinishCode(t *testing.T, r *Records, rec *RunRecord, code int, reason string) {
@@ -287,7 +272,7 @@ func TestRecordsUnwritableStateDirKeepsMemory(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var log recLog
-			r := OpenRecords(tc.dir, 20, log.logger())
+			r := OpenRecords(tc.dir, 20, log.Logger())
 			if r.Writable() {
 				t.Fatal("Writable() = true")
 			}
@@ -307,31 +292,31 @@ func TestRecordsUnwritableStateDirKeepsMemory(t *testing.T) {
 				t.Fatalf("Get(%d) = %+v %v", a.Run, got, ok)
 			}
 			if n := log.warnings(); n != 1 {
-				t.Fatalf("%d warnings, want 1:\n%s", n, log.buf.String())
+				t.Fatalf("%d warnings, want 1:\n%s", n, log.String())
 			}
-			if !strings.Contains(log.buf.String(), filepath.Join(tc.dir, "runs")) {
-				t.Fatalf("warning does not name the path:\n%s", log.buf.String())
+			if !strings.Contains(log.String(), filepath.Join(tc.dir, "runs")) {
+				t.Fatalf("warning does not name the path:\n%s", log.String())
 			}
 		})
 	}
 
 	// Pruning in memory mode does not try (and warn about) the read-only disk.
 	var roLog recLog
-	r1 := OpenRecords(ro, 1, roLog.logger())
+	r1 := OpenRecords(ro, 1, roLog.Logger())
 	for range 3 {
 		r1.Begin([]string{"app"}, 1, 0, time.Now())
 	}
 	if list := r1.List(); len(list) != 2 || list[0].Run != 4 || list[1].Run != 7 || roLog.warnings() != 1 {
-		t.Fatalf("read-only, keep 1: List %+v, log:\n%s", list, roLog.buf.String())
+		t.Fatalf("read-only, keep 1: List %+v, log:\n%s", list, roLog.String())
 	}
 
 	// Negative control: a writable dir logs nothing and writes to disk.
 	var log recLog
-	r := OpenRecords(t.TempDir(), 20, log.logger())
+	r := OpenRecords(t.TempDir(), 20, log.Logger())
 	rec := r.Begin([]string{"app"}, 1, 0, time.Now())
 	recFinishCode(t, r, rec, 1, "startup-crash")
 	if !r.Writable() || rec.Dir == "" || log.warnings() != 0 {
-		t.Fatalf("writable dir: writable=%v dir=%q log=%s", r.Writable(), rec.Dir, log.buf.String())
+		t.Fatalf("writable dir: writable=%v dir=%q log=%s", r.Writable(), rec.Dir, log.String())
 	}
 }
 
@@ -420,7 +405,7 @@ func TestRecordsListSurvivesCorruptRunJSON(t *testing.T) {
 	os.WriteFile(filepath.Join(state, "runs", "2", "hs_err_pid9.log"), []byte("crash"), 0o644)
 
 	var log recLog
-	r2 := OpenRecords(state, 20, log.logger())
+	r2 := OpenRecords(state, 20, log.Logger())
 	var list []RunRecord
 	for range 3 {
 		list = r2.List()
@@ -438,7 +423,7 @@ func TestRecordsListSurvivesCorruptRunJSON(t *testing.T) {
 		t.Fatalf("intact run 3 listed as %+v", list[2])
 	}
 	if n := log.warnings(); n != 2 {
-		t.Fatalf("%d warnings over 3 Lists, want 2 (once per bad run):\n%s", n, log.buf.String())
+		t.Fatalf("%d warnings over 3 Lists, want 2 (once per bad run):\n%s", n, log.String())
 	}
 	if rec := r2.Begin(nil, 1, 0, time.Now()); rec.Run != 4 {
 		t.Fatalf("next run = %d, want 4", rec.Run)

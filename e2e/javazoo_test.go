@@ -5,7 +5,6 @@ package e2e
 // under the temp dir by a hash of their sources, so several test binaries can share them.
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -261,28 +260,10 @@ func javaRun(argv []string) error {
 // javaWait bounds every wait on a JVM: generous, because the box is shared and slow.
 const javaWait = 30 * time.Second
 
-// javaBuffer is an output sink that tests may read while the process still writes.
-type javaBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *javaBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *javaBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // javaProc is a JVM started directly (no holdfast) in its own process group.
 type javaProc struct {
 	Cmd            *exec.Cmd
-	Stdout, Stderr *javaBuffer
+	Stdout, Stderr *syncBuffer
 	Started        time.Time
 	done           chan struct{} // closed once Wait returned
 	waitErr        error
@@ -310,7 +291,7 @@ func javaStart(t testing.TB, dir string, env []string, args ...string) *javaProc
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	p := &javaProc{Stdout: &javaBuffer{}, Stderr: &javaBuffer{}, done: make(chan struct{})}
+	p := &javaProc{Stdout: &syncBuffer{}, Stderr: &syncBuffer{}, done: make(chan struct{})}
 	p.Cmd = exec.Command(javaBin(t), args...)
 	p.Cmd.Dir, p.Cmd.Env = dir, env
 	p.Cmd.Stdout, p.Cmd.Stderr = p.Stdout, p.Stderr
@@ -373,7 +354,7 @@ func (p *javaProc) ExitCode(t testing.TB) int {
 }
 
 // WaitFor waits (bounded) until buf contains s; it fails at once if the JVM exits first.
-func (p *javaProc) WaitFor(t testing.TB, buf *javaBuffer, s string) {
+func (p *javaProc) WaitFor(t testing.TB, buf *syncBuffer, s string) {
 	t.Helper()
 	explain := func() string { return fmt.Sprintf("stdout:\n%s\nstderr:\n%s", p.Stdout, p.Stderr) }
 	has := func() bool { return strings.Contains(buf.String(), s) }

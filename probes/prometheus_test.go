@@ -1,7 +1,6 @@
 package probes
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,30 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/internal/testutil"
 )
-
-// lockedBuffer collects a child's output for the failure message.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // freePort picks a loopback port by listening and closing: Prometheus has no
 // --web.listen-address=...:0.
@@ -49,7 +30,7 @@ func freePort(t *testing.T) string {
 }
 
 // startPrometheus runs a real Prometheus scraping target every second.
-func startPrometheus(t *testing.T, target string) (api string, logs *lockedBuffer) {
+func startPrometheus(t *testing.T, target string) (api string, logs *testutil.Buffer) {
 	t.Helper()
 	bin := requireTool(t, "prometheus")
 	dir := t.TempDir()
@@ -67,7 +48,7 @@ scrape_configs:
 		t.Fatal(err)
 	}
 	listen := freePort(t)
-	logs = &lockedBuffer{}
+	logs = &testutil.Buffer{}
 	cmd := exec.Command(bin,
 		"--config.file="+cfgPath,
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),

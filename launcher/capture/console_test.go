@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/internal/testutil"
 )
 
 func flush(t *testing.T, c *Console) {
@@ -124,7 +126,7 @@ func TestLogWriterNeverBlocks(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("LogWriter blocked on a stuck stderr")
 	}
-	var got logBuffer
+	var got testutil.Buffer
 	go io.Copy(&got, r) // unstick stderr
 	flush(t, con)
 	waitFor(t, "the dropped-lines marker", func() bool {

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/holdfast-dev/holdfast/internal/testutil"
 )
 
 // tmpfs mounts a tmpfs of the given size on a fresh directory.
@@ -35,8 +37,8 @@ func TestFullDisk(t *testing.T) {
 		t.Run(map[bool]string{true: "full", false: "roomy"}[full], func(t *testing.T) {
 			dir := tmpfs(t, map[bool]string{true: "1m", false: "64m"}[full])
 			con, stdout, stderr := testConsole(t)
-			var logs logBuffer
-			run, err := Start(Options{Console: con, LogPath: dir + "/output.log", Logger: logs.logger()})
+			var logs testutil.Buffer
+			run, err := Start(Options{Console: con, LogPath: dir + "/output.log", Logger: logs.Logger()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,8 +91,8 @@ func TestClosedConsole(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer errF.Close()
-			var logs logBuffer
-			run, err := Start(Options{Console: NewConsole(w, errF), Logger: logs.logger()})
+			var logs testutil.Buffer
+			run, err := Start(Options{Console: NewConsole(w, errF), Logger: logs.Logger()})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/holdfast-dev/holdfast/internal/testutil"
 )
 
 // stuckPipe returns a pipe of one page that nobody reads yet.
@@ -72,7 +74,7 @@ func TestStalledConsoleKeepsOrder(t *testing.T) {
 			ackW.Write([]byte{1})
 		}
 	}
-	var console logBuffer
+	var console testutil.Buffer
 	go io.Copy(&console, drain)
 	finish(t, run, cmd)
 	if got := readFile(t, logPath); !bytes.Equal(got, want) {

@@ -182,11 +182,7 @@ func testPlainJava(t *testing.T, c *cluster, tmpl corev1.PodTemplateSpec, w *wal
 	c.apply(t, p)
 	var line string
 	err := waitFor(podWait, time.Second, func() error {
-		pod, err := c.pod(name)
-		if err != nil {
-			return err
-		}
-		s, err := appStatus(pod)
+		pod, s, err := c.app(name)
 		if err != nil {
 			return err
 		}
@@ -257,11 +253,7 @@ func (c *cluster) waitHeld(t testing.TB, name string) (string, string) {
 	t.Helper()
 	var id, line string
 	err := waitFor(podWait, time.Second, func() error {
-		pod, err := c.pod(name)
-		if err != nil {
-			return err
-		}
-		s, err := appStatus(pod)
+		pod, s, err := c.app(name)
 		if err != nil {
 			return err
 		}
@@ -291,14 +283,23 @@ func (c *cluster) waitHeld(t testing.TB, name string) (string, string) {
 	return id, line
 }
 
-// mustApp is the pod and its app container status, failing the test if /pods lacks them.
-func (c *cluster) mustApp(t testing.TB, name string) (*corev1.Pod, *corev1.ContainerStatus) {
-	t.Helper()
+// app is pod name as /pods has it now, and its app container's status.
+func (c *cluster) app(name string) (*corev1.Pod, *corev1.ContainerStatus, error) {
 	pod, err := c.pod(name)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	s, err := appStatus(pod)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pod, s, nil
+}
+
+// mustApp is app, failing the test if /pods lacks them.
+func (c *cluster) mustApp(t testing.TB, name string) (*corev1.Pod, *corev1.ContainerStatus) {
+	t.Helper()
+	pod, s, err := c.app(name)
 	if err != nil {
 		t.Fatal(err)
 	}

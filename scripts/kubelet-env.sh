@@ -31,23 +31,7 @@ if ! command -v go >/dev/null; then
 fi
 
 # --- Debian packages -------------------------------------------------------------------
-pkgs=(containerd containernetworking-plugins runc)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  # Debian's documented switch that stops maintainer scripts from starting daemons: the
-  # test runs its own containerd, a system one would only be in the way.
-  policy=/usr/sbin/policy-rc.d
-  had_policy=0; [ -e "$policy" ] && had_policy=1
-  if [ $had_policy = 0 ]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; fi
-  trap '[ $had_policy = 0 ] && rm -f "$policy"' EXIT
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash "$(dirname "$0")/deps.sh" containerd containernetworking-plugins runc >&2
 
 cni_bin=/usr/lib/cni
 for plugin in bridge host-local loopback; do

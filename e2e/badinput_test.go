@@ -331,3 +331,51 @@ exit 3`
 		t.Errorf("run.json: %+v, want exit_code 3, decision exit", r)
 	}
 }
+
+// TestBadSlowReaderAtExit: holdfast's stdout is not read until holdfast has decided to
+// exit (its "holdfast exiting" line), long after the app's run ended and its Finish
+// gave up on the console. The app's output waits in holdfast's relay meanwhile, and
+// holdfast must pass all of it on before it exits. A holdfast that exited at once
+// would leave the reader only what fits in the pipe (64 KiB of the 1 MiB).
+func TestBadSlowReaderAtExit(t *testing.T) {
+	t.Parallel()
+	data := make([]byte, 1<<20)
+	if _, err := rand.Read(data); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(t.TempDir(), "data")
+	if err := os.WriteFile(src, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stateDir := t.TempDir()
+	s := spec{pid1: true, stateDir: stateDir, env: []string{"BI_SRC=" + src},
+		args: []string{"--", "sh", "-c", `cat "$BI_SRC"`}}
+	argv := s.argv(stateDir)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = s.fullEnv()
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }) // --kill-child ends the namespace
+
+	waitFor(t, waitLong, "holdfast to decide to exit", func() bool {
+		return strings.Contains(stderr.String(), "holdfast exiting")
+	}, stderr.String)
+	got, err := io.ReadAll(stdout)
+	if err != nil {
+		t.Fatalf("cannot read holdfast's stdout: %v", err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("holdfast: %v\n%s", err, stderr.String())
+	}
+	if !bytes.Equal(got, data) {
+		t.Errorf("holdfast's stdout: %d bytes, want the app's %d exactly\n%s", len(got), len(data), stderr.String())
+	}
+}

@@ -103,6 +103,15 @@ func entrypoint(args []string) int {
 
 	code := sup.Run(context.Background(), sigs.Forward)
 
+	// Nothing the app wrote is dropped: a run's end waits only briefly for a
+	// slow log reader, so what it read but could not yet pass on is written
+	// out here, before the process (and the relay's buffers) go away.
+	dctx, dcancel := context.WithTimeout(context.Background(), exitDrain)
+	if err := console.Drain(dctx); err != nil {
+		log.Warn("exiting with app output unwritten", "err", err, "waited", exitDrain)
+	}
+	dcancel()
+
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	for _, s := range servers {
@@ -113,6 +122,11 @@ func entrypoint(args []string) int {
 	_ = console.Flush(ctx)
 	return code
 }
+
+// exitDrain bounds how long holdfast waits at exit for its stdout and stderr
+// to take the rest of the app's output. Only a reader that stopped reading
+// makes it matter; the kubelet's own grace period runs meanwhile.
+const exitDrain = 10 * time.Second
 
 func serve(log *slog.Logger, what string, f func() error) {
 	if err := f(); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {

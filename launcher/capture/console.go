@@ -39,6 +39,13 @@ type Console struct {
 	midLine  bool       // the app's last stderr chunk did not end with '\n'
 	errState sink
 
+	// Runs whose output has not all reached the console yet (pipes not at
+	// EOF, or chunks still queued for a stream's writer); Drain waits for
+	// them before holdfast exits.
+	pmu     sync.Mutex
+	pending int
+	idle    chan struct{} // closed when pending drops to 0
+
 	// The log-line queue. qmu is never held during I/O, so LogWriter never
 	// blocks on stderr.
 	qmu     sync.Mutex
@@ -130,6 +137,47 @@ func (c *Console) Flush(ctx context.Context) error {
 		case <-ctx.Done():
 			return fmt.Errorf("cannot flush holdfast's log lines: %w", ctx.Err())
 		}
+	}
+}
+
+// hold notes a run whose output is on its way to the console.
+func (c *Console) hold() {
+	c.pmu.Lock()
+	if c.pending == 0 {
+		c.idle = make(chan struct{})
+	}
+	c.pending++
+	c.pmu.Unlock()
+}
+
+// release notes that a held run's output has all been passed on.
+func (c *Console) release() {
+	c.pmu.Lock()
+	c.pending--
+	if c.pending == 0 {
+		close(c.idle)
+	}
+	c.pmu.Unlock()
+}
+
+// Drain waits until the output of every run has reached EOF and been
+// written to holdfast's stdout and stderr (or failed to be), at most until
+// ctx is done. A run's Finish gives up on a slow console after a short wait
+// and leaves its writers behind; before exiting, holdfast waits for them
+// here, so that a slow log reader does not lose the end of the app's output.
+func (c *Console) Drain(ctx context.Context) error {
+	c.pmu.Lock()
+	if c.pending == 0 {
+		c.pmu.Unlock()
+		return nil
+	}
+	idle, n := c.idle, c.pending
+	c.pmu.Unlock()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("cannot pass the rest of the app's output on (%d runs not done: a process left behind still holds the app's stdout or stderr, or holdfast's own are not being read): %w", n, ctx.Err())
 	}
 }
 

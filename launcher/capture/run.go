@@ -98,11 +98,13 @@ func Start(opts Options) (*Run, error) {
 	r.writers.Add(2)
 	go r.relay(Stdout, outR)
 	go r.relay(Stderr, errR)
+	opts.Console.hold()
 	go func() {
 		r.readers.Wait()
 		r.log.end() // followers are done at EOF
 		r.writers.Wait()
 		close(r.drained)
+		opts.Console.release()
 	}()
 	return r, nil
 }
@@ -165,8 +167,9 @@ func (r *Run) pass(s Stream, in <-chan loan) {
 // console, or until ctx is done (grandchildren may hold the pipes forever,
 // a console reader may stall). Either way output.log is then made equal to
 // Bytes and closed; output that still arrives is passed through and kept
-// in memory only. It returns an error when ctx ended the wait. Safe to call
-// more than once.
+// in memory only, and what was read but not yet written still goes to the
+// console (Console.Drain waits for all of it). It returns an error when ctx
+// ended the wait. Safe to call more than once.
 func (r *Run) Finish(ctx context.Context) error {
 	var err error
 	select {

@@ -143,3 +143,56 @@ func blockedWriting(pid, fd int) bool {
 	}
 	return false
 }
+
+// Finish gives up on a stalled console, but the app's output is still on its
+// way there: Drain waits for all of it, so holdfast can exit without dropping
+// the end of the app's output. The wait that times out while nobody reads is
+// the negative control: a Drain that returned at once would pass the rest of
+// the test only by luck, and fail that check.
+func TestDrainWaitsForTheConsole(t *testing.T) {
+	drain, out := stuckPipe(t)
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	con := NewConsole(out, null)
+	run, err := Start(Options{Console: con})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 1 << 20 // far more than the stuck pipe holds
+	cmd := child(t, run, nil, "bulk", strconv.Itoa(n))
+	// The app has written it all and exited: its bytes are in its pipe, in
+	// the relay's backlog and in the stuck console.
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := run.Finish(short); err == nil {
+		t.Fatal("Finish returned nil with the console stalled and chunks still queued")
+	}
+	if err := con.Drain(short); err == nil {
+		t.Fatal("Drain returned nil while the console is stalled")
+	}
+
+	var got atomic.Int64
+	read := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(countWriter{&got}, drain)
+		read <- err
+	}()
+	ctx, cancel2 := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel2()
+	if err := con.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	out.Close() // what holdfast's exit does to its stdout
+	if err := <-read; err != nil {
+		t.Fatal(err)
+	}
+	if got.Load() != n {
+		t.Errorf("the console got %d bytes after Drain, want all %d", got.Load(), n)
+	}
+}

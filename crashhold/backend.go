@@ -2,7 +2,9 @@ package crashhold
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -54,6 +56,9 @@ func (s *Supervisor) Logs(ctx context.Context, run int, follow bool) ([]byte, <-
 		return nil, nil, fmt.Errorf("the output of run %d was not kept", run)
 	}
 	b, err := os.ReadFile(filepath.Join(rec.Dir, "output.log"))
+	if errors.Is(err, fs.ErrNotExist) && s.cfg.NoCapture {
+		return nil, nil, fmt.Errorf("the output of run %d was not kept: holdfast runs with --capture=false, so the app writes straight to its stdout and stderr (kubectl logs)", run)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot read the output of run %d: %w", run, err)
 	}

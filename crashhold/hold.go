@@ -51,14 +51,21 @@ func (s *Supervisor) banner() string {
 		}
 		line("last exit: run %d, %s after %s.", e.Run, how, time.Duration(e.RanForSeconds*float64(time.Second)).Round(time.Millisecond))
 	}
-	if snap.EvidenceDir != nil {
+	switch {
+	case snap.EvidenceDir != nil && s.cfg.NoCapture:
+		line("evidence:  %s (run.json, hs_err_pid*.log, *.hprof; no output.log: --capture=false)", *snap.EvidenceDir)
+	case snap.EvidenceDir != nil:
 		line("evidence:  %s (output.log, run.json, hs_err_pid*.log, *.hprof)", *snap.EvidenceDir)
-	} else {
+	default:
 		line("evidence:  in memory only (the state dir %s is not writable)", s.cfg.StateDir)
 	}
 	line("the container stays up: /livez answers 200 (kubelet will not restart it), /readyz 503 (no traffic).")
 	line("look:      kubectl exec %s -- holdfast status", pod)
-	line("           kubectl exec %s -- holdfast logs --tail 100", pod)
+	if s.cfg.NoCapture {
+		line("           kubectl logs %s   (the app's output; holdfast keeps no copy with --capture=false)", pod)
+	} else {
+		line("           kubectl exec %s -- holdfast logs --tail 100", pod)
+	}
 	line("           kubectl exec -it %s -- sh", pod)
 	if s.cfg.SSHAddr != "" {
 		line("           ssh -p %s <user>@<pod-ip>   (embedded ssh, same environment as the app)", portOf(s.cfg.SSHAddr))

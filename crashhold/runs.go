@@ -78,28 +78,13 @@ func (s *Supervisor) spawn() {
 			}
 		}
 	}
-	logPath := ""
-	if rec.Dir != "" {
-		logPath = filepath.Join(rec.Dir, "output.log")
-	}
-	out, err := capture.Start(capture.Options{
-		Console:  s.d.Console,
-		LogPath:  logPath,
-		MaxBytes: s.cfg.LogMaxBytes,
-		OnBytes:  s.countBytes,
-		Logger:   s.d.Logger,
-	})
 	spec := launcher.Spec{
 		Argv: s.cfg.Command, Env: env, Dir: s.cfg.Dir, Stdin: s.d.Stdin,
 		Stdout: os.Stdout, Stderr: os.Stderr,
 		Credential: s.cfg.Credential, Terminal: s.d.Terminal,
 	}
-	if err != nil {
-		// Retention is lost, never the output: the app writes straight to
-		// holdfast's stdout and stderr.
-		s.log.Error("cannot capture the app's output; passing it through uncaptured", "err", err)
-		out = nil
-	} else {
+	out := s.startCapture(rec)
+	if out != nil {
 		spec.Stdout, spec.Stderr = out.StdoutW, out.StderrW
 	}
 	child, err := s.d.Reaper.Spawn(spec)
@@ -127,6 +112,32 @@ func (s *Supervisor) spawn() {
 	}
 	s.log.Info("app started", "run", rec.Run, "pid", child.Pid, "attempt", rec.Attempt, "evidence", evidenceDir)
 	s.transition(state.Running)
+}
+
+// startCapture starts relaying and keeping a run's output. It returns nil
+// when the app is to write straight to holdfast's stdout and stderr: with
+// --capture=false, or when capturing failed (retention is lost then, never
+// the output).
+func (s *Supervisor) startCapture(rec *RunRecord) *capture.Run {
+	if s.cfg.NoCapture {
+		return nil
+	}
+	logPath := ""
+	if rec.Dir != "" {
+		logPath = filepath.Join(rec.Dir, "output.log")
+	}
+	out, err := capture.Start(capture.Options{
+		Console:  s.d.Console,
+		LogPath:  logPath,
+		MaxBytes: s.cfg.LogMaxBytes,
+		OnBytes:  s.countBytes,
+		Logger:   s.d.Logger,
+	})
+	if err != nil {
+		s.log.Error("cannot capture the app's output; passing it through uncaptured", "err", err)
+		return nil
+	}
+	return out
 }
 
 // execFailed ends holdfast: a command that cannot be executed is a

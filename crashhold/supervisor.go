@@ -34,6 +34,9 @@ type Config struct {
 
 	JVM         string // auto | on | off
 	LogMaxBytes int64
+	// NoCapture hands the app holdfast's own stdout and stderr (--capture=false):
+	// no relay, no output.log, nothing for `holdfast logs`.
+	NoCapture bool
 
 	ReadyURL, LiveURL string
 	ProbePeriod       time.Duration

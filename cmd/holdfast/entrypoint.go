@@ -155,6 +155,7 @@ func supervisorConfig(cfg *config.Config, isPID1 bool) crashhold.Config {
 		HoldOnHang:     cfg.HoldOnHang,
 		JVM:            cfg.JVM,
 		LogMaxBytes:    cfg.LogMaxBytes,
+		NoCapture:      !cfg.Capture,
 		ReadyURL:       cfg.AppReadyURL,
 		LiveURL:        cfg.AppLiveURL,
 		ProbePeriod:    cfg.AppProbePeriod,

@@ -76,6 +76,7 @@ func TestDefaults(t *testing.T) {
 		StateDir:              "/var/lib/holdfast",
 		KeepRuns:              20,
 		LogMaxBytes:           64 << 20,
+		Capture:               true,
 		JVM:                   "auto",
 	}
 	for _, getenv := range []func(string) string{nil, envOf(nil)} {
@@ -136,6 +137,7 @@ var flagCases = map[string]flagCase{
 	"state-dir":           {a: "/tmp/hf-a", b: "rel/dir", wantA: "/tmp/hf-a", wantB: "rel/dir", get: func(c *Config) any { return c.StateDir }},
 	"keep-runs":           {a: "1", b: "500", wantA: 1, wantB: 500, get: func(c *Config) any { return c.KeepRuns }},
 	"log-max-bytes":       {a: "512KiB", b: "4096", wantA: int64(512 << 10), wantB: int64(4096), get: func(c *Config) any { return c.LogMaxBytes }},
+	"capture":             {a: "false", b: "true", wantA: false, wantB: true, get: func(c *Config) any { return c.Capture }},
 	"jvm":                 {a: "off", b: "On", wantA: "off", wantB: "on", get: func(c *Config) any { return c.JVM }},
 	"user": {a: "1234", b: "5:6",
 		wantA: cred{"1234", &syscall.Credential{Uid: 1234}},

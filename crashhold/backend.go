@@ -52,14 +52,17 @@ func (s *Supervisor) Logs(ctx context.Context, run int, follow bool) ([]byte, <-
 	if !ok {
 		return nil, nil, fmt.Errorf("no run %d is kept (see `holdfast runs`)", run)
 	}
-	if rec.Dir == "" {
-		return nil, nil, fmt.Errorf("the output of run %d was not kept", run)
+	var b []byte
+	err := fs.ErrNotExist
+	if rec.Dir != "" {
+		b, err = os.ReadFile(filepath.Join(rec.Dir, "output.log"))
 	}
-	b, err := os.ReadFile(filepath.Join(rec.Dir, "output.log"))
-	if errors.Is(err, fs.ErrNotExist) && s.cfg.NoCapture {
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && s.cfg.NoCapture:
 		return nil, nil, fmt.Errorf("the output of run %d was not kept: holdfast runs with --capture=false, so the app writes straight to its stdout and stderr (kubectl logs)", run)
-	}
-	if err != nil {
+	case rec.Dir == "":
+		return nil, nil, fmt.Errorf("the output of run %d was not kept", run)
+	case err != nil:
 		return nil, nil, fmt.Errorf("cannot read the output of run %d: %w", run, err)
 	}
 	return b, nil, nil

@@ -6,7 +6,7 @@
 //
 // Every PID 1 runs in a new pid namespace (`unshare --pid --fork
 // --mount-proc`), with the same app: cmd/benchapp (idle, signal receipt,
-// stdout writer, crasher) or cmd/orphans (mass orphaning), both built here
+// stdout writer, crasher, and a zero-copy relay for one row) or cmd/orphans (mass orphaning), both built here
 // with CGO_ENABLED=0. Rows are interleaved so that they share the machine's
 // noise; each table states what it timed.
 //

@@ -9,6 +9,9 @@
 //	                            write BYTES to stdout in CHUNK-sized writes (throughput);
 //	                            STAMP gets the CLOCK_MONOTONIC ns of the first write
 //	benchapp crash FILE         append "start <ns>" and "exit <ns>" to FILE, exit 1 (restarts)
+//	benchapp zcrelay RING CMD...
+//	                            run CMD, relay its stdout with tee(2)/splice(2) only, keeping
+//	                            the last RING bytes in a tmpfs ring (the zero-copy relay row)
 //
 // It must stay free of anything that differs between inits: it never reads
 // its stdin and never looks at its parent.
@@ -31,7 +34,7 @@ func main() {
 	// point the app can observe.
 	startNs := mono.Now()
 	if len(os.Args) < 2 {
-		fail("usage: benchapp true|ready|sigrecv FIFO|write BYTES CHUNK|crash FILE")
+		fail("usage: benchapp true|ready|sigrecv FIFO|write BYTES CHUNK|crash FILE|zcrelay RING CMD...")
 	}
 	switch os.Args[1] {
 	case "true":
@@ -51,6 +54,11 @@ func main() {
 		write(num(arg(2)), num(arg(3)), stamp)
 	case "crash":
 		crash(arg(2), startNs)
+	case "zcrelay":
+		if len(os.Args) < 4 {
+			fail("usage: benchapp zcrelay RING CMD [ARG...]")
+		}
+		zcrelay(num(arg(2)), os.Args[3:])
 	default:
 		fail("unknown mode " + os.Args[1])
 	}

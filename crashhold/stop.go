@@ -178,12 +178,12 @@ func (s *Supervisor) killAll(grace time.Duration) {
 		return
 	}
 	s.log.Info("stopping processes left behind", "signal", "SIGTERM", "grace", grace)
-	launcher.SignalAllOthers(syscall.SIGTERM)
+	s.d.Reaper.SignalAllOthers(syscall.SIGTERM)
 	if s.waitNoChildren(grace) {
 		return
 	}
 	s.log.Warn("processes left behind outlived the grace period; killing them")
-	launcher.SignalAllOthers(syscall.SIGKILL)
+	s.d.Reaper.SignalAllOthers(syscall.SIGKILL)
 	if !s.waitNoChildren(5 * time.Second) {
 		fmt.Fprintln(os.Stderr, "holdfast: some processes did not die after SIGKILL")
 	}

@@ -315,11 +315,38 @@ func (h *hf) trackApp(t testing.TB) int {
 		return len(kids) == 1
 	}, func() string { return fmt.Sprintf("children: %v", kids) })
 	app := kids[0]
+	// By cleanup time the app may be long gone and its pid handed to a process of
+	// another test: signal it through a pidfd taken now, and its group only while it
+	// is alive (then no other group can have its number).
+	p, err := pidfdOfChild(h.pid(t), app)
+	if err != nil {
+		t.Logf("the app %d is already gone, nothing to clean up: %v", app, err)
+		return app
+	}
 	t.Cleanup(func() {
-		_ = syscall.Kill(-app, syscall.SIGKILL)
-		_ = syscall.Kill(app, syscall.SIGKILL)
+		if p.Signal(syscall.Signal(0)) == nil {
+			_ = syscall.Kill(-app, syscall.SIGKILL)
+		}
+		_ = p.Kill()
+		_ = p.Release()
 	})
 	return app
+}
+
+// pidfdOfChild returns a pidfd-backed handle on pid, checked to be a child of parent:
+// the pidfd pins the process, so a later reuse of the number cannot redirect a signal,
+// and the parent check after opening it rules out a reuse before.
+func pidfdOfChild(parent, pid int) (*os.Process, error) {
+	p, err := os.FindProcess(pid) // pidfd_open(2) on Linux
+	if err != nil {
+		return nil, err
+	}
+	st, err := procStat(pid)
+	if err != nil || st.ppid != parent {
+		p.Release()
+		return nil, fmt.Errorf("pid %d is no longer a child of %d (%+v, %v)", pid, parent, st, err)
+	}
+	return p, nil
 }
 
 // children lists the children of pid from /proc/<pid>/task/*/children.

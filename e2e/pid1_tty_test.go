@@ -42,7 +42,12 @@ func startInPty(t *testing.T, env []string, argv ...string) (*hf, *os.File) {
 func killTree(pid int) {
 	for _, c := range children(pid) {
 		killTree(c)
-		_ = syscall.Kill(c, syscall.SIGKILL)
+		// c may have been reaped since the listing and its number reused: signal it
+		// only through a pidfd of a process that is still pid's child.
+		if p, err := pidfdOfChild(pid, c); err == nil {
+			_ = p.Kill()
+			_ = p.Release()
+		}
 	}
 }
 

@@ -14,12 +14,20 @@ import (
 // reaches every process but the caller and init (kill(2)). As a subreaper
 // it is the children it has now (orphans reparent to it); their own
 // descendants are reached as they in turn are orphaned.
+//
+// The children are listed and signalled under the reaper's lock, so none
+// of them can be reaped in between: a listed pid is still our child (alive
+// or a zombie), never a number the kernel has handed to an unrelated
+// process since. Outside a pid namespace of its own that unrelated process
+// could be anything on the host, or in another container of the pod.
 // It returns how many were signalled (-1 when unknown, as with kill(-1)).
-func SignalAllOthers(sig syscall.Signal) int {
+func (r *Reaper) SignalAllOthers(sig syscall.Signal) int {
 	if os.Getpid() == 1 {
 		_ = unix.Kill(-1, sig)
 		return -1
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	n := 0
 	for _, pid := range childPids() {
 		if unix.Kill(pid, sig) == nil {

@@ -21,6 +21,27 @@ import (
 	"testing"
 )
 
+// biStartPiped starts s with holdfast's stdout on a pipe that the test reads itself, at
+// its own pace (launch copies stdout into a buffer as it comes). The caller waits on cmd.
+func biStartPiped(t *testing.T, s spec) (*exec.Cmd, io.ReadCloser, *syncBuffer) {
+	t.Helper()
+	argv := s.argv(s.stateDir)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = s.fullEnv()
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }) // --kill-child ends the namespace
+	return cmd, stdout, stderr
+}
+
 // biWarnMsgs returns the msg of every WARN line holdfast logged.
 func biWarnMsgs(stderr string) []string {
 	var msgs []string
@@ -207,20 +228,7 @@ func TestBadHugeOutputNoNewline(t *testing.T) {
 	stateDir := t.TempDir()
 	s := spec{pid1: true, stateDir: stateDir, args: []string{"--log-max-bytes=1MiB", "--",
 		"sh", "-c", fmt.Sprintf(`printf %s; head -c %d /dev/zero | tr '\0' x; printf %s`, head, middle, tail)}}
-	argv := s.argv(stateDir)
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = s.fullEnv()
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }) // --kill-child ends the namespace
+	cmd, stdout, stderr := biStartPiped(t, s)
 
 	// Drain and check it as it comes: count, the first and last bytes, and x between.
 	var n, xs int64
@@ -246,7 +254,7 @@ func TestBadHugeOutputNoNewline(t *testing.T) {
 		}
 	}
 	if err := cmd.Wait(); err != nil {
-		t.Errorf("holdfast: %v\n%s", err, &stderr)
+		t.Errorf("holdfast: %v\n%s", err, stderr)
 	}
 	if n != total || xs != middle || string(first) != head || string(last) != tail {
 		t.Errorf("holdfast's stdout: %d bytes (%d x, starts %q, ends %q), want %d: %q, %d x, %q",
@@ -358,20 +366,7 @@ func TestBadSlowReaderAtExit(t *testing.T) {
 	stateDir := t.TempDir()
 	s := spec{pid1: true, stateDir: stateDir, env: []string{"BI_SRC=" + src},
 		args: []string{"--", "sh", "-c", `cat "$BI_SRC"`}}
-	argv := s.argv(stateDir)
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = s.fullEnv()
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }) // --kill-child ends the namespace
+	cmd, stdout, stderr := biStartPiped(t, s)
 
 	waitFor(t, waitLong, "holdfast to decide to exit", func() bool {
 		return strings.Contains(stderr.String(), "holdfast exiting")

@@ -381,4 +381,10 @@ func TestBadSlowReaderAtExit(t *testing.T) {
 	if !bytes.Equal(got, data) {
 		t.Errorf("holdfast's stdout: %d bytes, want the app's %d exactly\n%s", len(got), len(data), stderr.String())
 	}
+	// The run ended while most of the output still sat in the app's pipe,
+	// behind the stalled console: output.log must have it all the same.
+	log, err := os.ReadFile(filepath.Join(hzRunDir(stateDir, 1), "output.log"))
+	if err != nil || !bytes.Equal(log, data) {
+		t.Errorf("output.log: %d bytes (%v), want the app's %d exactly", len(log), err, len(data))
+	}
 }

@@ -15,9 +15,12 @@
 //     ahead of the writer, and only then waits, so the app feels a stalled
 //     console as it would a bare pipe. A console whose reader is gone
 //     (EPIPE) is logged once and the app's pipe is still drained.
-//   - A run's Finish waits only so long; Console.Drain, called once before
-//     holdfast exits, waits until every run's output has reached EOF and
-//     the console, so a slow log reader at exit loses nothing.
+//   - A run's Finish waits only so long. When it stops waiting, the readers
+//     take what is left in the pipes without waiting for the console (the
+//     app has exited, so that is the end of its output), and output.log has
+//     it all. Console.Drain, called once before holdfast exits, waits until
+//     every run's output has reached EOF and the console, so a slow log
+//     reader at exit loses nothing.
 //   - output.log in the run directory is written from the retained log by a
 //     goroutine of its own, so a full or slow disk cannot slow the app:
 //     retention to the file degrades (logged once) and nothing else changes.

@@ -35,3 +35,17 @@ func newPipe() (r, w *os.File, err error) {
 	}
 	return os.NewFile(uintptr(p[0]), "|0"), os.NewFile(uintptr(p[1]), "|1"), nil
 }
+
+// pipeBytes returns how many bytes the pipe p holds, 0 when it cannot
+// tell. FIONREAD is the ioctl; x/sys names it TIOCINQ (same number).
+func pipeBytes(p *os.File) int {
+	rc, err := p.SyscallConn()
+	if err != nil {
+		return 0
+	}
+	n := 0
+	_ = rc.Control(func(fd uintptr) {
+		n, _ = unix.IoctlGetInt(int(fd), unix.TIOCINQ)
+	})
+	return max(n, 0)
+}

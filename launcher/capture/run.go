@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Stream names one of the app's output streams.
@@ -49,10 +50,14 @@ type Run struct {
 	log     *retained
 	file    *fileLog // nil when LogPath is ""
 	totals  [3]atomic.Int64
+	pipes   [3]*pipeRelay // by Stream
 	closeW  sync.Once
+	hurried sync.Once
 	readers sync.WaitGroup
 	writers sync.WaitGroup
 	drained chan struct{} // both pipes reached EOF and all went to the console
+
+	noHurry bool // tests: Finish does not take the rest of the pipes (negative control)
 }
 
 // relayBacklog is how many chunks a stream's reader may be ahead of its
@@ -60,6 +65,28 @@ type Run struct {
 // retained, so output.log keeps the order in which the app wrote; past it
 // the reader waits, and the app feels the stall as it would on a bare pipe.
 const relayBacklog = 8
+
+// hurryWait bounds how long Finish waits for the readers to take what the
+// app's pipes hold (at most a pipe's worth each, from memory).
+const hurryWait = 5 * time.Second
+
+// pipeRelay carries one stream from its pipe to the console: the reader
+// retains each chunk and queues it, the console writer takes it from the
+// queue.
+type pipeRelay struct {
+	s Stream
+	p *os.File // the read end
+
+	mu      sync.Mutex
+	cond    sync.Cond // queue, eof or hurry changed
+	queue   []loan
+	eof     bool // the reader is done: no more chunks
+	hurry   bool // take what the pipe holds now, without waiting for the console
+	waiting bool // the reader waits for room in the queue
+
+	caughtOnce sync.Once
+	caught     chan struct{} // the reader took what the pipe held at the hurry, or is done
+}
 
 // Start makes the two pipes and starts relaying them. The caller hands
 // StdoutW/StderrW to the child's Stdout/Stderr, then calls CloseWriters in
@@ -96,8 +123,11 @@ func Start(opts Options) (*Run, error) {
 	}
 	r.readers.Add(2)
 	r.writers.Add(2)
-	go r.relay(Stdout, outR)
-	go r.relay(Stderr, errR)
+	r.pipes[Stdout], r.pipes[Stderr] = newPipeRelay(Stdout, outR), newPipeRelay(Stderr, errR)
+	for _, pr := range r.pipes[Stdout:] {
+		go r.relay(pr)
+		go r.pass(pr)
+	}
 	opts.Console.hold()
 	go func() {
 		r.readers.Wait()
@@ -119,33 +149,60 @@ func (r *Run) CloseWriters() {
 	})
 }
 
-// relay reads one stream until EOF, retains each chunk and hands it to the
-// stream's console writer.
-func (r *Run) relay(s Stream, p *os.File) {
-	out := make(chan loan, relayBacklog)
-	go r.pass(s, out)
+func newPipeRelay(s Stream, p *os.File) *pipeRelay {
+	pr := &pipeRelay{s: s, p: p, caught: make(chan struct{})}
+	pr.cond.L = &pr.mu
+	return pr
+}
+
+// relay reads one stream until EOF, retains each chunk and queues it for
+// the stream's console writer.
+func (r *Run) relay(pr *pipeRelay) {
 	defer r.readers.Done()
-	defer close(out)
-	defer p.Close()
+	defer pr.end()
+	defer pr.p.Close()
 	buf := make([]byte, readSize)
+	owed := 0 // bytes to take before waiting for the console again
 	for {
-		n, err := p.Read(buf)
+		if pr.takeHurry() {
+			// Finish stopped waiting for the console. The app is gone and
+			// all it wrote that is not read yet is in the pipe: take that
+			// much now, so that output.log gets it, and queue it however
+			// long the queue gets (it is at most a pipe's worth).
+			if owed = pipeBytes(pr.p); owed == 0 {
+				pr.caughtUp()
+			}
+		}
+		want := buf
+		if owed > 0 && owed < len(buf) {
+			want = buf[:owed]
+		}
+		n, err := pr.p.Read(want)
 		if n > 0 {
 			l := r.log.commit(buf[:n])
 			if r.file != nil {
 				r.file.wake()
 			}
-			r.totals[s].Add(int64(n))
+			r.totals[pr.s].Add(int64(n))
 			if r.opts.OnBytes != nil {
-				r.opts.OnBytes(s, n)
+				r.opts.OnBytes(pr.s, n)
 			}
-			out <- l
+			pr.put(l, owed > 0)
+			if owed > 0 {
+				if owed -= n; owed <= 0 {
+					owed = 0
+					pr.caughtUp()
+				}
+			}
 		}
 		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				continue // Finish woke the reader to hurry
+			}
 			if !errors.Is(err, io.EOF) {
 				// Not seen on a pipe; stopping would leave the app to block
 				// on a full pipe, but retrying a broken fd would spin.
-				r.opts.Logger.Error("cannot read the app's output", "stream", s.String(), "err", err)
+				r.opts.Logger.Error("cannot read the app's output", "stream", pr.s.String(), "err", err)
 			}
 			return
 		}
@@ -153,23 +210,97 @@ func (r *Run) relay(s Stream, p *os.File) {
 }
 
 // pass writes one stream's chunks to the console, in order.
-func (r *Run) pass(s Stream, in <-chan loan) {
+func (r *Run) pass(pr *pipeRelay) {
 	defer r.writers.Done()
-	for l := range in {
-		if err := r.opts.Console.writeApp(s, l.p); err != nil {
-			r.opts.Logger.Warn("cannot pass the app's output on; it is still kept", "stream", s.String(), "err", err)
+	for {
+		l, ok := pr.get()
+		if !ok {
+			return
+		}
+		if err := r.opts.Console.writeApp(pr.s, l.p); err != nil {
+			r.opts.Logger.Warn("cannot pass the app's output on; it is still kept", "stream", pr.s.String(), "err", err)
 		}
 		r.log.giveBack(l)
 	}
 }
 
-// Finish waits until both pipes reach EOF and everything read went to the
-// console, or until ctx is done (grandchildren may hold the pipes forever,
-// a console reader may stall). Either way output.log is then made equal to
-// Bytes and closed; output that still arrives is passed through and kept
-// in memory only, and what was read but not yet written still goes to the
-// console (Console.Drain waits for all of it). It returns an error when ctx
-// ended the wait. Safe to call more than once.
+// put queues a chunk for the console writer. Unless now, it first waits
+// while the queue is full and nobody hurries.
+func (pr *pipeRelay) put(l loan, now bool) {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	for !now && !pr.hurry && len(pr.queue) >= relayBacklog {
+		pr.waiting = true
+		pr.cond.Wait()
+	}
+	pr.waiting = false
+	pr.queue = append(pr.queue, l)
+	pr.cond.Broadcast()
+}
+
+// get returns the next chunk, waiting for one; false once the reader is
+// done and the queue is empty.
+func (pr *pipeRelay) get() (loan, bool) {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	for len(pr.queue) == 0 && !pr.eof {
+		pr.cond.Wait()
+	}
+	if len(pr.queue) == 0 {
+		return loan{}, false
+	}
+	l := pr.queue[0]
+	pr.queue[0] = loan{}
+	pr.queue = pr.queue[1:]
+	pr.cond.Broadcast()
+	return l, true
+}
+
+// hurryUp asks the reader to take what the pipe holds without waiting for
+// the console, and wakes it wherever it waits: for room in the queue, or in
+// a read of an empty pipe (through the read deadline).
+func (pr *pipeRelay) hurryUp() {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	pr.hurry = true
+	_ = pr.p.SetReadDeadline(time.Now()) // fails once the reader closed p: it is done
+	pr.cond.Broadcast()
+}
+
+// takeHurry reports (once) that hurryUp was called, and clears its read
+// deadline. Only the reader calls it.
+func (pr *pipeRelay) takeHurry() bool {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	if !pr.hurry {
+		return false
+	}
+	pr.hurry = false
+	_ = pr.p.SetReadDeadline(time.Time{})
+	return true
+}
+
+func (pr *pipeRelay) caughtUp() { pr.caughtOnce.Do(func() { close(pr.caught) }) }
+
+// end tells the console writer that no more chunks come.
+func (pr *pipeRelay) end() {
+	pr.mu.Lock()
+	pr.eof = true
+	pr.cond.Broadcast()
+	pr.mu.Unlock()
+	pr.caughtUp()
+}
+
+// Finish is called once the app has exited. It waits until both pipes
+// reach EOF and everything read went to the console, or until ctx is done
+// (grandchildren may hold the pipes forever, a console reader may stall).
+// In that case the readers first take what the pipes hold, without waiting
+// for the console: all the app wrote is then retained. Either way
+// output.log is then made equal to Bytes and closed; output that still
+// arrives is passed through and kept in memory only, and what was read but
+// not yet written still goes to the console (Console.Drain waits for all of
+// it). It returns an error when ctx ended the wait. Safe to call more than
+// once.
 func (r *Run) Finish(ctx context.Context) error {
 	var err error
 	select {
@@ -179,12 +310,38 @@ func (r *Run) Finish(ctx context.Context) error {
 		case <-r.drained:
 		default:
 			err = fmt.Errorf("cannot wait for the app's output to end (a process still holds its stdout or stderr, or the console is stuck): %w", ctx.Err())
+			r.takeRest()
 		}
 	}
 	if r.file != nil {
 		r.file.finish()
 	}
 	return err
+}
+
+// takeRest has the readers take what the app's pipes hold now, without
+// waiting for a slow console, and waits (briefly) until they have: the app
+// has exited, so that is the rest of what it wrote, and it belongs in
+// output.log. Once.
+func (r *Run) takeRest() {
+	if r.noHurry {
+		return
+	}
+	r.hurried.Do(func() {
+		timeout := time.NewTimer(hurryWait)
+		defer timeout.Stop()
+		for _, pr := range r.pipes[Stdout:] {
+			pr.hurryUp()
+		}
+		for _, pr := range r.pipes[Stdout:] {
+			select {
+			case <-pr.caught:
+			case <-timeout.C:
+				r.opts.Logger.Warn("output.log may lack the end of the app's output: its pipe was not read in time", "stream", pr.s.String(), "waited", hurryWait)
+				return
+			}
+		}
+	})
 }
 
 // Bytes returns the retained log (head, marker, tail) as it is now.

@@ -196,3 +196,107 @@ func TestDrainWaitsForTheConsole(t *testing.T) {
 		t.Errorf("the console got %d bytes after Drain, want all %d", got.Load(), n)
 	}
 }
+
+// When Finish gives up on a stalled console, what the app wrote is partly
+// still in its pipe: the reader was waiting for room in its queue. Finish
+// has the readers take it then, so output.log has all the app wrote. A
+// quiet pipe that something else still holds open (a grandchild) must not
+// hold that up: its reader, asleep in read(2), is woken and found caught up.
+// The run with noHurry is the negative control: the same stall then leaves
+// output.log without the end.
+func TestFinishTakesWhatThePipeHolds(t *testing.T) {
+	for _, hurry := range []bool{true, false} {
+		t.Run(fmt.Sprintf("hurry=%v", hurry), func(t *testing.T) {
+			drain, out := stuckPipe(t)
+			null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer null.Close()
+			con := NewConsole(out, null)
+			logPath := filepath.Join(t.TempDir(), "output.log")
+			run, err := Start(Options{Console: con, LogPath: logPath})
+			if err != nil {
+				t.Fatal(err)
+			}
+			run.noHurry = !hurry
+			// A grandchild's copy of the stderr pipe: it stays open and quiet.
+			held, err := unix.Dup(int(run.StderrW.Fd()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unix.Close(held)
+
+			// Fill the relay until its reader waits for the stuck console.
+			var want []byte
+			piece := make([]byte, 64<<10)
+			outR := run.pipes[Stdout]
+			for i := 0; ; i++ {
+				waitFor(t, "the reader to take the pipe's bytes or wait for the console", func() bool {
+					outR.mu.Lock()
+					defer outR.mu.Unlock()
+					return outR.waiting || pipeBytes(outR.p) == 0
+				})
+				outR.mu.Lock()
+				full := outR.waiting
+				outR.mu.Unlock()
+				if full {
+					break
+				}
+				if i > 100 {
+					t.Fatal("the reader never waited for the stuck console")
+				}
+				for j := range piece {
+					piece[j] = byte('a' + i%26)
+				}
+				if _, err := run.StdoutW.Write(piece); err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, piece...)
+			}
+			// The end of the app's output: it fits in the pipe at once.
+			tail := bytes.Repeat([]byte("the end\n"), 32<<10)
+			if _, err := run.StdoutW.Write(tail); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, tail...)
+			run.CloseWriters() // the app exited
+			if n := pipeBytes(outR.p); n < len(tail) {
+				t.Fatalf("the pipe holds %d bytes, want at least the tail's %d", n, len(tail))
+			}
+
+			short, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			if err := run.Finish(short); err == nil {
+				t.Fatal("Finish returned nil with the console stalled")
+			}
+			got := readFile(t, logPath)
+			if hurry {
+				if !bytes.Equal(got, want) {
+					t.Errorf("output.log has %d bytes, want all %d the app wrote", len(got), len(want))
+				}
+				select {
+				case <-run.pipes[Stderr].caught:
+				default:
+					t.Error("Finish returned before the quiet stderr reader was found caught up")
+				}
+			} else if len(got) >= len(want) || !bytes.Equal(got, want[:len(got)]) {
+				t.Errorf("control: output.log has %d bytes, want a prefix shorter than %d", len(got), len(want))
+			}
+
+			// Everything still reaches the console, in order.
+			var console testutil.Buffer
+			go io.Copy(&console, drain)
+			unix.Close(held)
+			ctx, cancel2 := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel2()
+			if err := con.Drain(ctx); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the console to get all of stdout", func() bool { return len(console.String()) == len(want) })
+			if console.String() != string(want) {
+				t.Error("the console got other bytes than the app wrote")
+			}
+		})
+	}
+}

@@ -49,12 +49,14 @@ func fakeApp(mode string) {
 		fmt.Println("fake app: exiting with", code)
 		os.Exit(code)
 	case "sleep":
-		fmt.Println("fake app: up")
+		// "up" means ready for signals: a test sends them as soon as it
+		// reads it.
 		c := make(chan os.Signal, 1)
 		if os.Getenv("HF_IGNORE_TERM") != "" {
 			signal.Ignore(syscall.SIGTERM)
 		}
 		signal.Notify(c, syscall.SIGUSR1)
+		fmt.Println("fake app: up")
 		for range c {
 			fmt.Println("fake app: got SIGUSR1")
 		}

@@ -502,6 +502,30 @@ func procStat(pid int) (proc, error) {
 	return proc{pid: pid, ppid: ppid, state: f[0], comm: s[open+1 : close]}, nil
 }
 
+// procWhere says where each thread of pid is, for a message about a process
+// that took too long: its state, the kernel function it waits in, and
+// whether the pid is gone already.
+func procWhere(pid int) string {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", pid))
+	if len(tasks) == 0 {
+		return fmt.Sprintf("pid %d: gone", pid)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "pid %d:", pid)
+	for _, task := range tasks {
+		stat, _ := os.ReadFile(filepath.Join(task, "stat"))
+		state := "?"
+		if i := bytes.LastIndexByte(stat, ')'); i >= 0 {
+			if f := strings.Fields(string(stat[i+1:])); len(f) > 0 {
+				state = f[0]
+			}
+		}
+		wchan, _ := os.ReadFile(filepath.Join(task, "wchan"))
+		fmt.Fprintf(&b, " [tid %s %s %s]", filepath.Base(task), state, wchan)
+	}
+	return b.String()
+}
+
 func procState(pid int) (string, error) {
 	p, err := procStat(pid)
 	return p.state, err

@@ -206,9 +206,10 @@ func hzCLI(t testing.TB, stateDir string, sub string, args ...string) (string, s
 	select {
 	case <-done:
 	case <-time.After(waitLong):
+		where := procWhere(cmd.Process.Pid)
 		_ = cmd.Process.Kill()
 		<-done
-		t.Fatalf("holdfast %v did not return within %v\nstdout:\n%s\nstderr:\n%s", argv, waitLong, &out, &errb)
+		t.Fatalf("holdfast %v did not return within %v (%s)\nstdout:\n%s\nstderr:\n%s", argv, waitLong, where, &out, &errb)
 	}
 	return out.String(), errb.String(), cmd.ProcessState.ExitCode()
 }

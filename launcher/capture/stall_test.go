@@ -33,6 +33,19 @@ func stuckPipe(t *testing.T) (r, w *os.File) {
 	return r, w
 }
 
+// stalledConsole returns a console whose stdout, out, nobody reads yet
+// (read it from drain to unstall it) and whose stderr is /dev/null.
+func stalledConsole(t *testing.T) (drain, out *os.File, con *Console) {
+	t.Helper()
+	drain, out = stuckPipe(t)
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { null.Close() })
+	return drain, out, NewConsole(out, null)
+}
+
 type countWriter struct{ n *atomic.Int64 }
 
 func (c countWriter) Write(p []byte) (int, error) { c.n.Add(int64(len(p))); return len(p), nil }
@@ -89,13 +102,8 @@ func TestStalledConsoleKeepsOrder(t *testing.T) {
 // A stalled stdout holds the app back once the relay's backlog is full:
 // what the relay keeps for the console is bounded, and nothing is lost.
 func TestStalledConsoleBackpressure(t *testing.T) {
-	drain, out := stuckPipe(t)
-	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer null.Close()
-	run, err := Start(Options{Console: NewConsole(out, null)})
+	drain, _, con := stalledConsole(t)
+	run, err := Start(Options{Console: con})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,13 +158,7 @@ func blockedWriting(pid, fd int) bool {
 // the negative control: a Drain that returned at once would pass the rest of
 // the test only by luck, and fail that check.
 func TestDrainWaitsForTheConsole(t *testing.T) {
-	drain, out := stuckPipe(t)
-	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer null.Close()
-	con := NewConsole(out, null)
+	drain, out, con := stalledConsole(t)
 	run, err := Start(Options{Console: con})
 	if err != nil {
 		t.Fatal(err)
@@ -207,13 +209,7 @@ func TestDrainWaitsForTheConsole(t *testing.T) {
 func TestFinishTakesWhatThePipeHolds(t *testing.T) {
 	for _, hurry := range []bool{true, false} {
 		t.Run(fmt.Sprintf("hurry=%v", hurry), func(t *testing.T) {
-			drain, out := stuckPipe(t)
-			null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer null.Close()
-			con := NewConsole(out, null)
+			drain, _, con := stalledConsole(t)
 			logPath := filepath.Join(t.TempDir(), "output.log")
 			run, err := Start(Options{Console: con, LogPath: logPath})
 			if err != nil {

@@ -173,7 +173,11 @@ func (s *Supervisor) onExit(st launcher.Status) {
 	}
 	if r.out != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), outputDrain)
-		_ = r.out.Finish(ctx)
+		if err := r.out.Finish(ctx); err != nil {
+			// output.log has all the app wrote; what comes later (from a
+			// process it left behind) is still passed on and kept in memory.
+			s.log.Info("output.log closed before the app's output ended", "run", r.rec.Run, "err", err, "waited", outputDrain)
+		}
 		cancel()
 	}
 	now := s.d.Clock.Now()

@@ -176,6 +176,11 @@ func scenarioHoldTimeout(t *testing.T) {
 	if code := h.exitCode(); code != 12 {
 		t.Errorf("code = %d, want 12", code)
 	}
+	// Logged before "app exited", if at all: nothing held the app's output.
+	waitOutput(t, h, `msg="app exited"`)
+	if contains(h.consoleErr(), "output.log closed before") {
+		t.Errorf("the run's end says its output did not end, with nothing left holding it:\n%s", h.consoleErr())
+	}
 }
 
 // The grace period escalates to SIGKILL, not before it ends.
@@ -229,12 +234,18 @@ func scenarioLeftoverHoldingPortIsStopped(t *testing.T) {
 	if len(runs) != 2 {
 		t.Fatalf("%d runs", len(runs))
 	}
+	// Run 2's child is still alive in run 2's group (KillAll is off in
+	// these tests: the test binary's other children are not ours to kill).
+	t.Cleanup(func() { _ = syscall.Kill(-runs[1].PID, syscall.SIGKILL) })
 	for _, r := range runs {
 		out, _ := os.ReadFile(filepath.Join(r.Dir, "output.log"))
 		if *r.ExitCode != 1 || !contains(string(out), "listening on") {
 			t.Errorf("run %d: exit %d, output %q (port still held by the last run's child?)", r.Run, *r.ExitCode, out)
 		}
 	}
+	// The child also holds the app's stdout and stderr: the run's end says
+	// so (scenarioHoldTimeout is the control, with nothing left behind).
+	waitOutput(t, h, `msg="output.log closed before the app's output ended" component=supervisor run=1`)
 }
 
 // Manual hold during a long backoff, and restart while running.

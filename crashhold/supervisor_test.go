@@ -79,8 +79,16 @@ func fakeApp(mode string) {
 		fmt.Println("fake app: listening on", addr)
 		if os.Getenv("HF_LEAVE_CHILD") != "" {
 			f, _ := l.(*net.TCPListener).File()
+			// os.StartProcess keeps duplicate variables and the child's
+			// Getenv takes the first: drop ours before setting them.
+			var env []string
+			for _, kv := range os.Environ() {
+				if !strings.HasPrefix(kv, "HF_FAKE=") && !strings.HasPrefix(kv, "HF_LEAVE_CHILD=") {
+					env = append(env, kv)
+				}
+			}
 			p, err := os.StartProcess(os.Args[0], os.Args, &os.ProcAttr{
-				Env:   append(os.Environ(), "HF_FAKE=sleep", "HF_LEAVE_CHILD="),
+				Env:   append(env, "HF_FAKE=sleep"),
 				Files: []*os.File{nil, os.Stdout, os.Stderr, f},
 			})
 			if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/holdfast-dev/holdfast/crashhold"
 	"github.com/holdfast-dev/holdfast/internal/config"
 	"github.com/holdfast-dev/holdfast/internal/control"
+	"github.com/holdfast-dev/holdfast/internal/memtrim"
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/internal/version"
 	"github.com/holdfast-dev/holdfast/launcher"
@@ -101,7 +102,12 @@ func entrypoint(args []string) int {
 		servers = append(servers, s)
 	}
 
+	trimStop := make(chan struct{})
+	if cfg.TrimMemory {
+		go trimWhenSettled(store, log, trimStop, trimSettle, memtrim.Trim)
+	}
 	code := sup.Run(context.Background(), sigs.Forward)
+	close(trimStop)
 
 	// Nothing the app wrote is dropped: a run's end waits only briefly for a
 	// slow log reader, so what it read but could not yet pass on is written

@@ -77,6 +77,7 @@ func TestDefaults(t *testing.T) {
 		KeepRuns:              20,
 		LogMaxBytes:           64 << 20,
 		Capture:               true,
+		TrimMemory:            true,
 		JVM:                   "auto",
 	}
 	for _, getenv := range []func(string) string{nil, envOf(nil)} {
@@ -138,6 +139,7 @@ var flagCases = map[string]flagCase{
 	"keep-runs":           {a: "1", b: "500", wantA: 1, wantB: 500, get: func(c *Config) any { return c.KeepRuns }},
 	"log-max-bytes":       {a: "512KiB", b: "4096", wantA: int64(512 << 10), wantB: int64(4096), get: func(c *Config) any { return c.LogMaxBytes }},
 	"capture":             {a: "false", b: "true", wantA: false, wantB: true, get: func(c *Config) any { return c.Capture }},
+	"trim-memory":         {a: "false", b: "true", wantA: false, wantB: true, get: func(c *Config) any { return c.TrimMemory }},
 	"jvm":                 {a: "off", b: "On", wantA: "off", wantB: "on", get: func(c *Config) any { return c.JVM }},
 	"user": {a: "1234", b: "5:6",
 		wantA: cred{"1234", &syscall.Credential{Uid: 1234}},

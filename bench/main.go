@@ -155,7 +155,15 @@ func (b *bench) report(w io.Writer, shm string) {
 	}
 	if b.want("rss") {
 		pid1 = append(pid1, timed("rss", func() *table {
-			return b.benchRSS([]variant{tini, dumb, cata, hfDisk, hfTmpfs, hfProbe}, c.rssReps)
+			noTrim := holdfastAs("holdfast --trim-memory=false", b.holdfast, diskRoot, "--trim-memory=false")
+			addr, err := freeAddr()
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "bench:", err)
+				os.Exit(1)
+			}
+			probed := holdfastAs("holdfast (probe on, probed)", b.holdfast, diskRoot, "--probe-addr="+addr)
+			return b.benchRSS([]variant{tini, dumb, cata, hfDisk, noTrim, hfTmpfs, hfProbe, probed}, c.rssReps,
+				map[string]func() error{probed.name: func() error { return probeTwice(addr) }})
 		}))
 	}
 	// Reaping runs last (its table is still printed third): its 10,000
@@ -164,7 +172,8 @@ func (b *bench) report(w io.Writer, shm string) {
 	reapAt := len(pid1)
 	if b.want("signals") {
 		pid1 = append(pid1, timed("signals", func() *table {
-			return b.benchSignals([]variant{bareV, tini, dumb, cata, hfDisk}, c.signals)
+			noTrim := holdfastAs("holdfast --trim-memory=false", b.holdfast, diskRoot, "--trim-memory=false")
+			return b.benchSignals([]variant{bareV, tini, dumb, cata, hfDisk, noTrim}, c.signals)
 		}))
 	}
 	if b.want("stdout") {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -282,3 +284,33 @@ func exitCode(err error) int {
 
 // drain discards r to the end; for a reader nobody else wants.
 func drain(r io.Reader) { _, _ = io.Copy(io.Discard, r) }
+
+// freeAddr returns a loopback address with a port free right now.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("cannot find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// probeTwice GETs /livez and /readyz on addr twice each, as a kubelet's
+// probes would, and wants 200 from each.
+func probeTwice(addr string) error {
+	c := &http.Client{Timeout: 10 * time.Second}
+	for range 2 {
+		for _, path := range []string{"/livez", "/readyz"} {
+			resp, err := c.Get("http://" + addr + path)
+			if err != nil {
+				return err
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("GET %s: %s", path, resp.Status)
+			}
+		}
+	}
+	return nil
+}

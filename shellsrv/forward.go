@@ -27,8 +27,8 @@ type directTCPIP struct {
 // app's own ports (JMX, actuator, a debugger) without exposing them. Any
 // other destination is refused before anything is dialled or resolved.
 func (s *Server) handleDirectTCPIP(_ *gliderssh.Server, conn *gossh.ServerConn, nc gossh.NewChannel, ctx gliderssh.Context) {
-	s.channels.add()
-	defer s.channels.done()
+	s.channels.Add()
+	defer s.channels.Done()
 	id, ok := identityOf(conn)
 	if !ok {
 		_ = nc.Reject(gossh.Prohibited, "not authenticated")

@@ -14,6 +14,7 @@ import (
 	gliderssh "github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/holdfast-dev/holdfast/internal/inflight"
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/launcher"
 )
@@ -90,8 +91,8 @@ type Server struct {
 	idle     time.Duration
 	hsTime   time.Duration
 
-	active   atomic.Int64 // open session channels
-	channels tracker      // running channel handlers, which gliderlabs does not track
+	active   atomic.Int64     // open session channels
+	channels inflight.Counter // running channel handlers, which gliderlabs does not track
 
 	mu     sync.Mutex
 	unauth map[string]int // unauthenticated connections per remote IP
@@ -178,8 +179,9 @@ func (s *Server) Serve(l net.Listener) error { return s.gs.Serve(l) }
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.gs.Shutdown(ctx)
 	if ctx.Err() == nil {
+		_, idle := s.channels.Idle()
 		select {
-		case <-s.channels.idle():
+		case <-idle:
 		case <-ctx.Done():
 		}
 	}
@@ -188,41 +190,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return ctx.Err()
 	}
 	return err
-}
-
-// tracker counts running goroutines and tells when none is left.
-type tracker struct {
-	mu   sync.Mutex
-	n    int
-	zero chan struct{}
-}
-
-func (t *tracker) add() {
-	t.mu.Lock()
-	if t.n == 0 {
-		t.zero = make(chan struct{})
-	}
-	t.n++
-	t.mu.Unlock()
-}
-
-func (t *tracker) done() {
-	t.mu.Lock()
-	if t.n--; t.n == 0 {
-		close(t.zero)
-	}
-	t.mu.Unlock()
-}
-
-func (t *tracker) idle() <-chan struct{} {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.n == 0 {
-		c := make(chan struct{})
-		close(c)
-		return c
-	}
-	return t.zero
 }
 
 // HostKeyFingerprint is the host key's "SHA256:..." fingerprint, as

@@ -60,8 +60,8 @@ type session struct {
 }
 
 func (s *Server) handleSession(_ *gliderssh.Server, conn *gossh.ServerConn, nc gossh.NewChannel, _ gliderssh.Context) {
-	s.channels.add()
-	defer s.channels.done()
+	s.channels.Add()
+	defer s.channels.Done()
 	id, ok := identityOf(conn)
 	if !ok {
 		_ = nc.Reject(gossh.Prohibited, "not authenticated")

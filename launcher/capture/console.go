@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/internal/inflight"
 )
 
 // DefaultLineWait is how long a holdfast log line waits for the app to
@@ -42,9 +44,7 @@ type Console struct {
 	// Runs whose output has not all reached the console yet (pipes not at
 	// EOF, or chunks still queued for a stream's writer); Drain waits for
 	// them before holdfast exits.
-	pmu     sync.Mutex
-	pending int
-	idle    chan struct{} // closed when pending drops to 0
+	pending inflight.Counter
 
 	// The log-line queue. qmu is never held during I/O, so LogWriter never
 	// blocks on stderr.
@@ -140,39 +140,16 @@ func (c *Console) Flush(ctx context.Context) error {
 	}
 }
 
-// hold notes a run whose output is on its way to the console.
-func (c *Console) hold() {
-	c.pmu.Lock()
-	if c.pending == 0 {
-		c.idle = make(chan struct{})
-	}
-	c.pending++
-	c.pmu.Unlock()
-}
-
-// release notes that a held run's output has all been passed on.
-func (c *Console) release() {
-	c.pmu.Lock()
-	c.pending--
-	if c.pending == 0 {
-		close(c.idle)
-	}
-	c.pmu.Unlock()
-}
-
 // Drain waits until the output of every run has reached EOF and been
 // written to holdfast's stdout and stderr (or failed to be), at most until
 // ctx is done. A run's Finish gives up on a slow console after a short wait
 // and leaves its writers behind; before exiting, holdfast waits for them
 // here, so that a slow log reader does not lose the end of the app's output.
 func (c *Console) Drain(ctx context.Context) error {
-	c.pmu.Lock()
-	if c.pending == 0 {
-		c.pmu.Unlock()
+	n, idle := c.pending.Idle()
+	if n == 0 {
 		return nil
 	}
-	idle, n := c.idle, c.pending
-	c.pmu.Unlock()
 	select {
 	case <-idle:
 		return nil

@@ -128,13 +128,13 @@ func Start(opts Options) (*Run, error) {
 		go r.relay(pr)
 		go r.pass(pr)
 	}
-	opts.Console.hold()
+	opts.Console.pending.Add() // Drain waits for this run's output
 	go func() {
 		r.readers.Wait()
 		r.log.end() // followers are done at EOF
 		r.writers.Wait()
 		close(r.drained)
-		opts.Console.release()
+		opts.Console.pending.Done()
 	}()
 	return r, nil
 }

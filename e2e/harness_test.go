@@ -485,18 +485,24 @@ type proc struct {
 
 // procStat reads /proc/<pid>/stat.
 func procStat(pid int) (proc, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	return procStatAt(fmt.Sprintf("/proc/%d/stat", pid), pid)
+}
+
+// procStatAt reads a stat file of pid: the process's, or one of its
+// threads' (/proc/<pid>/task/<tid>/stat).
+func procStatAt(path string, pid int) (proc, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return proc{}, err
 	}
 	s := string(b)
 	open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
 	if open < 0 || close < open {
-		return proc{}, fmt.Errorf("cannot parse /proc/%d/stat: %q", pid, s)
+		return proc{}, fmt.Errorf("cannot parse %s: %q", path, s)
 	}
 	f := strings.Fields(s[close+1:])
 	if len(f) < 2 {
-		return proc{}, fmt.Errorf("cannot parse /proc/%d/stat: %q", pid, s)
+		return proc{}, fmt.Errorf("cannot parse %s: %q", path, s)
 	}
 	ppid, _ := strconv.Atoi(f[1])
 	return proc{pid: pid, ppid: ppid, state: f[0], comm: s[open+1 : close]}, nil
@@ -513,12 +519,9 @@ func procWhere(pid int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "pid %d:", pid)
 	for _, task := range tasks {
-		stat, _ := os.ReadFile(filepath.Join(task, "stat"))
 		state := "?"
-		if i := bytes.LastIndexByte(stat, ')'); i >= 0 {
-			if f := strings.Fields(string(stat[i+1:])); len(f) > 0 {
-				state = f[0]
-			}
+		if st, err := procStatAt(filepath.Join(task, "stat"), pid); err == nil {
+			state = st.state
 		}
 		wchan, _ := os.ReadFile(filepath.Join(task, "wchan"))
 		fmt.Fprintf(&b, " [tid %s %s %s]", filepath.Base(task), state, wchan)

@@ -14,6 +14,7 @@ import (
 	"github.com/holdfast-dev/holdfast/internal/config"
 	"github.com/holdfast-dev/holdfast/internal/control"
 	"github.com/holdfast-dev/holdfast/internal/memtrim"
+	"github.com/holdfast-dev/holdfast/internal/redact"
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/internal/version"
 	"github.com/holdfast-dev/holdfast/launcher"
@@ -54,7 +55,7 @@ func entrypoint(args []string) int {
 		log.Warn("cannot become a child subreaper; orphans of the app will not be reaped by holdfast", "err", err)
 	}
 
-	store := state.NewStore(state.Snapshot{Phase: state.Starting, Version: version.Version, Command: cfg.Command, StateDir: cfg.StateDir})
+	store := state.NewStore(state.Snapshot{Phase: state.Starting, Version: version.Version, Command: redact.Argv(cfg.Command), StateDir: cfg.StateDir})
 	reaper := launcher.NewReaper()
 	reaper.OnOrphan = func(launcher.Status) { store.Counters.Reaped.Add(1) }
 	sigs := launcher.RouteSignals(reaper)

@@ -32,6 +32,7 @@ func entrypoint(args []string) int {
 	// First, before any goroutine or child: children must not inherit a
 	// blocked signal mask from whoever started us.
 	maskErr := launcher.ResetInheritedSigmask()
+	ppid := os.Getppid() // before anything else, to see a parent that dies meanwhile
 
 	cfg, err := config.Parse(args, os.Getenv)
 	if errors.Is(err, config.ErrHelp) {
@@ -59,6 +60,12 @@ func entrypoint(args []string) int {
 	reaper := launcher.NewReaper()
 	reaper.OnOrphan = func(launcher.Status) { store.Counters.Reaped.Add(1) }
 	sigs := launcher.RouteSignals(reaper)
+	if sig := cfg.ParentDeathSignal; sig != 0 {
+		// After RouteSignals: the signal is then handled like one from outside.
+		if err := launcher.SetParentDeathSignal(sig, ppid); err != nil {
+			log.Warn("cannot set the parent-death signal", "signal", launcher.SignalName(sig), "err", err)
+		}
+	}
 
 	// Listeners are opened before the app starts: an address in use is a
 	// configuration error, reported before anything runs.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/holdfast-dev/holdfast/internal/redact"
 	"github.com/holdfast-dev/holdfast/internal/state"
 )
 
@@ -23,6 +24,8 @@ func (s *Supervisor) Runs() []any {
 	recs := s.d.Records.List()
 	out := make([]any, len(recs))
 	for i := range recs {
+		// A record written before redaction existed is hidden here.
+		recs[i].Command = redact.Argv(recs[i].Command)
 		out[i] = recs[i]
 	}
 	return out

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/internal/redact"
 )
 
 // RunRecord is runs/<N>/run.json.
@@ -162,7 +164,7 @@ func (r *Records) Begin(cmd []string, attempt, pid int, started time.Time) *RunR
 		}
 		break
 	}
-	rec := RunRecord{Run: n, Attempt: attempt, Command: slices.Clone(cmd), PID: pid,
+	rec := RunRecord{Run: n, Attempt: attempt, Command: redact.Argv(cmd), PID: pid,
 		StartedAt: started, Dir: dir, Artifacts: []Artifact{}}
 	if dir == "" {
 		r.fallBack(fmt.Errorf("cannot create run dir %s: %w", r.RunDir(n), mkErr))

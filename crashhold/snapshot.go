@@ -3,6 +3,7 @@ package crashhold
 import (
 	"os"
 
+	"github.com/holdfast-dev/holdfast/internal/redact"
 	"github.com/holdfast-dev/holdfast/internal/state"
 )
 
@@ -16,7 +17,7 @@ func (s *Supervisor) snapshot() state.Snapshot {
 	snap := state.Snapshot{
 		Phase:            s.phase,
 		Version:          s.cfg.Version,
-		Command:          s.cfg.Command,
+		Command:          redact.Argv(s.cfg.Command),
 		StateDir:         s.cfg.StateDir,
 		HoldfastPID:      os.Getpid(),
 		UpSince:          s.upSince,

@@ -83,10 +83,34 @@ func (s *Supervisor) stopApp(sig syscall.Signal, then after) {
 	r.then = then
 	r.ready = false
 	s.forward(sig)
+	s.continueApp(sig)
 	if s.graceT == nil && s.quitT == nil {
 		s.graceT = s.d.Clock.NewTimer(s.cfg.Grace)
 	}
 	s.publish()
+}
+
+// continueApp sends SIGCONT to the app's group right after the stop signal
+// sig, as systemd does: a stopped process (SIGSTOP, ^Z, a debugger) cannot
+// act on the stop signal until it runs again, so without it a stopped app
+// always ends in SIGKILL. A running process ignores SIGCONT. Not after a
+// job-control stop signal, which SIGCONT would cancel (signal(7)).
+func (s *Supervisor) continueApp(sig syscall.Signal) {
+	r := s.cur
+	if r == nil || !r.alive || jobControlStop(sig) {
+		return
+	}
+	if err := launcher.SignalGroup(r.child.Pid, syscall.SIGCONT); err != nil {
+		s.log.Warn("cannot continue the app after the stop signal", "err", err)
+	}
+}
+
+func jobControlStop(sig syscall.Signal) bool {
+	switch sig {
+	case syscall.SIGSTOP, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU:
+		return true
+	}
+	return false
 }
 
 func (s *Supervisor) onGraceElapsed() {
@@ -179,6 +203,7 @@ func (s *Supervisor) killAll(grace time.Duration) {
 	}
 	s.log.Info("stopping processes left behind", "signal", "SIGTERM", "grace", grace)
 	s.d.Reaper.SignalAllOthers(syscall.SIGTERM)
+	s.d.Reaper.SignalAllOthers(syscall.SIGCONT) // a stopped one acts on TERM only once continued
 	if s.waitNoChildren(grace) {
 		return
 	}

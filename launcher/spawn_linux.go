@@ -1,7 +1,10 @@
 package launcher
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
@@ -42,12 +45,59 @@ func (r *Reaper) Spawn(spec Spec) (*Child, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: spec.Credential}
 	child, err := r.Start(cmd, nil)
 	if err != nil {
-		return nil, fmt.Errorf("cannot start %q: %w", spec.Argv[0], err)
+		return nil, fmt.Errorf("cannot start %q: %w", spec.Argv[0], explainExecError(cmd.Path, err))
 	}
 	if spec.Terminal != nil {
 		spec.Terminal.GiveTo(child.Pid)
 	}
 	return child, nil
+}
+
+// explainExecError says why execve(2) of an existing file failed with
+// ENOENT: the file it names is there, so what is missing is its #!
+// interpreter (bash: "bad interpreter"), or for a binary its ELF
+// interpreter, the dynamic loader. The error still matches
+// fs.ErrNotExist, so the exit code stays 127 (bash, dash, tini).
+func explainExecError(path string, err error) error {
+	if !errors.Is(err, unix.ENOENT) || path == "" {
+		return err
+	}
+	if _, serr := os.Stat(path); serr != nil {
+		return err // the file itself is missing: the error says so
+	}
+	if interp, ok := shebang(path); ok {
+		if _, serr := os.Stat(interp); serr != nil {
+			return fmt.Errorf("bad interpreter %q on its #! line: %w", interp, unix.ENOENT)
+		}
+		return fmt.Errorf("its #! interpreter %q cannot be run: %w", interp, err)
+	}
+	return fmt.Errorf("%s exists, but a file it needs to run is missing (for a binary: its dynamic loader): %w", path, err)
+}
+
+// shebang reads the interpreter from the #! line of the file at path.
+func shebang(path string) (string, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	buf := make([]byte, 256) // the kernel reads at most 256 bytes of it (BINPRM_BUF_SIZE)
+	n, _ := io.ReadFull(f, buf)
+	line, ok := bytes.CutPrefix(buf[:n], []byte("#!"))
+	if !ok {
+		return "", false
+	}
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	// binfmt_script: blanks before the interpreter; it ends at a blank.
+	// A '\r' stays part of the name, as it does for the kernel (a script
+	// saved with CRLF line ends), and %q shows it.
+	fields := bytes.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' })
+	if len(fields) == 0 {
+		return "", false
+	}
+	return string(fields[0]), true
 }
 
 // SignalGroup sends sig to the process group led by pgid.

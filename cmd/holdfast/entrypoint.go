@@ -14,6 +14,7 @@ import (
 	"github.com/holdfast-dev/holdfast/internal/config"
 	"github.com/holdfast-dev/holdfast/internal/control"
 	"github.com/holdfast-dev/holdfast/internal/memtrim"
+	"github.com/holdfast-dev/holdfast/internal/redact"
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/internal/version"
 	"github.com/holdfast-dev/holdfast/launcher"
@@ -31,6 +32,7 @@ func entrypoint(args []string) int {
 	// First, before any goroutine or child: children must not inherit a
 	// blocked signal mask from whoever started us.
 	maskErr := launcher.ResetInheritedSigmask()
+	ppid := os.Getppid() // before anything else, to see a parent that dies meanwhile
 
 	cfg, err := config.Parse(args, os.Getenv)
 	if errors.Is(err, config.ErrHelp) {
@@ -54,10 +56,16 @@ func entrypoint(args []string) int {
 		log.Warn("cannot become a child subreaper; orphans of the app will not be reaped by holdfast", "err", err)
 	}
 
-	store := state.NewStore(state.Snapshot{Phase: state.Starting, Version: version.Version, Command: cfg.Command, StateDir: cfg.StateDir})
+	store := state.NewStore(state.Snapshot{Phase: state.Starting, Version: version.Version, Command: redact.Argv(cfg.Command), StateDir: cfg.StateDir})
 	reaper := launcher.NewReaper()
 	reaper.OnOrphan = func(launcher.Status) { store.Counters.Reaped.Add(1) }
 	sigs := launcher.RouteSignals(reaper)
+	if sig := cfg.ParentDeathSignal; sig != 0 {
+		// After RouteSignals: the signal is then handled like one from outside.
+		if err := launcher.SetParentDeathSignal(sig, ppid); err != nil {
+			log.Warn("cannot set the parent-death signal", "signal", launcher.SignalName(sig), "err", err)
+		}
+	}
 
 	// Listeners are opened before the app starts: an address in use is a
 	// configuration error, reported before anything runs.

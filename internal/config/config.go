@@ -24,6 +24,8 @@ type Config struct {
 	Grace       time.Duration                     // --grace (10s)
 	StopSignal  syscall.Signal                    // --stop-signal (TERM)
 	SignalMap   map[syscall.Signal]syscall.Signal // --signal-map "TERM:QUIT,HUP:USR1" (empty, never nil)
+	// ParentDeathSignal is --parent-death-signal (""): 0 for none.
+	ParentDeathSignal syscall.Signal
 
 	ProbeAddr        string        // --probe-addr (":8558"); "" disables
 	AppReadyURL      string        // --app-ready-url (""); http(s) URL when set

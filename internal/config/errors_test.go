@@ -31,6 +31,8 @@ func TestBadValues(t *testing.T) {
 		{[]string{"--jvm=yes"}, nil, []string{`"yes"`, "--jvm", "auto"}},
 		{[]string{"--stop-signal", "SIGFOO"}, nil, []string{`"SIGFOO"`, "--stop-signal", "unknown signal"}},
 		{[]string{"--stop-signal", "0"}, nil, []string{`"0"`, "--stop-signal"}},
+		{[]string{"--parent-death-signal=STOP"}, nil, []string{`"STOP"`, "--parent-death-signal", "stop holdfast itself"}},
+		{[]string{"--parent-death-signal", "NOPE"}, nil, []string{`"NOPE"`, "--parent-death-signal", "unknown signal"}},
 		{[]string{"--signal-map", "TERM"}, nil, []string{`"TERM"`, "--signal-map", "FROM:TO"}},
 		{[]string{"--signal-map", "TERM:QUIT,"}, nil, []string{"--signal-map", "FROM:TO"}},
 		{[]string{"--signal-map", "TERM:NOPE"}, nil, []string{`"TERM:NOPE"`, "--signal-map", "unknown signal"}},

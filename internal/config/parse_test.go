@@ -115,6 +115,8 @@ var flagCases = map[string]flagCase{
 	"hold-timeout":  {a: "1h30m", b: "5m", wantA: 90 * time.Minute, wantB: 5 * time.Minute, get: func(c *Config) any { return c.HoldTimeout }},
 	"grace":         {a: "0", b: "1m", wantA: time.Duration(0), wantB: time.Minute, get: func(c *Config) any { return c.Grace }},
 	"stop-signal":   {a: "SIGQUIT", b: "2", wantA: syscall.SIGQUIT, wantB: syscall.SIGINT, get: func(c *Config) any { return c.StopSignal }},
+	"parent-death-signal": {a: "TERM", b: "", wantA: syscall.SIGTERM, wantB: syscall.Signal(0),
+		get: func(c *Config) any { return c.ParentDeathSignal }},
 	"signal-map": {a: "TERM:QUIT,HUP:USR1", b: "INT:TERM",
 		wantA: map[syscall.Signal]syscall.Signal{syscall.SIGTERM: syscall.SIGQUIT, syscall.SIGHUP: syscall.SIGUSR1},
 		wantB: map[syscall.Signal]syscall.Signal{syscall.SIGINT: syscall.SIGTERM},

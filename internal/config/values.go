@@ -106,6 +106,19 @@ func parseSignal(v string) (syscall.Signal, error) {
 	return launcher.ParseSignal(v)
 }
 
+// parseParentDeathSignal takes "" (none) or a signal holdfast can act on:
+// SIGSTOP would freeze holdfast itself.
+func parseParentDeathSignal(v string) (syscall.Signal, error) {
+	if v == "" {
+		return 0, nil
+	}
+	sig, err := launcher.ParseSignal(v)
+	if err == nil && sig == syscall.SIGSTOP {
+		err = fmt.Errorf("%s would stop holdfast itself", launcher.SignalName(sig))
+	}
+	return sig, err
+}
+
 // parseSignalMap reads "FROM:TO,FROM:TO". An empty string is an empty map.
 func parseSignalMap(v string) (map[syscall.Signal]syscall.Signal, error) {
 	m := map[syscall.Signal]syscall.Signal{}

@@ -1,0 +1,226 @@
+package cause
+
+import (
+	"bytes"
+)
+
+// Stream is which of the app's streams a chunk came from.
+type Stream uint8
+
+const (
+	Stdout Stream = 0
+	Stderr Stream = 1
+)
+
+const (
+	// maxLine is the longest line kept whole: room for a JSON log line
+	// with its stack trace. The rest of a longer line is dropped.
+	maxLine = 64 << 10
+	// maxPrev is how much of the line before an exception is kept to read
+	// its log level.
+	maxPrev = 256
+	// maxLastStderr is how much of the last non-empty stderr line is kept.
+	maxLastStderr = 512
+)
+
+// rank orders the candidate slots: a higher rank is more specific and
+// wins; within a rank the later candidate wins.
+type rank int
+
+const (
+	rankException rank = iota
+	rankLaunch
+	rankOOM
+	rankCrash
+	rankSpring
+	nRanks
+)
+
+// Extractor reads the app's output as it passes and keeps the best
+// candidate cause of the run. Write takes each chunk in the order the
+// chunks reach output.log; Close ends the run's output; Best and Result
+// read the outcome.
+//
+// Memory is bounded whatever the app writes: one partial line per stream
+// (at most maxLine bytes), a few short strings per candidate, one
+// candidate per rank. Work per byte is one newline search; a line costs
+// a few byte comparisons unless it can start or continue a candidate.
+//
+// An Extractor is not safe for concurrent use.
+type Extractor struct {
+	lines    int // newlines seen in the combined output
+	streams  [2]stream
+	slots    [nRanks]*Cause
+	heapDump string // the last "Dumping heap to" path
+	lastErr  []byte // the last non-empty stderr line
+	closed   bool
+}
+
+type stream struct {
+	partial   bool   // a line has begun and not yet ended
+	carry     []byte // its bytes so far, at most maxLine
+	carryLine int    // its line number
+	p         parser
+	// lastErr is the last non-empty line of this Write when it is still
+	// a slice of the caller's chunk.
+	lastErr []byte
+}
+
+// New returns an Extractor for one run.
+func New() *Extractor {
+	e := &Extractor{}
+	for i := range e.streams {
+		e.streams[i].p.prev = make([]byte, 0, maxPrev)
+	}
+	return e
+}
+
+// Write reads one chunk of stream s. It never keeps p.
+func (e *Extractor) Write(s Stream, p []byte) {
+	if e.closed || int(s) >= len(e.streams) {
+		return
+	}
+	st := &e.streams[s]
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if st.partial {
+			if i < 0 {
+				st.add(p)
+				break
+			}
+			st.add(p[:i])
+			e.lines++
+			st.partial = false
+			e.line(st, s, st.carry, st.carryLine, true)
+			st.carry = st.carry[:0]
+			p = p[i+1:]
+			continue
+		}
+		if i < 0 {
+			st.partial = true
+			st.carryLine = e.lines + 1
+			st.add(p)
+			break
+		}
+		e.lines++
+		e.line(st, s, p[:i], e.lines, false)
+		p = p[i+1:]
+	}
+	// Nothing may point into p after Write returns.
+	st.p.keepPrev()
+	if st.lastErr != nil {
+		e.setLastErr(st.lastErr)
+		st.lastErr = nil
+	}
+}
+
+func (st *stream) add(b []byte) {
+	if room := maxLine - len(st.carry); len(b) > room {
+		b = b[:room]
+	}
+	st.carry = append(st.carry, b...)
+}
+
+// line handles one complete line. owned says b is the stream's carry,
+// which is reused after the call.
+func (e *Extractor) line(st *stream, s Stream, b []byte, n int, owned bool) {
+	if len(b) > 0 && b[len(b)-1] == '\r' {
+		b = b[:len(b)-1]
+	}
+	if s == Stderr && !blank(b) {
+		if owned {
+			e.setLastErr(b)
+			st.lastErr = nil
+		} else {
+			st.lastErr = b
+		}
+	}
+	st.p.line(e, b, n)
+	if owned {
+		st.p.keepPrev()
+	}
+}
+
+func (e *Extractor) setLastErr(b []byte) {
+	if len(b) > maxLastStderr {
+		b = b[:maxLastStderr]
+	}
+	e.lastErr = append(e.lastErr[:0], b...)
+}
+
+// Close ends the run's output: a last line without a newline is read, and
+// a block still open (a stack trace, a failure analysis) is finished.
+// Write after Close does nothing.
+func (e *Extractor) Close() {
+	if e.closed {
+		return
+	}
+	for i := range e.streams {
+		st := &e.streams[i]
+		if st.partial {
+			st.partial = false
+			e.line(st, Stream(i), st.carry, st.carryLine, true)
+			st.carry = st.carry[:0]
+		}
+		st.p.end(e)
+	}
+	e.closed = true
+}
+
+// Lines is how many lines the combined output has had so far.
+func (e *Extractor) Lines() int { return e.lines }
+
+// LastStderr is the last non-empty line the app wrote to stderr.
+func (e *Extractor) LastStderr() string { return string(e.lastErr) }
+
+// Best is the best candidate so far, or nil: the most specific rule that
+// matched, and of those the latest. The result is a copy.
+func (e *Extractor) Best() *Cause {
+	for r := nRanks - 1; r >= 0; r-- {
+		if c := e.slots[r]; c != nil {
+			out := *c
+			if r == rankOOM && out.HeapDump == "" {
+				out.HeapDump = e.heapDump
+			}
+			return &out
+		}
+	}
+	return nil
+}
+
+// HeapDump is the path of the last heap dump the JVM said it was writing.
+func (e *Extractor) HeapDump() string { return e.heapDump }
+
+// Footprint is the memory the Extractor holds, in bytes: its buffers'
+// capacities and its candidates' strings. It is what stays bounded.
+func (e *Extractor) Footprint() int {
+	n := cap(e.lastErr) + len(e.heapDump)
+	for i := range e.streams {
+		n += cap(e.streams[i].carry) + e.streams[i].p.footprint()
+	}
+	for _, c := range e.slots {
+		if c != nil {
+			n += c.size()
+		}
+	}
+	return n
+}
+
+func (c *Cause) size() int {
+	return len(c.Summary) + len(c.Exception) + len(c.Message) + len(c.Frame) +
+		len(c.Description) + len(c.Action) + len(c.HeapDump) + len(c.HsErr) + 128
+}
+
+// offer records c as the candidate of rank r; it replaces an earlier one.
+func (e *Extractor) offer(r rank, c *Cause) {
+	e.slots[r] = c
+}
+
+func blank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' {
+			return false
+		}
+	}
+	return true
+}

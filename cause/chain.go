@@ -152,47 +152,65 @@ func exceptionSummary(cls, msg, frame string) string {
 }
 
 // appFrame returns the frame s (the text after "at ") without its module
-// and jar suffix, and whether its class is outside Frameworks.
+// and jar suffix, and whether its class is outside Frameworks. It runs for
+// most frames of a trace, so it avoids maps and backward scans.
 func appFrame(s []byte) ([]byte, bool) {
+	if len(s) == 0 || isFrameworkBytes(s) {
+		return nil, false // most frames, and "java.base/…" too
+	}
 	if i := bytes.IndexByte(s, ' '); i >= 0 {
 		s = s[:i]
 	}
-	head := s
-	if i := bytes.IndexByte(s, '('); i >= 0 {
-		head = s[:i]
+	if i := bytes.IndexByte(s, '/'); i >= 0 && i < bytes.IndexByte(s, '(') {
+		s = bytes.TrimLeft(s[i:], "/") // "java.base/java.lang…", "app//com.example…"
 	}
-	if i := bytes.LastIndexByte(head, '/'); i >= 0 {
-		s, head = s[i+1:], head[i+1:]
-	}
-	if len(head) == 0 || isFrameworkBytes(head) {
+	if len(s) == 0 || s[0] == '(' || isFrameworkBytes(s) {
 		return nil, false
 	}
 	return s, true
 }
 
-// frameworkIndex maps the first segment of each Frameworks prefix to the
-// rest of the prefixes that start with it ("" when the segment is all).
-var frameworkIndex = func() map[string][]string {
-	m := map[string][]string{}
+// frameworkTable holds the Frameworks prefixes by the letters that start
+// their first and second segments: one[a] holds the one-segment prefixes
+// starting with a ("java."), two[a][b] the longer ones ("org.s…").
+var frameworkTable = func() (t struct {
+	one [26][]string
+	two [26][26][]string
+}) {
 	for _, p := range Frameworks {
+		a := p[0] - 'a'
 		seg, rest, _ := strings.Cut(p, ".")
-		m[seg] = append(m[seg], rest)
+		if rest == "" {
+			t.one[a] = append(t.one[a], p)
+			continue
+		}
+		b := rest[0] - 'a'
+		t.two[a][b] = append(t.two[a][b], p)
+		_ = seg
 	}
-	return m
+	return t
 }()
 
 func isFrameworkBytes(name []byte) bool {
+	a := name[0] - 'a'
+	if a >= 26 {
+		return false
+	}
+	for _, p := range frameworkTable.one[a] {
+		if hasPrefix(name, p) {
+			return true
+		}
+	}
 	i := bytes.IndexByte(name, '.')
-	if i < 0 {
+	if i < 0 || i+1 >= len(name) {
 		return false
 	}
-	rests, ok := frameworkIndex[string(name[:i])]
-	if !ok {
+	b := name[i+1] - 'a'
+	if b >= 26 {
 		return false
 	}
-	after := name[i+1:]
-	for _, r := range rests {
-		if hasPrefix(after, r) {
+	for _, p := range frameworkTable.two[a][b] {
+		if hasPrefix(name, p) {
 			return true
 		}
 	}

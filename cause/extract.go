@@ -21,6 +21,14 @@ const (
 	maxPrev = 256
 	// maxLastStderr is how much of the last non-empty stderr line is kept.
 	maxLastStderr = 512
+	// headBytes of each stream are read line by line as they pass: a
+	// failed startup is all there. After them, only the last tailBytes
+	// are kept (a copy and a newline count per chunk) and read at Close:
+	// a late failure is at the end.
+	headBytes = 256 << 10
+	tailBytes = 128 << 10
+	// maxMarks is how many chunk marks the tail keeps for line numbers.
+	maxMarks = 1024
 )
 
 // rank orders the candidate slots: a higher rank is more specific and
@@ -57,6 +65,17 @@ type Extractor struct {
 }
 
 type stream struct {
+	seen int64 // bytes of the stream so far
+	// tail: the head is over. ring holds the last tailBytes of the
+	// stream (ring[i%tailBytes] is byte i), from tailFrom on; marks say
+	// where chunks began, for line numbers.
+	tail     bool
+	tailFrom int64
+	tailMid  bool // the head ended inside a line
+	ring     []byte
+	marks    []mark
+	nMarks   int // marks ever added; marks[i%maxMarks]
+
 	partial   bool   // a line has begun and not yet ended
 	carry     []byte // its bytes so far, at most maxLine
 	carryLine int    // its line number
@@ -64,6 +83,13 @@ type stream struct {
 	// lastErr is the last non-empty line of this Write when it is still
 	// a slice of the caller's chunk.
 	lastErr []byte
+}
+
+// mark says that the chunk starting at byte off of a stream followed
+// lines newlines of the combined output.
+type mark struct {
+	off   int64
+	lines int
 }
 
 // New returns an Extractor for one run.
@@ -81,6 +107,11 @@ func (e *Extractor) Write(s Stream, p []byte) {
 		return
 	}
 	st := &e.streams[s]
+	if st.tail || st.seen >= headBytes {
+		e.keepTail(st, p)
+		return
+	}
+	st.seen += int64(len(p))
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if st.partial {
@@ -112,6 +143,95 @@ func (e *Extractor) Write(s Stream, p []byte) {
 		e.setLastErr(st.lastErr)
 		st.lastErr = nil
 	}
+}
+
+// keepTail copies a chunk past the head into the stream's window.
+func (e *Extractor) keepTail(st *stream, p []byte) {
+	if !st.tail {
+		st.tail, st.tailFrom = true, st.seen
+		st.ring = make([]byte, tailBytes)
+		st.marks = make([]mark, maxMarks)
+		st.p.end(e) // what the head left open; its partial line is dropped
+		st.tailMid = st.partial
+		st.partial, st.carry = false, nil
+	}
+	st.marks[st.nMarks%maxMarks] = mark{st.seen, e.lines}
+	st.nMarks++
+	e.lines += bytes.Count(p, []byte{'\n'})
+	if len(p) > tailBytes {
+		st.seen += int64(len(p) - tailBytes)
+		p = p[len(p)-tailBytes:]
+	}
+	at := int(st.seen % tailBytes)
+	n := copy(st.ring[at:], p)
+	copy(st.ring, p[n:])
+	st.seen += int64(len(p))
+}
+
+// readTail reads the stream's window, line by line, with a parser of its
+// own; it runs once, at Close.
+func (e *Extractor) readTail(s Stream, st *stream) {
+	from := max(st.tailFrom, st.seen-tailBytes)
+	w := make([]byte, 0, st.seen-from)
+	at := int(from % tailBytes)
+	if end := at + int(st.seen-from); end <= tailBytes {
+		w = append(w, st.ring[at:end]...)
+	} else {
+		w = append(append(w, st.ring[at:]...), st.ring[:end-tailBytes]...)
+	}
+	st.ring = nil
+	pos := 0
+	if from > st.tailFrom || st.tailMid {
+		// The window starts inside a line (or after the head's partial
+		// line, which was dropped): skip to the next.
+		if i := bytes.IndexByte(w, '\n'); i >= 0 {
+			pos = i + 1
+		} else {
+			return
+		}
+	}
+	p := parser{prevBuf: make([]byte, 0, maxPrev)}
+	first := max(0, st.nMarks-maxMarks)
+	mi := -1 // the mark at or before pos, -1 when none is kept
+	count := 0
+	for pos < len(w) {
+		off := from + int64(pos)
+		for mi+1 < st.nMarks-first && st.marks[(first+mi+1)%maxMarks].off <= off {
+			mi++
+			m := st.marks[(first+mi)%maxMarks]
+			count = bytes.Count(w[max(0, int(m.off-from)):pos], []byte{'\n'})
+		}
+		end := bytes.IndexByte(w[pos:], '\n')
+		line := w[pos:]
+		if end >= 0 {
+			line = w[pos : pos+end]
+		}
+		n := 0
+		if mi >= 0 {
+			n = st.marks[(first+mi)%maxMarks].lines + count + 1
+		}
+		if len(line) > maxLine {
+			line = line[:maxLine]
+		}
+		e.lineWith(&p, s, line, n)
+		if end < 0 {
+			break
+		}
+		pos += end + 1
+		count++
+	}
+	p.end(e)
+}
+
+// lineWith reads a line of a window with parser p.
+func (e *Extractor) lineWith(p *parser, s Stream, b []byte, n int) {
+	if len(b) > 0 && b[len(b)-1] == '\r' {
+		b = b[:len(b)-1]
+	}
+	if s == Stderr && !blank(b) {
+		e.setLastErr(b)
+	}
+	p.line(e, b, n)
 }
 
 func (st *stream) add(b []byte) {
@@ -157,6 +277,10 @@ func (e *Extractor) Close() {
 	}
 	for i := range e.streams {
 		st := &e.streams[i]
+		if st.tail {
+			e.readTail(Stream(i), st)
+			continue
+		}
 		if st.partial {
 			st.partial = false
 			e.line(st, Stream(i), st.carry, st.carryLine, true)
@@ -196,7 +320,8 @@ func (e *Extractor) HeapDump() string { return e.heapDump }
 func (e *Extractor) Footprint() int {
 	n := cap(e.lastErr) + len(e.heapDump)
 	for i := range e.streams {
-		n += cap(e.streams[i].carry) + e.streams[i].p.footprint()
+		st := &e.streams[i]
+		n += cap(st.carry) + cap(st.ring) + cap(st.marks)*16 + st.p.footprint()
 	}
 	for _, c := range e.slots {
 		if c != nil {
@@ -211,8 +336,12 @@ func (c *Cause) size() int {
 		len(c.Description) + len(c.Action) + len(c.HeapDump) + len(c.HsErr) + 128
 }
 
-// offer records c as the candidate of rank r; it replaces an earlier one.
+// offer records c as the candidate of rank r; it replaces one from an
+// earlier line.
 func (e *Extractor) offer(r rank, c *Cause) {
+	if old := e.slots[r]; old != nil && c.Line < old.Line {
+		return
+	}
 	e.slots[r] = c
 }
 

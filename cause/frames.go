@@ -1,7 +1,5 @@
 package cause
 
-import "strings"
-
 // Frameworks are the class-name prefixes of code that is not the app's own:
 // the JDK, the frameworks and servers, the usual libraries a failure passes
 // through. A chain's Frame is the first frame outside them. This is the one
@@ -21,33 +19,4 @@ var Frameworks = []string{
 	// logging, reflection, plumbing
 	"ch.qos.logback.", "org.slf4j.", "org.apache.logging.", "org.apache.commons.",
 	"com.fasterxml.jackson.", "net.bytebuddy.", "org.aspectj.", "io.micrometer.",
-}
-
-// isFramework says whether a frame's class name starts with a Frameworks
-// prefix.
-func isFramework(name string) bool {
-	for _, p := range Frameworks {
-		if strings.HasPrefix(name, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// frameName takes the text after "at " of a stack frame and returns the
-// frame without its module ("java.base/", "app//") or jar suffix
-// (" ~[spring-boot.jar:3.2.0]"), e.g. "com.example.App.main(App.java:12)".
-func frameName(s string) string {
-	if i := strings.IndexByte(s, ' '); i >= 0 {
-		s = s[:i]
-	}
-	paren := strings.IndexByte(s, '(')
-	head := s
-	if paren >= 0 {
-		head = s[:paren]
-	}
-	if i := strings.LastIndexByte(head, '/'); i >= 0 {
-		s = s[i+1:]
-	}
-	return s
 }

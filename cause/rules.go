@@ -157,6 +157,14 @@ func (p *parser) other(e *Extractor, b []byte, n int) {
 	case 'D':
 		if rest, ok := cutPrefix(t, "Dumping heap to "); ok {
 			e.heapDump = clip(bytes.TrimSuffix(rest, []byte(" ...")))
+			// The JVM's own report (-XX:+HeapDumpOnOutOfMemoryError): the
+			// error line before it is the JVM's, whatever was logged
+			// before that.
+			if c := p.ch; c.pending && c.top.class == "java.lang.OutOfMemoryError" {
+				if o := oom(c.top.msg, c.top.line); o != nil {
+					e.offer(rankOOM, o)
+				}
+			}
 			return
 		}
 	case 'E':
@@ -194,7 +202,7 @@ func (p *parser) other(e *Extractor, b []byte, n int) {
 		p.header(e, t, b, n, p.levelOfPrev())
 		return
 	}
-	if !p.sub && e.slots[rankException] != nil && started(t) {
+	if ex := e.slots[rankException]; !p.sub && ex != nil && ex.Line < n && started(t) {
 		// The app went on to start: what it logged before was handled.
 		e.slots[rankException] = nil
 	}

@@ -210,8 +210,8 @@ func TestJSONRule(t *testing.T) {
 		{"GELF", `{"version":"1.1","short_message":"x","level":3,"_error_stack_trace":` + stack + "}\n", Exception, []string{"key not set"}},
 		{"ECS type and message only", `{"log.level":"ERROR","message":"x","error.type":"java.lang.IllegalStateException","error.message":"key not set"}` + "\n", Exception, []string{"java.lang.IllegalStateException: key not set"}},
 		// near misses
-		{"Caused by in the message field", `{"level":"ERROR","message":"Caused by: java.lang.Error: x\n\tat com.example.A.a(A.java:1)"}` + "\n", "", nil},
-		{"stack in an unrelated field", `{"level":"ERROR","message":"x","request_body":` + stack + "}\n", "", nil},
+		{"Caused by in the message field", `{"level":"ERROR","stack_trace":"","message":"Caused by: java.lang.Error: x\n\tat com.example.A.a(A.java:1)"}` + "\n", "", nil},
+		{"stack in an unrelated field", `{"level":"ERROR","message":"x","error_code":"E42","request_body":` + stack + "}\n", "", nil},
 		{"stack_trace at WARN", `{"level":"WARN","message":"retry","stack_trace":` + stack + "}\n", "", nil},
 		{"GELF level 4", `{"version":"1.1","level":4,"full_message":` + stack + "}\n", "", nil},
 		{"not JSON", `{"level":"ERROR","stack_trace":` + "\n", "", nil},
@@ -287,9 +287,9 @@ func TestOneLine(t *testing.T) {
 func TestFramework(t *testing.T) {
 	for name, want := range map[string]bool{
 		"java.base/java.lang.Thread.run(Thread.java:833)": false, // module stripped, then framework: no app frame
-		"app//com.example.A.a(A.java:1)":                   true,
+		"app//com.example.A.a(A.java:1)":                  true,
 		"org.springframework.boot.SpringApplication.run(SpringApplication.java:335) ~[spring-boot-3.3.4.jar!/:3.3.4]": false,
-		"org.springframeworkx.Foo.a(Foo.java:1)": true,
+		"org.springframeworkx.Foo.a(Foo.java:1)":     true,
 		"com.sun.proxy.$Proxy12.run(Unknown Source)": false,
 		"com.example.orders.A.<init>(A.java:3)":      true,
 		"sun.nio.ch.Net.bind0(Native Method)":        false,

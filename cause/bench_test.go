@@ -1,0 +1,246 @@
+package cause
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"testing"
+)
+
+// stackHeavy returns about size bytes of a Spring Boot service's output in
+// which most bytes are stack traces: INFO lines, WARN traces, and ERROR
+// chains of three levels with 60 to 100 frames, in the formats of the
+// corpus.
+func stackHeavy(size int) []byte {
+	var b bytes.Buffer
+	frames := []string{
+		"\tat org.springframework.beans.factory.support.AbstractAutowireCapableBeanFactory.doCreateBean(AbstractAutowireCapableBeanFactory.java:562) ~[spring-beans-6.1.13.jar!/:6.1.13]\n",
+		"\tat org.springframework.beans.factory.support.AbstractBeanFactory.lambda$doGetBean$0(AbstractBeanFactory.java:337) ~[spring-beans-6.1.13.jar!/:6.1.13]\n",
+		"\tat java.base/jdk.internal.reflect.DirectMethodHandleAccessor.invoke(DirectMethodHandleAccessor.java:103) ~[na:na]\n",
+		"\tat org.apache.catalina.core.ApplicationFilterChain.internalDoFilter(ApplicationFilterChain.java:174) ~[tomcat-embed-core-10.1.30.jar!/:na]\n",
+		"\tat com.zaxxer.hikari.pool.HikariPool.getConnection(HikariPool.java:181) ~[HikariCP-5.1.0.jar!/:na]\n",
+		"\tat java.base/java.lang.Thread.run(Thread.java:840) ~[na:na]\n",
+	}
+	for i := 0; b.Len() < size; i++ {
+		for j := 0; j < 8; j++ {
+			fmt.Fprintf(&b, "2026-12-06T10:%02d:%02d.%03dZ  INFO 1 --- [nio-8080-exec-%d] c.e.orders.web.OrdersController          : GET /orders/%d 200 in %d ms\n", i%60, j, i%1000, j, i*8+j, i%97)
+		}
+		level, n := "WARN", 30
+		if i%3 == 0 {
+			level, n = "ERROR", 90
+		}
+		fmt.Fprintf(&b, "2026-12-06T10:%02d:59.999Z %s 1 --- [nio-8080-exec-1] o.a.c.c.C.[.[.[/].[dispatcherServlet]    : Servlet.service() for servlet [dispatcherServlet] threw exception\n\n", i%60, level)
+		b.WriteString("org.springframework.dao.DataAccessResourceFailureException: Unable to acquire JDBC Connection; nested exception is org.hibernate.exception.JDBCConnectionException: Unable to acquire JDBC Connection\n")
+		for k := 0; k < n; k++ {
+			b.WriteString(frames[k%len(frames)])
+		}
+		b.WriteString("\tat com.example.orders.web.OrdersController.list(OrdersController.java:42) ~[!/:3.1.0]\n")
+		b.WriteString("Caused by: org.hibernate.exception.JDBCConnectionException: Unable to acquire JDBC Connection\n")
+		for k := 0; k < n/3; k++ {
+			b.WriteString(frames[k%len(frames)])
+		}
+		fmt.Fprintf(&b, "\t... %d common frames omitted\n", n)
+		b.WriteString("Caused by: java.sql.SQLTransientConnectionException: HikariPool-1 - Connection is not available, request timed out after 30000ms.\n")
+		for k := 0; k < 8; k++ {
+			b.WriteString(frames[k%len(frames)])
+		}
+		fmt.Fprintf(&b, "\t... %d common frames omitted\n\n", n+20)
+	}
+	return b.Bytes()
+}
+
+const (
+	benchTotal = 1 << 30  // bytes per op: 1 GiB
+	benchChunk = 64 << 10 // the relay's read size
+	benchBlock = 16 << 20 // generated once, fed 64 times per op
+)
+
+var benchInput []byte
+
+func input() []byte {
+	if benchInput == nil {
+		benchInput = stackHeavy(benchBlock)[:benchBlock]
+	}
+	return benchInput
+}
+
+// feedGiB passes 1 GiB of in in 64 KiB chunks to f.
+func feedGiB(in []byte, f func([]byte)) {
+	for done := 0; done < benchTotal; {
+		for off := 0; off < len(in) && done < benchTotal; off += benchChunk {
+			end := min(off+benchChunk, len(in))
+			f(in[off:end])
+			done += end - off
+		}
+	}
+}
+
+// BenchmarkCopy is the baseline: each 64 KiB chunk copied once, as a relay
+// copies it into its retained log.
+func BenchmarkCopy(b *testing.B) {
+	in := input()
+	dst := make([]byte, benchChunk)
+	b.SetBytes(benchTotal)
+	cpu := cpuNow()
+	for b.Loop() {
+		feedGiB(in, func(p []byte) { copy(dst, p) })
+	}
+	b.ReportMetric(float64(benchTotal)/(cpuNow().Sub(cpu)/float64(b.N))/1e6, "cpu-MB/s")
+}
+
+// BenchmarkExtract is the Extractor on the same chunks.
+func BenchmarkExtract(b *testing.B) {
+	in := input()
+	b.SetBytes(benchTotal)
+	peak := 0
+	cpu := cpuNow()
+	for b.Loop() {
+		e := New()
+		feedGiB(in, func(p []byte) {
+			e.Write(Stdout, p)
+		})
+		e.Close()
+		peak = max(peak, e.Footprint())
+		if c := e.Best(); c == nil || c.Exception != "java.sql.SQLTransientConnectionException" {
+			b.Fatalf("cause %+v", c)
+		}
+	}
+	b.ReportMetric(float64(peak), "footprint-bytes")
+	b.ReportMetric(float64(benchTotal)/(cpuNow().Sub(cpu)/float64(b.N))/1e6, "cpu-MB/s")
+}
+
+// BenchmarkRelayPipe relays 1 GiB of stack-heavy output from a child
+// process through a pipe to /dev/null, as holdfast's reader does, with the
+// Extractor off and on, the two interleaved in each op: relay-off-s and
+// relay-on-s are the seconds each took, ratio is off/on (1.0: free).
+func BenchmarkRelayPipe(b *testing.B) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer null.Close()
+	var off, on float64
+	b.SetBytes(2 * benchTotal)
+	for b.Loop() {
+		off += relayOnce(b, null, false)
+		on += relayOnce(b, null, true)
+	}
+	n := float64(b.N)
+	b.ReportMetric(off/n, "relay-off-s")
+	b.ReportMetric(on/n, "relay-on-s")
+	b.ReportMetric(off/on, "ratio")
+	b.ReportMetric(float64(benchTotal)/(off/n)/1e6, "off-MB/s")
+	b.ReportMetric(float64(benchTotal)/(on/n)/1e6, "on-MB/s")
+}
+
+func relayOnce(b *testing.B, null io.Writer, extract bool) float64 {
+	r, w, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperWriter$")
+	cmd.Env = append(os.Environ(), "CAUSE_HELPER_BYTES="+strconv.Itoa(benchTotal))
+	cmd.Stdout = w
+	start := cpuNow()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	w.Close()
+	var e *Extractor
+	if extract {
+		e = New()
+	}
+	buf := make([]byte, benchChunk)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			if e != nil {
+				e.Write(Stdout, buf[:n])
+			}
+			null.Write(buf[:n])
+		}
+		if err != nil {
+			break
+		}
+	}
+	r.Close()
+	if err := cmd.Wait(); err != nil {
+		b.Fatal(err)
+	}
+	return cpuNow().Sub(start)
+}
+
+// TestHelperWriter is the app of BenchmarkRelayPipe: it writes
+// CAUSE_HELPER_BYTES of stack-heavy output to stdout in 64 KiB writes.
+func TestHelperWriter(t *testing.T) {
+	n, err := strconv.Atoi(os.Getenv("CAUSE_HELPER_BYTES"))
+	if err != nil {
+		t.Skip("only as BenchmarkRelayPipe's app")
+	}
+	feedGiB(stackHeavy(benchBlock)[:benchBlock], func(p []byte) {
+		if n <= 0 {
+			return
+		}
+		os.Stdout.Write(p[:min(len(p), n)])
+		n -= len(p)
+	})
+	os.Stdout.Close()
+	os.Exit(0)
+}
+
+// TestBoundedMemory feeds what a hostile or broken app might write and
+// checks the Extractor's footprint after every chunk, and the heap it
+// keeps alive at the end.
+func TestBoundedMemory(t *testing.T) {
+	const bound = 448 << 10
+	long := bytes.Repeat([]byte("x"), 1<<20)
+	huge := func(prefix string) []byte { return append([]byte(prefix), long...) }
+	inputs := [][]byte{
+		huge("no newline at all "), // one 1 MiB line, then more of it
+		long, []byte("\n"),
+		huge("java.lang.IllegalStateException: "), []byte("\n\tat com.example.A.a(A.java:1)\n"), // a 1 MiB message
+		huge("Caused by: java.lang.Error: "), []byte("\n"),
+		[]byte("APPLICATION FAILED TO START\nDescription:\n"), huge(""), []byte("\n"), // a 1 MiB description
+		huge("#  SIGSEGV "), []byte("\n# Problematic frame:\n"), huge("# C  [lib"), []byte("\n"),
+		append(append([]byte(`{"level":"ERROR","stack_trace":"java.lang.Error: `), long...), []byte("\"}\n")...),
+		[]byte("Error: Unable to access jarfile "), huge("/"), []byte("\n"),
+	}
+	chain := bytes.Repeat([]byte("Caused by: java.lang.Error: again\n\tat com.example.A.a(A.java:1)\n"), 10000)
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	before := ms.HeapAlloc
+	e := New()
+	for round := 0; round < 20; round++ {
+		for _, in := range inputs {
+			for s := Stdout; s <= Stderr; s++ {
+				for off := 0; off < len(in); off += benchChunk {
+					e.Write(s, in[off:min(off+benchChunk, len(in))])
+					if f := e.Footprint(); f > bound {
+						t.Fatalf("round %d: footprint %d bytes, bound %d", round, f, bound)
+					}
+				}
+			}
+		}
+		e.Write(Stdout, chain) // an endless chain of Caused by levels
+	}
+	e.Close()
+	c := e.Best()
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	kept := int64(ms.HeapAlloc) - int64(before)
+	t.Logf("footprint %d bytes, heap kept %d bytes, cause %s", e.Footprint(), kept, c.Kind)
+	if kept > 2*bound {
+		t.Errorf("the Extractor keeps %d bytes of heap, want at most %d", kept, 2*bound)
+	}
+	if c == nil || len(c.Summary) > MaxSummary || len(c.Description) > maxField || len(c.Message) > maxField {
+		t.Errorf("cause %+v", c)
+	}
+	runtime.KeepAlive(e)
+	runtime.KeepAlive(inputs)
+	runtime.KeepAlive(chain)
+}

@@ -52,11 +52,18 @@
 //	exit-code                a non-zero exit no rule explains
 //	unknown                  nothing known about the end, nothing matched
 //
-// Costs are bounded whatever the app writes: per stream one partial line of
-// at most 64 KiB, a 256-byte copy of the previous line, and short strings
-// per candidate, one candidate per rank (Footprint). The work per byte is a
-// newline search; a line costs a few byte comparisons unless it can start
-// or continue a candidate.
+// What is read, and what it costs, whatever the app writes: the first
+// 256 KiB of each stream (headBytes) are read line by line as they pass,
+// which is where a failed startup is whole; after that, each chunk is only
+// copied into a 128 KiB window of the stream's last bytes and its newlines
+// counted (for line numbers), and the window is read line by line at Close,
+// which is where a late failure is. Evidence between the head and the
+// tail is not read; the exit facts (a heap dump, the OOM-kill counter, an
+// hs_err file) still speak for it. The memory held per run is at most
+// about 300 KiB (Footprint): per stream either a partial line of at most
+// 64 KiB (head) or the window and 1024 chunk marks (tail), and short
+// strings for one candidate per rank; reading a window at Close copies it
+// once more for that moment.
 //
 // The package reads bytes and files it is given. It must not start
 // processes, read the state dir or the cgroup itself, log, or decide what

@@ -238,6 +238,11 @@ func (st *stream) add(b []byte) {
 	if room := maxLine - len(st.carry); len(b) > room {
 		b = b[:room]
 	}
+	if need := len(st.carry) + len(b); need > cap(st.carry) {
+		grown := make([]byte, len(st.carry), min(max(need, 2*cap(st.carry), 256), maxLine))
+		copy(grown, st.carry)
+		st.carry = grown
+	}
 	st.carry = append(st.carry, b...)
 }
 

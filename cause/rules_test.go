@@ -319,3 +319,25 @@ func TestLineNumbersAcrossStreams(t *testing.T) {
 		t.Errorf("lines %d, last stderr %q", e.Lines(), e.LastStderr())
 	}
 }
+
+// TestKindsDocumented checks that the kinds table of docs/causes.md and
+// doc.go are the table Kinds.
+func TestKindsDocumented(t *testing.T) {
+	md, err := os.ReadFile("../docs/causes.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range Kinds {
+		row := "| `" + string(k.Kind) + "` | " + k.Found + " | " + k.Description + " |"
+		if !strings.Contains(string(md), row) {
+			t.Errorf("docs/causes.md lacks the row %q", row)
+		}
+		if !strings.Contains(string(doc), "//\t"+string(k.Kind)+" ") {
+			t.Errorf("doc.go does not list %s", k.Kind)
+		}
+	}
+}

@@ -147,7 +147,11 @@ func bySignal(found *Cause, x Exit, dump string) *Cause {
 		return heapDumpCause(dump)
 	}
 	c := &Cause{Kind: Signal}
-	s := "killed by " + name + " from outside holdfast"
+	s := "killed by " + name
+	switch x.Signal {
+	case syscall.SIGKILL, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2:
+		s += " from outside holdfast" // signals others send; SIGSEGV and the like the app raises itself
+	}
 	if x.Signal == syscall.SIGKILL && x.OOM == OOMNone {
 		s += " (not the kernel OOM killer)"
 	}

@@ -155,17 +155,24 @@ func (e *Extractor) keepTail(st *stream, p []byte) {
 		st.tailMid = st.partial
 		st.partial, st.carry = false, nil
 	}
-	st.marks[st.nMarks%maxMarks] = mark{st.seen, e.lines}
-	st.nMarks++
-	e.lines += bytes.Count(p, []byte{'\n'})
-	if len(p) > tailBytes {
-		st.seen += int64(len(p) - tailBytes)
-		p = p[len(p)-tailBytes:]
+	st.mark(st.seen, e.lines)
+	if drop := len(p) - tailBytes; drop > 0 {
+		// Only the chunk's last tailBytes stay: mark where they start.
+		e.lines += bytes.Count(p[:drop], []byte{'\n'})
+		st.seen += int64(drop)
+		p = p[drop:]
+		st.mark(st.seen, e.lines)
 	}
+	e.lines += bytes.Count(p, []byte{'\n'})
 	at := int(st.seen % tailBytes)
 	n := copy(st.ring[at:], p)
 	copy(st.ring, p[n:])
 	st.seen += int64(len(p))
+}
+
+func (st *stream) mark(off int64, lines int) {
+	st.marks[st.nMarks%maxMarks] = mark{off, lines}
+	st.nMarks++
 }
 
 // readTail reads the stream's window, line by line, with a parser of its
@@ -352,7 +359,7 @@ func (e *Extractor) offer(r rank, c *Cause) {
 
 func blank(b []byte) bool {
 	for _, c := range b {
-		if c != ' ' && c != '\t' {
+		if c != ' ' && c != '\t' && c != '\r' {
 			return false
 		}
 	}

@@ -123,6 +123,9 @@ func (p *parser) end(e *Extractor) {
 // other handles a line that continues no block.
 func (p *parser) other(e *Extractor, b []byte, n int) {
 	t := trimSpace(b)
+	if len(t) == 0 {
+		return
+	}
 	if p.initVM > 0 {
 		e.offer(rankLaunch, launch("Error occurred during initialization of VM: "+string(t), p.initVM))
 		p.initVM = 0

@@ -150,6 +150,7 @@ func TestLaunchRule(t *testing.T) {
 		{"Error: from another program", "Error: connection reset by peer\n", "", nil},
 		{"launcher text inside a log line", "2026-12-06 INFO hint: Error: Unable to access jarfile means a wrong path\n", "", nil},
 		{"Invalid without a size", "Invalid argument\n", "", nil},
+		{"carriage returns only", "\r\r\n\r\n", "", nil},
 	})
 }
 
@@ -250,6 +251,7 @@ func TestDecide(t *testing.T) {
 		{"hs_err file only", nil, Exit{Code: 134, HsErr: hs}, JVMCrash, "libfoo.so"},
 		{"SIGTERM from outside with a chain", exc, Exit{Code: -1, Signal: syscall.SIGTERM}, Signal, "killed by SIGTERM from outside holdfast"},
 		{"nothing known", nil, Exit{Code: -1}, Unknown, "no cause recognised"},
+		{"SIGSEGV, nothing found", nil, Exit{Code: -1, Signal: syscall.SIGSEGV, LastStderr: "x"}, Signal, "killed by SIGSEGV; no cause recognised; last stderr line: x"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

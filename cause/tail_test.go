@@ -102,3 +102,17 @@ func TestMiddleIsNotRead(t *testing.T) {
 		t.Fatalf("got %+v, want an unrecognised exit", c)
 	}
 }
+
+// TestTailBigChunk passes a chunk larger than the window after the head:
+// line numbers still count the part of it that was not kept.
+func TestTailBigChunk(t *testing.T) {
+	e := New()
+	head := noise(3000) // past headBytes
+	e.Write(Stdout, head)
+	big := append(noise(4000), []byte("Error: Unable to access jarfile /app/x.jar\n")...)
+	e.Write(Stdout, big)
+	c := e.Result(Exit{Code: 1})
+	if c == nil || c.Kind != JVMLaunch || c.Line != 7001 {
+		t.Fatalf("got %+v, want jvm-launch at line 7001", c)
+	}
+}

@@ -179,14 +179,13 @@ var frameworkTable = func() (t struct {
 }) {
 	for _, p := range Frameworks {
 		a := p[0] - 'a'
-		seg, rest, _ := strings.Cut(p, ".")
+		_, rest, _ := strings.Cut(p, ".")
 		if rest == "" {
 			t.one[a] = append(t.one[a], p)
 			continue
 		}
 		b := rest[0] - 'a'
 		t.two[a][b] = append(t.two[a][b], p)
-		_ = seg
 	}
 	return t
 }()

@@ -49,10 +49,12 @@ const (
 // chunks reach output.log; Close ends the run's output; Best and Result
 // read the outcome.
 //
-// Memory is bounded whatever the app writes: one partial line per stream
-// (at most maxLine bytes), a few short strings per candidate, one
-// candidate per rank. Work per byte is one newline search; a line costs
-// a few byte comparisons unless it can start or continue a candidate.
+// Each stream's first headBytes are read line by line as they pass: one
+// partial line is kept (at most maxLine bytes), the work per byte is a
+// newline search, and a line costs a few byte comparisons unless it can
+// start or continue a candidate. After the head, a chunk is copied into
+// the stream's window of its last tailBytes and its newlines counted; the
+// window is read at Close. Best before Close has not read the windows.
 //
 // An Extractor is not safe for concurrent use.
 type Extractor struct {

@@ -312,7 +312,9 @@ func (e *Extractor) Lines() int { return e.lines }
 func (e *Extractor) LastStderr() string { return string(e.lastErr) }
 
 // Best is the best candidate so far, or nil: the most specific rule that
-// matched, and of those the latest. The result is a copy.
+// matched, and of those the latest. The result is a copy. A candidate is
+// not yet a cause: an app that is still running, or exits 0, has none;
+// Result (at the run's end) decides.
 func (e *Extractor) Best() *Cause {
 	for r := nRanks - 1; r >= 0; r-- {
 		if c := e.slots[r]; c != nil {

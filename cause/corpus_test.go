@@ -88,9 +88,22 @@ func loadCorpus(t *testing.T) []corpusCase {
 
 // run feeds the output in chunks of size chunk (0: whole lines) and
 // returns the cause.
-func (c corpusCase) run(chunk int) *Cause {
-	e := New()
+func (c corpusCase) run(chunk int) *Cause { return c.runWith(New(), chunk, nil) }
+
+// runTailSource is run with an Extractor whose tails come from a
+// TailSource that has every byte written.
+func (c corpusCase) runTailSource(chunk int) *Cause {
+	var written [2][]byte
+	e := NewWithTail(func(s Stream) []byte { return written[s] })
+	return c.runWith(e, chunk, &written)
+}
+
+// runWith feeds the output to e; written, when not nil, records it.
+func (c corpusCase) runWith(e *Extractor, chunk int, written *[2][]byte) *Cause {
 	feed := func(s Stream, b []byte) {
+		if written != nil {
+			written[s] = append(written[s], b...)
+		}
 		if chunk <= 0 {
 			e.Write(s, b)
 			return

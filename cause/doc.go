@@ -63,7 +63,10 @@
 // about 300 KiB (Footprint): per stream either a partial line of at most
 // 64 KiB (head) or the window and 1024 chunk marks (tail), and short
 // strings for one candidate per rank; reading a window at Close copies it
-// once more for that moment.
+// once more for that moment. A relay that keeps the run's output in memory
+// anyway can hand the Extractor each stream's tail at Close (NewWithTail):
+// then the Extractor keeps no window and, after the head, only counts
+// newlines.
 //
 // The package reads bytes and files it is given. It must not start
 // processes, read the state dir or the cgroup itself, log, or decide what

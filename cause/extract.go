@@ -64,7 +64,15 @@ type Extractor struct {
 	heapDump string // the last "Dumping heap to" path
 	lastErr  []byte // the last non-empty stderr line
 	closed   bool
+	tailSrc  TailSource // nil: the Extractor keeps its own windows
 }
+
+// TailSource returns the last bytes the app wrote to stream s (any
+// length; the Extractor reads at most the last tailBytes). A relay that
+// keeps the run's output in memory anyway can give the Extractor its
+// tail this way at Close, and the Extractor then copies nothing after the
+// head: it only counts newlines.
+type TailSource func(s Stream) []byte
 
 type stream struct {
 	seen int64 // bytes of the stream so far
@@ -98,8 +106,16 @@ type mark struct {
 func New() *Extractor {
 	e := &Extractor{}
 	for i := range e.streams {
-		e.streams[i].p.prev = make([]byte, 0, maxPrev)
+		e.streams[i].p.prevBuf = make([]byte, 0, maxPrev)
 	}
+	return e
+}
+
+// NewWithTail returns an Extractor that keeps no window of its own: at
+// Close it reads each stream's tail from src.
+func NewWithTail(src TailSource) *Extractor {
+	e := New()
+	e.tailSrc = src
 	return e
 }
 
@@ -151,7 +167,9 @@ func (e *Extractor) Write(s Stream, p []byte) {
 func (e *Extractor) keepTail(st *stream, p []byte) {
 	if !st.tail {
 		st.tail, st.tailFrom = true, st.seen
-		st.ring = make([]byte, tailBytes)
+		if e.tailSrc == nil {
+			st.ring = make([]byte, tailBytes)
+		}
 		st.marks = make([]mark, maxMarks)
 		st.p.end(e) // what the head left open; its partial line is dropped
 		st.tailMid = st.partial
@@ -166,6 +184,10 @@ func (e *Extractor) keepTail(st *stream, p []byte) {
 		st.mark(st.seen, e.lines)
 	}
 	e.lines += bytes.Count(p, []byte{'\n'})
+	if st.ring == nil {
+		st.seen += int64(len(p))
+		return
+	}
 	at := int(st.seen % tailBytes)
 	n := copy(st.ring[at:], p)
 	copy(st.ring, p[n:])
@@ -180,15 +202,7 @@ func (st *stream) mark(off int64, lines int) {
 // readTail reads the stream's window, line by line, with a parser of its
 // own; it runs once, at Close.
 func (e *Extractor) readTail(s Stream, st *stream) {
-	from := max(st.tailFrom, st.seen-tailBytes)
-	w := make([]byte, 0, st.seen-from)
-	at := int(from % tailBytes)
-	if end := at + int(st.seen-from); end <= tailBytes {
-		w = append(w, st.ring[at:end]...)
-	} else {
-		w = append(append(w, st.ring[at:]...), st.ring[:end-tailBytes]...)
-	}
-	st.ring = nil
+	w, from := e.window(s, st)
 	pos := 0
 	if from > st.tailFrom || st.tailMid {
 		// The window starts inside a line (or after the head's partial
@@ -230,6 +244,29 @@ func (e *Extractor) readTail(s Stream, st *stream) {
 		count++
 	}
 	p.end(e)
+}
+
+// window is the stream's tail to read: its last bytes, at most tailBytes,
+// not before tailFrom, and the stream offset where they start.
+func (e *Extractor) window(s Stream, st *stream) (w []byte, from int64) {
+	if e.tailSrc != nil {
+		w = e.tailSrc(s)
+		w = w[max(0, len(w)-tailBytes):]
+		if int64(len(w)) > st.seen-st.tailFrom {
+			w = w[int64(len(w))-(st.seen-st.tailFrom):]
+		}
+		return w, st.seen - int64(len(w))
+	}
+	from = max(st.tailFrom, st.seen-tailBytes)
+	w = make([]byte, 0, st.seen-from)
+	at := int(from % tailBytes)
+	if end := at + int(st.seen-from); end <= tailBytes {
+		w = append(w, st.ring[at:end]...)
+	} else {
+		w = append(append(w, st.ring[at:]...), st.ring[:end-tailBytes]...)
+	}
+	st.ring = nil
+	return w, from
 }
 
 // lineWith reads a line of a window with parser p.

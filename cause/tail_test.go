@@ -44,8 +44,13 @@ func TestCorpusAfterLongOutput(t *testing.T) {
 			} else {
 				long.output = append(append([]byte{}, pre...), c.output...)
 			}
-			for _, chunk := range []int{0, 4096} {
-				got := long.run(chunk)
+			for _, chunk := range []int{0, 4096, -4096} {
+				var got *Cause
+				if chunk < 0 {
+					got = long.runTailSource(-chunk) // the tail from a TailSource
+				} else {
+					got = long.run(chunk)
+				}
 				if want == nil || got == nil {
 					if want != got {
 						t.Fatalf("chunks of %d: got %+v, want %+v", chunk, got, want)
@@ -106,11 +111,19 @@ func TestMiddleIsNotRead(t *testing.T) {
 // TestTailBigChunk passes a chunk larger than the window after the head:
 // line numbers still count the part of it that was not kept.
 func TestTailBigChunk(t *testing.T) {
-	e := New()
+	var all []byte
+	for _, e := range []*Extractor{New(), NewWithTail(func(Stream) []byte { return all })} {
+		all = nil
+		tailBigChunk(t, e, &all)
+	}
+}
+
+func tailBigChunk(t *testing.T, e *Extractor, all *[]byte) {
 	head := noise(3000) // past headBytes
 	e.Write(Stdout, head)
 	big := append(noise(4000), []byte("Error: Unable to access jarfile /app/x.jar\n")...)
 	e.Write(Stdout, big)
+	*all = append(append(*all, head...), big...)
 	c := e.Result(Exit{Code: 1})
 	if c == nil || c.Kind != JVMLaunch || c.Line != 7001 {
 		t.Fatalf("got %+v, want jvm-launch at line 7001", c)

@@ -1,0 +1,313 @@
+package attach
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Polling for the listener's socket after SIGQUIT: the first check soon
+// (a responsive JVM starts its listener in a few milliseconds), then less
+// often.
+const (
+	pollFirst = 5 * time.Millisecond
+	pollMax   = 200 * time.Millisecond
+)
+
+// Run attaches to the JVM pid, sends req, and copies the command's output
+// to w. Every step is bounded by ctx; give it a deadline.
+func Run(ctx context.Context, pid int, req Request, w io.Writer) error {
+	if err := req.check(); err != nil {
+		return newError(pid, ErrBadRequest, nil, "%v", err)
+	}
+	// The pidfd pins the process Inspect looks at: if pid exits and is
+	// reused before the signal, the signal fails instead of reaching
+	// the new process.
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	switch {
+	case errors.Is(err, unix.ESRCH) || errors.Is(err, unix.EINVAL):
+		return newError(pid, ErrNoProcess, nil, "")
+	case errors.Is(err, unix.ENOSYS):
+		pidfd = -1 // before Linux 5.3: kill(2) by pid
+	case err != nil:
+		return newError(pid, ErrProtocol, err, "pidfd_open")
+	}
+	if pidfd >= 0 {
+		defer unix.Close(pidfd)
+	}
+	t, err := Inspect(pid)
+	if err != nil {
+		return err
+	}
+	p := &proc{Target: t, pidfd: pidfd}
+	conn, err := p.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return p.exchange(ctx, conn, req, w)
+}
+
+// proc is a target pinned by its pidfd.
+type proc struct {
+	*Target
+	pidfd int
+}
+
+func (p *proc) signal(sig unix.Signal) error {
+	if p.pidfd < 0 {
+		return unix.Kill(p.PID, sig)
+	}
+	return unix.PidfdSendSignal(p.pidfd, sig, nil, 0)
+}
+
+func (p *proc) alive() bool { return p.signal(0) == nil }
+
+// connect returns a connection to the JVM's attach listener, starting the
+// listener first if need be. A switch of credentials happens on a thread
+// of its own that dies afterwards (see the package doc).
+func (p *proc) connect(ctx context.Context) (net.Conn, error) {
+	id := switchTo(p.Target)
+	type result struct {
+		conn net.Conn
+		err  error
+	}
+	done := make(chan result, 1)
+	before := -1
+	if id != nil {
+		before = dumpable()
+	}
+	onSpareThread(func() (changed bool) {
+		conn, changed, err := p.connectOnThread(ctx, id)
+		done <- result{conn, err}
+		return changed
+	})
+	r := <-done
+	if id != nil && dumpable() != before {
+		setDumpable(before)
+	}
+	return r.conn, r.err
+}
+
+// connectOnThread runs on a locked thread. It opens the JVM's directories
+// with the caller's credentials, switches to id if given, and connects.
+func (p *proc) connectOnThread(ctx context.Context, id *identity) (conn net.Conn, changed bool, err error) {
+	tmp, err := unix.Open(p.tmpDir(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if !p.alive() {
+			return nil, false, newError(p.PID, ErrNoProcess, nil, "it exited")
+		}
+		return nil, false, newError(p.PID, ErrPermission, err, "opening its /tmp")
+	}
+	defer unix.Close(tmp)
+	// The working directory is optional: the trigger may go to /tmp.
+	cwd, cwdErr := unix.Open(p.procPath("cwd"), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if cwdErr == nil {
+		defer unix.Close(cwd)
+	}
+	if id != nil {
+		changed, err = switchThread(*id)
+		switch {
+		case err != nil && changed:
+			return nil, true, newError(p.PID, ErrPermission, err, "switching to uid %d gid %d", id.uid, id.gid)
+		case err != nil:
+			// Not permitted at all: go on as root, which HotSpot 9+
+			// accepts.
+		}
+	}
+	socket := fmt.Sprintf("/proc/self/fd/%d/%s", tmp, p.socketName())
+	conn, err = dial(ctx, socket)
+	if err == nil || !listenerMissing(err) {
+		return conn, changed, p.dialError(ctx, err, "connecting to its attach socket")
+	}
+	if !p.CatchesQuit {
+		return nil, changed, newError(p.PID, ErrDisabled, nil,
+			"no attach socket in its /tmp, and it does not handle SIGQUIT (-Xrs), so its listener cannot be started")
+	}
+	dirs := []int{tmp}
+	if cwdErr == nil {
+		dirs = []int{cwd, tmp}
+	}
+	remove, err := p.createTrigger(dirs)
+	if err != nil {
+		return nil, changed, err
+	}
+	defer remove()
+	if err := p.signal(unix.SIGQUIT); err != nil {
+		if errors.Is(err, unix.ESRCH) {
+			return nil, changed, newError(p.PID, ErrNoProcess, nil, "it exited")
+		}
+		return nil, changed, newError(p.PID, ErrPermission, err, "sending SIGQUIT")
+	}
+	conn, err = p.awaitListener(ctx, socket)
+	return conn, changed, err
+}
+
+// createTrigger creates .attach_pid<nspid> in the first of dirs where that
+// works and returns how to remove it again.
+func (p *proc) createTrigger(dirs []int) (remove func(), err error) {
+	name := p.triggerName()
+	for _, dir := range dirs {
+		fd, e := unix.Openat(dir, name, unix.O_WRONLY|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		if e != nil {
+			err = e
+			continue
+		}
+		unix.Close(fd)
+		return func() { _ = unix.Unlinkat(dir, name, 0) }, nil
+	}
+	return nil, newError(p.PID, ErrPermission, err, "creating %s in its working directory or /tmp", name)
+}
+
+// awaitListener polls for the listener's socket until ctx ends.
+func (p *proc) awaitListener(ctx context.Context, socket string) (net.Conn, error) {
+	delay := pollFirst
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, p.timeout("waiting for its attach listener to start")
+		case <-timer.C:
+		}
+		conn, err := dial(ctx, socket)
+		if err == nil {
+			return conn, nil
+		}
+		if !listenerMissing(err) && !isErrno(err, unix.EAGAIN) {
+			return nil, p.dialError(ctx, err, "connecting to its attach socket")
+		}
+		if !p.alive() {
+			return nil, newError(p.PID, ErrNoProcess, nil, "it exited while attaching")
+		}
+		delay = min(2*delay, pollMax)
+		timer.Reset(delay)
+	}
+}
+
+func dial(ctx context.Context, path string) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, "unix", path)
+}
+
+// listenerMissing: no socket file yet, or a stale one nobody listens on.
+func listenerMissing(err error) bool {
+	return isErrno(err, unix.ENOENT, unix.ECONNREFUSED)
+}
+
+func (p *proc) dialError(ctx context.Context, err error, doing string) error {
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return p.timeout(doing)
+	case isErrno(err, unix.EACCES, unix.EPERM):
+		return newError(p.PID, ErrPermission, err, "%s", doing)
+	}
+	return newError(p.PID, ErrRefused, err, "%s", doing)
+}
+
+// timeout says what was being waited for, and what the process is doing
+// when that explains it (stopped, or in a state other than running).
+func (p *proc) timeout(doing string) error {
+	detail := doing
+	if !p.alive() {
+		return newError(p.PID, ErrNoProcess, nil, "it exited while %s", doing)
+	}
+	if s := p.state(); s == 'T' || s == 't' {
+		detail += " (the process is stopped)"
+	}
+	return newError(p.PID, ErrTimeout, nil, "%s", detail)
+}
+
+func (p *proc) state() byte {
+	b, err := os.ReadFile(p.procPath("stat"))
+	if err != nil {
+		return 0
+	}
+	// pid (comm) state …: comm may hold spaces and parentheses.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || i+2 >= len(s) {
+		return 0
+	}
+	return s[i+2]
+}
+
+// exchange sends req on conn and copies the answer's output to w.
+func (p *proc) exchange(ctx context.Context, conn net.Conn, req Request, w io.Writer) error {
+	if d, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(d)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if _, err := conn.Write(req.encode()); err != nil {
+		if ctx.Err() != nil {
+			return p.timeout("sending the request")
+		}
+		return p.refused(err)
+	}
+	br := bufio.NewReader(conn)
+	status, err := readStatus(br)
+	if err != nil {
+		if ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			return p.timeout("waiting for the answer to " + req.Command)
+		}
+		if errors.Is(err, errNoStatus) || isErrno(err, unix.ECONNRESET, unix.EPIPE) {
+			return p.refused(err)
+		}
+		return newError(p.PID, ErrProtocol, err, "reading the status")
+	}
+	if status != 0 {
+		msg, _ := io.ReadAll(io.LimitReader(br, 64<<10))
+		if status == statusBadVersion {
+			return newError(p.PID, ErrProtocol, nil, "the JVM does not speak attach protocol version %s", protocolVersion)
+		}
+		return &CommandError{PID: p.PID, Status: status, Message: strings.TrimSpace(string(msg))}
+	}
+	readErr, writeErr := copyOutput(w, br)
+	switch {
+	case writeErr != nil:
+		return newError(p.PID, ErrProtocol, writeErr, "writing the output of %s", req.Command)
+	case readErr != nil && (ctx.Err() != nil || errors.Is(readErr, os.ErrDeadlineExceeded)):
+		return p.timeout("reading the output of " + req.Command)
+	case readErr != nil:
+		return newError(p.PID, ErrProtocol, readErr, "reading the output of %s", req.Command)
+	}
+	return nil
+}
+
+// refused explains a connection the listener closed unanswered: it checks
+// the peer's credentials and says nothing when they do not fit.
+func (p *proc) refused(err error) error {
+	return newError(p.PID, ErrRefused, nil,
+		"it closed the connection without answering; its listener accepts root, or uid %d with gid %d", p.UID, p.GID)
+}
+
+// copyOutput copies r to w up to EOF and tells a failed read from a
+// failed write.
+func copyOutput(w io.Writer, r io.Reader) (readErr, writeErr error) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return nil, werr
+			}
+		}
+		if err == io.EOF {
+			return nil, nil
+		}
+		if err != nil {
+			return err, nil
+		}
+	}
+}

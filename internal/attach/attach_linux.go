@@ -43,7 +43,7 @@ func Run(ctx context.Context, pid int, req Request, w io.Writer) error {
 	if pidfd >= 0 {
 		defer unix.Close(pidfd)
 	}
-	t, err := Inspect(pid)
+	t, err := inspectStatus(pid)
 	if err != nil {
 		return err
 	}
@@ -97,33 +97,56 @@ func (p *proc) connect(ctx context.Context) (net.Conn, error) {
 	return r.conn, r.err
 }
 
-// connectOnThread runs on a locked thread. It opens the JVM's directories
-// with the caller's credentials, switches to id if given, and connects.
+// connectOnThread runs on a locked thread. It checks that the target is a
+// HotSpot JVM with attach on, switches to id if given, and connects.
+//
+// The JVM's memory maps, working directory and root are behind a ptrace
+// access check: root without CAP_SYS_PTRACE (a container's default) may
+// not read them, the JVM's own user may. They are read with the caller's
+// credentials first, and what failed again after the switch.
 func (p *proc) connectOnThread(ctx context.Context, id *identity) (conn net.Conn, changed bool, err error) {
-	tmp, err := unix.Open(p.tmpDir(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		if !p.alive() {
-			return nil, false, newError(p.PID, ErrNoProcess, nil, "it exited")
+	maps, mapsErr := os.ReadFile(p.procPath("maps"))
+	tmp, tmpErr := openDir(p.tmpDir())
+	cwd, cwdErr := openDir(p.procPath("cwd"))
+	if id != nil {
+		changed, err = switchThread(*id)
+		if err != nil && changed {
+			return nil, true, newError(p.PID, ErrPermission, err, "switching to uid %d gid %d", id.uid, id.gid)
 		}
-		return nil, false, newError(p.PID, ErrPermission, err, "opening its /tmp")
+		// Not permitted at all (err, !changed): go on as the caller,
+		// root, which HotSpot 9 and later accept.
 	}
-	defer unix.Close(tmp)
-	// The working directory is optional: the trigger may go to /tmp.
-	cwd, cwdErr := unix.Open(p.procPath("cwd"), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if changed {
+		if mapsErr != nil {
+			maps, mapsErr = os.ReadFile(p.procPath("maps"))
+		}
+		if tmpErr != nil {
+			tmp, tmpErr = openDir(p.tmpDir())
+		}
+		if cwdErr != nil {
+			cwd, cwdErr = openDir(p.procPath("cwd"))
+		}
+	}
+	if tmpErr == nil {
+		defer unix.Close(tmp)
+	}
 	if cwdErr == nil {
 		defer unix.Close(cwd)
 	}
-	if id != nil {
-		changed, err = switchThread(*id)
-		switch {
-		case err != nil && changed:
-			return nil, true, newError(p.PID, ErrPermission, err, "switching to uid %d gid %d", id.uid, id.gid)
-		case err != nil:
-			// Not permitted at all: go on as root, which HotSpot 9+
-			// accepts.
-		}
+	if err := p.checkMaps(maps, mapsErr); err != nil {
+		return nil, changed, err
 	}
-	socket := fmt.Sprintf("/proc/self/fd/%d/%s", tmp, p.socketName())
+	if tmpErr != nil {
+		if !p.alive() {
+			return nil, changed, newError(p.PID, ErrNoProcess, nil, "it exited")
+		}
+		return nil, changed, newError(p.PID, ErrPermission, tmpErr, "opening its /tmp")
+	}
+	tmpPath := fmt.Sprintf("/proc/self/fd/%d", tmp)
+	if err := p.checkCapabilities(tmpPath); err != nil {
+		return nil, changed, err
+	}
+	socket := tmpPath + "/" + p.socketName()
 	conn, err = dial(ctx, socket)
 	if err == nil || !listenerMissing(err) {
 		return conn, changed, p.dialError(ctx, err, "connecting to its attach socket")
@@ -149,6 +172,10 @@ func (p *proc) connectOnThread(ctx context.Context, id *identity) (conn net.Conn
 	}
 	conn, err = p.awaitListener(ctx, socket)
 	return conn, changed, err
+}
+
+func openDir(path string) (int, error) {
+	return unix.Open(path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 }
 
 // createTrigger creates .attach_pid<nspid> in the first of dirs where that

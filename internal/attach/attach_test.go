@@ -414,3 +414,21 @@ func TestReduceSignalUsage(t *testing.T) {
 		t.Fatal("the JVM died")
 	}
 }
+
+// Root without CAP_SYS_PTRACE and CAP_DAC_OVERRIDE (a container's root, or
+// less) may not read the JVM's maps or open its 0600 socket; as the JVM's
+// user it may. The negative control attaches without the switch.
+func TestRootWithoutCapabilities(t *testing.T) {
+	needRoot(t)
+	j := startJVM(t, jvmOpts{cred: &syscall.Credential{Uid: nobody, Gid: nobody}})
+	const drop = "-sys_ptrace,-dac_override,-dac_read_search,-fowner"
+	env := []string{childPidEnv + "=" + strconv.Itoa(j.pid)}
+	if got := asRootWithout(t, drop, "thread-print", env...); got != "ok" {
+		t.Fatalf("root without %s: %s", drop, got)
+	}
+	got := asRootWithout(t, drop, "thread-print", append(env, "ATTACH_TEST_NOSWITCH=1")...)
+	if !strings.Contains(got, ErrPermission.Error()) {
+		t.Fatalf("without the switch: %s", got)
+	}
+	t.Log("without the switch: ", got)
+}

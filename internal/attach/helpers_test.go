@@ -230,6 +230,9 @@ func runChild(what string) int {
 	pid, _ := strconv.Atoi(os.Getenv(childPidEnv))
 	ctx, cancel := context.WithTimeout(context.Background(), attachBound)
 	defer cancel()
+	if os.Getenv("ATTACH_TEST_NOSWITCH") != "" {
+		switchCredentials = false
+	}
 	switch what {
 	case "thread-print":
 		var b strings.Builder
@@ -258,6 +261,25 @@ func runChild(what string) int {
 // returns its line.
 func asUser(t testing.TB, uid, gid uint32, what string, env ...string) string {
 	t.Helper()
+	cmd := childCommand(t, nil, what, env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid}}
+	return childLine(t, cmd)
+}
+
+// asRootWithout runs the test binary as root without the capabilities
+// drop (setpriv(1) --bounding-set syntax: "-sys_ptrace,-dac_override").
+func asRootWithout(t testing.TB, drop string, what string, env ...string) string {
+	t.Helper()
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("no setpriv")
+	}
+	return childLine(t, childCommand(t, []string{"setpriv", "--bounding-set", drop, "--"}, what, env...))
+}
+
+// childCommand is a copy of the test binary every user may run, behind
+// the wrapper command prefix.
+func childCommand(t testing.TB, prefix []string, what string, env ...string) *exec.Cmd {
+	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -271,13 +293,18 @@ func asUser(t testing.TB, uid, gid uint32, what string, env ...string) string {
 	if err := os.WriteFile(bin, data, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin)
+	args := append(prefix, bin)
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append([]string{childEnv + "=" + what}, env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid}}
+	return cmd
+}
+
+func childLine(t testing.TB, cmd *exec.Cmd) string {
+	t.Helper()
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("child as uid %d: %v: %s", uid, err, out)
+		t.Fatalf("child %v: %v: %s", cmd.Args, err, out)
 	}
 	return strings.TrimSpace(string(out))
 }

@@ -41,8 +41,24 @@ func (t *Target) socketName() string  { return ".java_pid" + strconv.Itoa(t.NSPi
 func (t *Target) triggerName() string { return ".attach_pid" + strconv.Itoa(t.NSPid) }
 
 // Inspect reads what attaching to pid needs and checks that the process is
-// a HotSpot JVM that has not switched attach off. It sends no signal.
+// a HotSpot JVM that has not switched attach off, with the caller's
+// credentials. It sends no signal. (Run makes the same checks, reading
+// what the caller may not as the JVM's user.)
 func Inspect(pid int) (*Target, error) {
+	t, err := inspectStatus(pid)
+	if err != nil {
+		return nil, err
+	}
+	maps, err := os.ReadFile(t.procPath("maps"))
+	if err := t.checkMaps(maps, err); err != nil {
+		return nil, err
+	}
+	return t, t.checkCapabilities(t.tmpDir())
+}
+
+// inspectStatus reads /proc/<pid>/status, which anyone may, and refuses a
+// caller the JVM would refuse.
+func inspectStatus(pid int) (*Target, error) {
 	if pid <= 0 {
 		return nil, newError(pid, ErrNoProcess, nil, "not a valid pid")
 	}
@@ -60,27 +76,31 @@ func Inspect(pid int) (*Target, error) {
 	if t.State == 'Z' || t.State == 'X' {
 		return nil, newError(pid, ErrNoProcess, nil, "it has exited (zombie)")
 	}
-	if err := checkCaller(t); err != nil {
-		return nil, err
+	return t, checkCaller(t)
+}
+
+// checkMaps checks the contents of /proc/<pid>/maps, or the error reading
+// it (reading needs the JVM's user or CAP_SYS_PTRACE).
+func (t *Target) checkMaps(maps []byte, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, errESRCH):
+		return newError(t.PID, ErrNoProcess, nil, "")
+	case errors.Is(err, fs.ErrPermission):
+		return newError(t.PID, ErrPermission, err, "reading its memory maps")
+	case err != nil:
+		return newError(t.PID, ErrProtocol, err, "reading its memory maps")
 	}
-	maps, err := os.ReadFile(t.procPath("maps"))
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, newError(pid, ErrNoProcess, nil, "")
-		}
-		if errors.Is(err, fs.ErrPermission) {
-			return nil, newError(pid, ErrPermission, err, "reading its memory maps")
-		}
-		return nil, newError(pid, ErrProtocol, err, "reading its memory maps")
-	}
-	if err := checkHotSpot(pid, maps); err != nil {
-		return nil, err
-	}
-	t.Capabilities = t.readCapabilities()
+	return checkHotSpot(t.PID, maps)
+}
+
+// checkCapabilities reads the JVM's capabilities from its hsperfdata
+// under tmp, its /tmp, and fails when they say attach is off.
+func (t *Target) checkCapabilities(tmp string) error {
+	t.Capabilities = t.readCapabilities(tmp)
 	if t.Capabilities != "" && t.Capabilities[0] != '1' {
-		return nil, newError(pid, ErrDisabled, nil, "its hsperfdata says so (-XX:+DisableAttachMechanism)")
+		return newError(t.PID, ErrDisabled, nil, "its hsperfdata says so (-XX:+DisableAttachMechanism)")
 	}
-	return t, nil
+	return nil
 }
 
 // parseStatus reads State, Uid, Gid, NSpid and SigCgt of /proc/<pid>/status.
@@ -172,8 +192,8 @@ func checkHotSpot(pid int, maps []byte) error {
 // readCapabilities finds the JVM's hsperfdata file (hsperfdata_<user>/
 // <nspid> in its /tmp; the user name is the container's, so every user
 // directory is tried) and reads sun.rt.jvmCapabilities from it.
-func (t *Target) readCapabilities() string {
-	matches, _ := filepath.Glob(filepath.Join(t.tmpDir(), "hsperfdata_*", strconv.Itoa(t.NSPid)))
+func (t *Target) readCapabilities(tmp string) string {
+	matches, _ := filepath.Glob(filepath.Join(tmp, "hsperfdata_*", strconv.Itoa(t.NSPid)))
 	for _, m := range matches {
 		// A stale file of a former process with the same pid may sit in
 		// another user's directory; the JVM's own is its euid's.

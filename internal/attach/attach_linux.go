@@ -18,8 +18,8 @@ import (
 // (a responsive JVM starts its listener in a few milliseconds), then less
 // often.
 const (
-	pollFirst = 5 * time.Millisecond
-	pollMax   = 200 * time.Millisecond
+	pollFirst = 1 * time.Millisecond
+	pollMax   = 100 * time.Millisecond
 )
 
 // Run attaches to the JVM pid, sends req, and copies the command's output
@@ -81,9 +81,9 @@ func (p *proc) connect(ctx context.Context) (net.Conn, error) {
 		err  error
 	}
 	done := make(chan result, 1)
-	before := -1
 	if id != nil {
-		before = dumpable()
+		beginSwitch()
+		defer endSwitch()
 	}
 	onSpareThread(func() (changed bool) {
 		conn, changed, err := p.connectOnThread(ctx, id)
@@ -91,9 +91,6 @@ func (p *proc) connect(ctx context.Context) (net.Conn, error) {
 		return changed
 	})
 	r := <-done
-	if id != nil && dumpable() != before {
-		setDumpable(before)
-	}
 	return r.conn, r.err
 }
 
@@ -147,7 +144,7 @@ func (p *proc) connectOnThread(ctx context.Context, id *identity) (conn net.Conn
 		return nil, changed, err
 	}
 	socket := tmpPath + "/" + p.socketName()
-	conn, err = dial(ctx, socket)
+	conn, err = p.dialChecked(ctx, tmp, socket)
 	if err == nil || !listenerMissing(err) {
 		return conn, changed, p.dialError(ctx, err, "connecting to its attach socket")
 	}
@@ -170,7 +167,7 @@ func (p *proc) connectOnThread(ctx context.Context, id *identity) (conn net.Conn
 		}
 		return nil, changed, newError(p.PID, ErrPermission, err, "sending SIGQUIT")
 	}
-	conn, err = p.awaitListener(ctx, socket)
+	conn, err = p.awaitListener(ctx, tmp, socket)
 	return conn, changed, err
 }
 
@@ -179,23 +176,29 @@ func openDir(path string) (int, error) {
 }
 
 // createTrigger creates .attach_pid<nspid> in the first of dirs where that
-// works and returns how to remove it again.
+// works and returns how to remove it again. A trigger file that is there
+// already and that the JVM accepts (its owner is root or the JVM's user)
+// is used and left in place; one of another owner is not.
 func (p *proc) createTrigger(dirs []int) (remove func(), err error) {
 	name := p.triggerName()
 	for _, dir := range dirs {
-		fd, e := unix.Openat(dir, name, unix.O_WRONLY|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-		if e != nil {
-			err = e
-			continue
+		fd, e := unix.Openat(dir, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		if e == nil {
+			unix.Close(fd)
+			return func() { _ = unix.Unlinkat(dir, name, 0) }, nil
 		}
-		unix.Close(fd)
-		return func() { _ = unix.Unlinkat(dir, name, 0) }, nil
+		err = e
+		var st unix.Stat_t
+		if e == unix.EEXIST && unix.Fstatat(dir, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil &&
+			st.Mode&unix.S_IFMT == unix.S_IFREG && (st.Uid == 0 || st.Uid == p.UID) {
+			return func() {}, nil
+		}
 	}
 	return nil, newError(p.PID, ErrPermission, err, "creating %s in its working directory or /tmp", name)
 }
 
 // awaitListener polls for the listener's socket until ctx ends.
-func (p *proc) awaitListener(ctx context.Context, socket string) (net.Conn, error) {
+func (p *proc) awaitListener(ctx context.Context, tmp int, socket string) (net.Conn, error) {
 	delay := pollFirst
 	timer := time.NewTimer(delay)
 	defer timer.Stop()
@@ -205,9 +208,13 @@ func (p *proc) awaitListener(ctx context.Context, socket string) (net.Conn, erro
 			return nil, p.timeout("waiting for its attach listener to start")
 		case <-timer.C:
 		}
-		conn, err := dial(ctx, socket)
+		conn, err := p.dialChecked(ctx, tmp, socket)
 		if err == nil {
 			return conn, nil
+		}
+		var planted *Error
+		if errors.As(err, &planted) {
+			return nil, err
 		}
 		if !listenerMissing(err) && !isErrno(err, unix.EAGAIN) {
 			return nil, p.dialError(ctx, err, "connecting to its attach socket")
@@ -215,9 +222,29 @@ func (p *proc) awaitListener(ctx context.Context, socket string) (net.Conn, erro
 		if !p.alive() {
 			return nil, newError(p.PID, ErrNoProcess, nil, "it exited while attaching")
 		}
-		delay = min(2*delay, pollMax)
+		delay = min(delay*3/2, pollMax)
 		timer.Reset(delay)
 	}
+}
+
+// dialChecked connects to the socket named socket in the directory tmp
+// once it is sure the JVM made it: the JVM's listener binds it with mode
+// 0600 and gives it the JVM's euid, and in a sticky /tmp nobody else can
+// replace a file once it is there. A socket of another owner (planted by
+// another user before the JVM made its own) is refused with an *Error; a
+// missing one gives the dial's ENOENT.
+func (p *proc) dialChecked(ctx context.Context, tmp int, socket string) (net.Conn, error) {
+	var st unix.Stat_t
+	err := unix.Fstatat(tmp, p.socketName(), &st, unix.AT_SYMLINK_NOFOLLOW)
+	if err != nil {
+		return nil, &net.OpError{Op: "stat", Net: "unix", Err: os.NewSyscallError("fstatat", err)}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFSOCK || st.Uid != p.UID || st.Mode&0o077 != 0 {
+		return nil, newError(p.PID, ErrPermission, nil,
+			"%s in its /tmp is not the JVM's (a socket of uid %d, mode 600): it has uid %d, mode %o",
+			p.socketName(), p.UID, st.Uid, st.Mode&0o7777)
+	}
+	return dial(ctx, socket)
 }
 
 func dial(ctx context.Context, path string) (net.Conn, error) {
@@ -231,9 +258,12 @@ func listenerMissing(err error) bool {
 }
 
 func (p *proc) dialError(ctx context.Context, err error, doing string) error {
+	var e *Error
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &e):
+		return e
 	case ctx.Err() != nil:
 		return p.timeout(doing)
 	case isErrno(err, unix.EACCES, unix.EPERM):

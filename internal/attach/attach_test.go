@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -431,4 +432,80 @@ func TestRootWithoutCapabilities(t *testing.T) {
 		t.Fatalf("without the switch: %s", got)
 	}
 	t.Log("without the switch: ", got)
+}
+
+// A socket another user put in the JVM's /tmp under the listener's name
+// (before the JVM made its own) is refused unconnected: it would answer
+// in the JVM's name.
+func TestPlantedSocketRefused(t *testing.T) {
+	needRoot(t)
+	j := startJVM(t, jvmOpts{cred: &syscall.Credential{Uid: nobody, Gid: nobody}})
+	path := fmt.Sprintf("/proc/%d/root/tmp/.java_pid%d", j.pid, j.pid)
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(true)
+	defer ln.Close()
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(path, 1234, 1234); err != nil {
+		t.Fatal(err)
+	}
+	_, err = run(t, j.pid, Jcmd("Thread.print"))
+	if !errors.Is(err, ErrPermission) || !strings.Contains(err.Error(), "uid 1234") {
+		t.Fatalf("want ErrPermission naming uid 1234, got %v", err)
+	}
+	t.Log(err)
+	ln.(*net.UnixListener).SetDeadline(time.Now())
+	if c, err := ln.Accept(); err == nil {
+		c.Close()
+		t.Fatal("the planted socket was connected to")
+	}
+	// Negative control: once it is gone, the attach works.
+	ln.Close()
+	if out := mustRun(t, j.pid, Jcmd("Thread.print")); !strings.Contains(out, `"main"`) {
+		t.Errorf("Thread.print:\n%s", out)
+	}
+}
+
+// Concurrent attaches, switched ones among them, all succeed; the
+// process's credentials and dumpable flag are as before.
+func TestConcurrentAttaches(t *testing.T) {
+	needRoot(t)
+	own := startJVM(t, jvmOpts{})
+	other := startJVM(t, jvmOpts{cred: &syscall.Credential{Uid: nobody, Gid: nobody}})
+	before := dumpable()
+	errs := make(chan error, 8)
+	for i := 0; i < cap(errs); i++ {
+		pid := own.pid
+		if i%2 == 1 {
+			pid = other.pid
+		}
+		go func() {
+			for k := 0; k < 3; k++ {
+				out, err := run(t, pid, Jcmd("Thread.print"))
+				if err == nil && !strings.Contains(out, `"main"`) {
+					err = fmt.Errorf("no main thread in %q", out)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for i := 0; i < cap(errs); i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if os.Geteuid() != 0 || dumpable() != before {
+		t.Errorf("euid %d, dumpable %d (was %d)", os.Geteuid(), dumpable(), before)
+	}
+	waitFor(t, 10*time.Second, "no thread with another euid", func() bool {
+		return len(foreignThreads(t)) == 0
+	})
 }

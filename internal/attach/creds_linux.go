@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"runtime"
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -92,6 +93,33 @@ func onSpareThread(work func() (changed bool)) {
 		}
 	}()
 	<-done
+}
+
+// A change of a thread's euid resets the process's dumpable flag. While
+// any switch is under way the flag is left alone; the last one to end
+// puts back what the first one found.
+var switches struct {
+	sync.Mutex
+	n        int
+	dumpable int
+}
+
+func beginSwitch() {
+	switches.Lock()
+	defer switches.Unlock()
+	if switches.n == 0 {
+		switches.dumpable = dumpable()
+	}
+	switches.n++
+}
+
+func endSwitch() {
+	switches.Lock()
+	defer switches.Unlock()
+	switches.n--
+	if switches.n == 0 && dumpable() != switches.dumpable {
+		setDumpable(switches.dumpable)
+	}
 }
 
 // dumpable reads the process's dumpable flag, which a change of a thread's

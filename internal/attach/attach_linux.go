@@ -22,9 +22,19 @@ const (
 	pollMax   = 100 * time.Millisecond
 )
 
+// DefaultTimeout bounds a Run whose context has no deadline. A caller that
+// expects a longer command (the heap dump of a large heap) gives its own.
+const DefaultTimeout = time.Minute
+
 // Run attaches to the JVM pid, sends req, and copies the command's output
-// to w. Every step is bounded by ctx; give it a deadline.
+// to w. Every step is bounded by ctx, or DefaultTimeout if ctx has no
+// deadline.
 func Run(ctx context.Context, pid int, req Request, w io.Writer) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
+		defer cancel()
+	}
 	if err := req.check(); err != nil {
 		return newError(pid, ErrBadRequest, nil, "%v", err)
 	}
@@ -205,7 +215,11 @@ func (p *proc) awaitListener(ctx context.Context, tmp int, socket string) (net.C
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, p.timeout("waiting for its attach listener to start")
+			doing := "waiting for its attach listener to start"
+			if p.Capabilities == "" {
+				doing += " (it keeps no hsperfdata to say whether attach is on)"
+			}
+			return nil, p.timeout(doing)
 		case <-timer.C:
 		}
 		conn, err := p.dialChecked(ctx, tmp, socket)

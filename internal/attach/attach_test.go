@@ -209,7 +209,28 @@ func TestDisabledAttach(t *testing.T) {
 		t.Fatalf("want ErrDisabled, got %v", err)
 	}
 	t.Log(err)
-	// Negative control: the same JVM without the flag says attach is on.
+	// Without hsperfdata the flag is found on the command line.
+	n := startJVM(t, jvmOpts{flags: []string{"-XX:-UsePerfData", "-XX:+DisableAttachMechanism"}})
+	if _, err := run(t, n.pid, Jcmd("Thread.print")); !errors.Is(err, ErrDisabled) {
+		t.Fatalf("without hsperfdata: want ErrDisabled, got %v", err)
+	}
+	// No SIGQUIT reached them: a JVM without a listener prints a thread
+	// dump on one, as the last line's control shows.
+	for _, k := range []*jvm{j, n} {
+		if strings.Contains(k.stdout.String(), "Full thread dump") {
+			t.Errorf("pid %d was sent SIGQUIT:\n%s", k.pid, k.stdout.String())
+		}
+	}
+	syscall.Kill(j.pid, syscall.SIGQUIT)
+	waitFor(t, attachBound, "a SIGQUIT's thread dump on stdout", func() bool {
+		return strings.Contains(j.stdout.String(), "Full thread dump")
+	})
+	// Negative controls: without the flag, attach is on, and works
+	// without hsperfdata.
+	m := startJVM(t, jvmOpts{flags: []string{"-XX:-UsePerfData"}})
+	if out := mustRun(t, m.pid, Jcmd("Thread.print")); !strings.Contains(out, `"main"`) {
+		t.Errorf("without hsperfdata: %s", out)
+	}
 	k := startJVM(t, jvmOpts{})
 	tg, err := Inspect(k.pid)
 	if err != nil || tg.Capabilities == "" || tg.Capabilities[0] != '1' {

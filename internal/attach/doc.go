@@ -28,26 +28,35 @@
 // # Credentials
 //
 // Attach works as the JVM's own user, and as root. As root, attaching to a
-// JVM that runs as another user, this package does the file work and the
-// connect with the JVM's euid and egid, so that the trigger file and the
-// connection are the JVM's own user's (which every HotSpot accepts, and
-// which needs no CAP_DAC_OVERRIDE on the 0600 socket). It switches one OS
-// thread, not the process: a goroutine locks its thread, opens the target's
-// directories while still root, then sets the thread's groups, egid and
-// euid with raw setgroups/setresgid/setresuid system calls (the kernel's
-// credentials are per thread; Go's syscall.Setuid would change every
-// thread). Real and saved ids stay root, so the JVM's user cannot ptrace
-// that thread. The goroutine never unlocks the thread, so when it returns
-// the Go runtime ends that thread instead of reusing it: no goroutine ever
-// runs with the switched credentials, also when a switch failed halfway.
-// The main thread is never used for this: the runtime parks it for good
-// instead of ending it, and its credentials are the ones /proc/<pid>/status
-// and ps show for the whole process. Threads the runtime creates while the
-// goroutine runs are cloned from a clean thread (the runtime does that for
-// any locked thread). Changing a thread's euid resets the process's dumpable
-// flag; the flag is restored afterwards.
+// JVM that runs as another user, this package creates the trigger file and
+// connects with the JVM's euid and egid, so that both are the JVM's own
+// user's: every HotSpot accepts that (JDK 8 accepts nothing else), and it
+// needs neither CAP_DAC_OVERRIDE (the socket is 0600) nor CAP_SYS_PTRACE
+// (the JVM's /proc/<pid>/maps, root and cwd are behind a ptrace access
+// check, which the JVM's own user passes; a container's root usually lacks
+// that capability). What root may read as itself it reads before the
+// switch, the rest after it.
 //
-// If the switch is not permitted (root without CAP_SETUID/CAP_SETGID), the
+// It switches one OS thread, not the process: a goroutine locks its
+// thread, then sets the thread's groups, egid and euid with raw
+// setgroups/setresgid/setresuid system calls (the kernel's credentials are
+// per thread; Go's syscall.Setuid would change every thread). Real and
+// saved ids stay root, so the JVM's user cannot ptrace that thread. The
+// goroutine never unlocks the thread, so when it returns the Go runtime
+// ends the thread instead of reusing it: no other goroutine ever runs with
+// the switched credentials, also when a switch failed halfway. The main
+// thread is never used for this: the runtime parks it for good instead of
+// ending it, and its credentials are the ones /proc/<pid>/status and ps
+// show for the whole process. Threads the runtime creates while the
+// goroutine runs are cloned from a clean thread (the runtime does that for
+// any locked thread). Changing a thread's euid resets the process's
+// dumpable flag; it is put back when the last switch ends.
+//
+// The alternative, a helper child re-executed with the JVM's credentials,
+// needs the binary's cooperation and a process per attach; the thread
+// costs one clone.
+//
+// If the switch is not permitted at all (root without CAP_SETGID), the
 // attach goes ahead as root, which HotSpot 9 and later accept. Any other
 // user attaching to another user's JVM is refused before anything is
 // created or signalled.
@@ -58,9 +67,20 @@
 // a process that maps HotSpot's libjvm.so, is not OpenJ9, and catches
 // SIGQUIT (SigCgt in /proc/<pid>/status; a JVM started with -Xrs does not,
 // and its listener, started at boot, is used directly). A JVM whose
-// hsperfdata says attach is off (-XX:+DisableAttachMechanism) is not
-// signalled either. Every step is bounded by the caller's context: a JVM
-// that is stopped or wedged in a safepoint gives ErrTimeout, never a hang.
+// hsperfdata (or, when it keeps none, whose command line and JVM option
+// variables) say attach is off (-XX:+DisableAttachMechanism) is not
+// signalled either. The signal goes through a pidfd opened before the
+// checks, so a pid reused meanwhile is not signalled.
+//
+// The socket is used only if it is a socket of the JVM's euid with mode
+// 0600, as the listener makes it: /tmp is shared, and a socket another
+// user put there first would answer in the JVM's name. A trigger file that
+// exists already is used only if the JVM would accept it, and then left in
+// place; one this package created is removed.
+//
+// Every step is bounded by the caller's context (DefaultTimeout without a
+// deadline): a JVM that is stopped or wedged in a safepoint gives
+// ErrTimeout, never a hang.
 //
 // The package must not parse flags, know about runs or the state dir, or
 // start processes: callers decide where output goes and when to attach.

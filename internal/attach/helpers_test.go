@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/internal/testutil"
 )
 
 // Bounds of the tests: generous, the box is shared and a cold JVM is slow.
@@ -70,6 +72,7 @@ type jvm struct {
 	cmd    *exec.Cmd
 	pid    int // the java process's pid here
 	exited chan struct{}
+	stdout testutil.Buffer // what it printed (a SIGQUIT's thread dump goes here)
 }
 
 type jvmOpts struct {
@@ -125,6 +128,7 @@ func startJVM(t testing.TB, o jvmOpts) *jvm {
 		sc := bufio.NewScanner(stdout)
 		ok := false
 		for sc.Scan() {
+			fmt.Fprintln(&j.stdout, sc.Text())
 			if sc.Text() == "ready" && !ok {
 				ok = true
 				ready <- true

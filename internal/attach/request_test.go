@@ -102,3 +102,26 @@ func TestPerfString(t *testing.T) {
 		t.Errorf("garbage: %v", err)
 	}
 }
+
+func TestDisabledByFlags(t *testing.T) {
+	nul := func(s ...string) []byte { return []byte(strings.Join(s, "\x00")) }
+	for _, tc := range []struct {
+		cmdline, environ []byte
+		want             bool
+	}{
+		{nul("java", "-jar", "app.jar"), nul("PATH=/bin"), false},
+		{nul("java", "-XX:+DisableAttachMechanism", "-jar", "app.jar"), nil, true},
+		{nul("java", "-XX:+DisableAttachMechanism", "-XX:-DisableAttachMechanism"), nil, false},
+		{nul("java", "-jar", "app.jar"), nul("JAVA_TOOL_OPTIONS=-Xmx1g -XX:+DisableAttachMechanism"), true},
+		// The command line comes after JAVA_TOOL_OPTIONS, _JAVA_OPTIONS
+		// after the command line.
+		{nul("java", "-XX:-DisableAttachMechanism"), nul("JAVA_TOOL_OPTIONS=-XX:+DisableAttachMechanism"), false},
+		{nul("java", "-XX:-DisableAttachMechanism"), nul("_JAVA_OPTIONS=-XX:+DisableAttachMechanism"), true},
+		// An application argument that merely names the flag.
+		{nul("java", "-jar", "app.jar", "--note=-XX:+DisableAttachMechanism"), nil, false},
+	} {
+		if got := disabledByFlags(tc.cmdline, tc.environ); got != tc.want {
+			t.Errorf("%q %q: %v, want %v", tc.cmdline, tc.environ, got, tc.want)
+		}
+	}
+}

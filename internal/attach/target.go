@@ -94,11 +94,21 @@ func (t *Target) checkMaps(maps []byte, err error) error {
 }
 
 // checkCapabilities reads the JVM's capabilities from its hsperfdata
-// under tmp, its /tmp, and fails when they say attach is off.
+// under tmp, its /tmp, and fails when they say attach is off. Without
+// hsperfdata it looks for the flag in the JVM's command line and
+// environment (the environment is readable as the JVM's user or root).
 func (t *Target) checkCapabilities(tmp string) error {
 	t.Capabilities = t.readCapabilities(tmp)
-	if t.Capabilities != "" && t.Capabilities[0] != '1' {
-		return newError(t.PID, ErrDisabled, nil, "its hsperfdata says so (-XX:+DisableAttachMechanism)")
+	if t.Capabilities != "" {
+		if t.Capabilities[0] != '1' {
+			return newError(t.PID, ErrDisabled, nil, "its hsperfdata says so (-XX:+DisableAttachMechanism)")
+		}
+		return nil
+	}
+	cmdline, _ := os.ReadFile(t.procPath("cmdline"))
+	environ, _ := os.ReadFile(t.procPath("environ"))
+	if disabledByFlags(cmdline, environ) {
+		return newError(t.PID, ErrDisabled, nil, "its flags say so (-XX:+DisableAttachMechanism)")
 	}
 	return nil
 }

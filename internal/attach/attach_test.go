@@ -398,9 +398,19 @@ func TestOtherPidNamespace(t *testing.T) {
 	if tg.NSPid != 1 || tg.PID == 1 {
 		t.Fatalf("java in its own pid namespace: pid %d, NSpid %d", tg.PID, tg.NSPid)
 	}
+	// Its /tmp is not ours: the socket is only in its own.
+	if _, err := os.Stat("/tmp/.java_pid1"); err == nil {
+		t.Fatal("/tmp/.java_pid1 exists outside the JVM's mount namespace")
+	}
 	out := mustRun(t, j.pid, Jcmd("Thread.print"))
 	if !strings.Contains(out, `"main"`) {
 		t.Errorf("Thread.print:\n%s", out)
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d/root/tmp/.java_pid1", j.pid)); err != nil {
+		t.Errorf("the socket is not in the JVM's /tmp: %v", err)
+	}
+	if _, err := os.Stat("/tmp/.java_pid1"); err == nil {
+		t.Error("the socket is in our /tmp")
 	}
 }
 

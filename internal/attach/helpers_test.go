@@ -76,10 +76,12 @@ type jvm struct {
 }
 
 type jvmOpts struct {
-	mode    string   // "idle" or "deadlock"
-	flags   []string // JVM flags
-	cred    *syscall.Credential
-	unshare bool // in a new pid namespace, where java is pid 1
+	mode  string   // "idle" or "deadlock"
+	flags []string // JVM flags
+	cred  *syscall.Credential
+	// unshare: in new pid and mount namespaces, where java is pid 1 and
+	// its /tmp is a tmpfs of its own (as in a container).
+	unshare bool
 }
 
 func needJVM(t testing.TB) {
@@ -105,9 +107,13 @@ func startJVM(t testing.TB, o jvmOpts) *jvm {
 		o.mode = "idle"
 	}
 	args := append([]string{"java", "-Xmx64m", "-XX:TieredStopAtLevel=1"}, o.flags...)
-	args = append(args, "-cp", classDir, "AttachTarget", o.mode)
 	if o.unshare {
-		args = append([]string{"unshare", "--pid", "--fork", "--mount-proc"}, args...)
+		// The classes are bound to /mnt before the tmpfs hides them.
+		args = append(args, "-cp", "/mnt", "AttachTarget", o.mode)
+		script := `mount --bind "$0" /mnt && mount -t tmpfs tmpfs /tmp && exec "$@"`
+		args = append([]string{"unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", script, classDir}, args...)
+	} else {
+		args = append(args, "-cp", classDir, "AttachTarget", o.mode)
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	// Its working directory, where the trigger file goes when the JVM's

@@ -79,7 +79,9 @@ func (p *proc) signal(sig unix.Signal) error {
 	return unix.PidfdSendSignal(p.pidfd, sig, nil, 0)
 }
 
-func (p *proc) alive() bool { return p.signal(0) == nil }
+// alive: the process exists and has not exited (a zombie still takes
+// signals).
+func (p *proc) alive() bool { return p.signal(0) == nil && p.state() != 'Z' }
 
 // connect returns a connection to the JVM's attach listener, starting the
 // listener first if need be. A switch of credentials happens on a thread
@@ -142,6 +144,10 @@ func (p *proc) connectOnThread(ctx context.Context, id *identity) (conn net.Conn
 	}
 	if err := p.checkMaps(maps, mapsErr); err != nil {
 		return nil, changed, err
+	}
+	// Still the process the pidfd holds: what was read is its.
+	if !p.alive() {
+		return nil, changed, newError(p.PID, ErrNoProcess, nil, "it exited")
 	}
 	if tmpErr != nil {
 		if !p.alive() {
@@ -286,8 +292,8 @@ func (p *proc) dialError(ctx context.Context, err error, doing string) error {
 	return newError(p.PID, ErrRefused, err, "%s", doing)
 }
 
-// timeout says what was being waited for, and what the process is doing
-// when that explains it (stopped, or in a state other than running).
+// timeout says what was being waited for, and that the process is stopped
+// when it is.
 func (p *proc) timeout(doing string) error {
 	detail := doing
 	if !p.alive() {
@@ -347,7 +353,7 @@ func (p *proc) exchange(ctx context.Context, conn net.Conn, req Request, w io.Wr
 	readErr, writeErr := copyOutput(w, br)
 	switch {
 	case writeErr != nil:
-		return newError(p.PID, ErrProtocol, writeErr, "writing the output of %s", req.Command)
+		return newError(p.PID, ErrOutput, writeErr, "%s", req.Command)
 	case readErr != nil && (ctx.Err() != nil || errors.Is(readErr, os.ErrDeadlineExceeded)):
 		return p.timeout("reading the output of " + req.Command)
 	case readErr != nil:
@@ -359,8 +365,8 @@ func (p *proc) exchange(ctx context.Context, conn net.Conn, req Request, w io.Wr
 // refused explains a connection the listener closed unanswered: it checks
 // the peer's credentials and says nothing when they do not fit.
 func (p *proc) refused(err error) error {
-	return newError(p.PID, ErrRefused, nil,
-		"it closed the connection without answering; its listener accepts root, or uid %d with gid %d", p.UID, p.GID)
+	return newError(p.PID, ErrRefused, err,
+		"its listener accepts root, or uid %d with gid %d", p.UID, p.GID)
 }
 
 // copyOutput copies r to w up to EOF and tells a failed read from a

@@ -18,6 +18,7 @@ var (
 	ErrProtocol   = errors.New("protocol error")
 	ErrBadRequest = errors.New("bad request")
 	ErrCommand    = errors.New("the command failed")
+	ErrOutput     = errors.New("writing the output failed")
 )
 
 // Error is one failed attach: which pid, what kind of failure, and a detail

@@ -161,8 +161,15 @@ func (p *proc) connectOnThread(ctx context.Context, id *identity) (conn net.Conn
 	}
 	socket := tmpPath + "/" + p.socketName()
 	conn, err = p.dialChecked(ctx, tmp, socket)
-	if err == nil || !listenerMissing(err) {
-		return conn, changed, p.dialError(ctx, err, "connecting to its attach socket")
+	switch {
+	case err == nil:
+		return conn, changed, nil
+	case isErrno(err, unix.EAGAIN):
+		// The listener is up and its backlog is full: wait for room.
+		conn, err = p.awaitListener(ctx, tmp, socket)
+		return conn, changed, err
+	case !listenerMissing(err):
+		return nil, changed, p.dialError(ctx, err, "connecting to its attach socket")
 	}
 	if !p.CatchesQuit {
 		return nil, changed, newError(p.PID, ErrDisabled, nil,
@@ -213,7 +220,8 @@ func (p *proc) createTrigger(dirs []int) (remove func(), err error) {
 	return nil, newError(p.PID, ErrPermission, err, "creating %s in its working directory or /tmp", name)
 }
 
-// awaitListener polls for the listener's socket until ctx ends.
+// awaitListener polls for the listener's socket, or for room in its
+// backlog, until ctx ends.
 func (p *proc) awaitListener(ctx context.Context, tmp int, socket string) (net.Conn, error) {
 	delay := pollFirst
 	timer := time.NewTimer(delay)
@@ -221,7 +229,7 @@ func (p *proc) awaitListener(ctx context.Context, tmp int, socket string) (net.C
 	for {
 		select {
 		case <-ctx.Done():
-			doing := "waiting for its attach listener to start"
+			doing := "waiting for its attach listener"
 			if p.Capabilities == "" {
 				doing += " (it keeps no hsperfdata to say whether attach is on)"
 			}

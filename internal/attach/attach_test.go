@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -508,7 +509,7 @@ func TestConcurrentAttaches(t *testing.T) {
 	own := startJVM(t, jvmOpts{})
 	other := startJVM(t, jvmOpts{cred: &syscall.Credential{Uid: nobody, Gid: nobody}})
 	before := dumpable()
-	errs := make(chan error, 8)
+	errs := make(chan error, 16)
 	for i := 0; i < cap(errs); i++ {
 		pid := own.pid
 		if i%2 == 1 {
@@ -539,4 +540,37 @@ func TestConcurrentAttaches(t *testing.T) {
 	waitFor(t, 10*time.Second, "no thread with another euid", func() bool {
 		return len(foreignThreads(t)) == 0
 	})
+}
+
+// A listener whose backlog is full (a busy or stopped JVM with other
+// clients queued) is waited for within the bound, not taken for a refusal.
+func TestFullBacklogWaits(t *testing.T) {
+	j := startJVM(t, jvmOpts{})
+	mustRun(t, j.pid, Jcmd("VM.uptime"))
+	if err := syscall.Kill(j.pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/proc/%d/root/tmp/.java_pid%d", j.pid, j.pid)
+	full := false
+	for i := 0; i < 100 && !full; i++ {
+		c, err := net.Dial("unix", path)
+		switch {
+		case err == nil:
+			defer c.Close()
+		case errors.Is(err, syscall.EAGAIN):
+			full = true
+		default:
+			t.Fatal(err)
+		}
+	}
+	if !full {
+		t.Fatal("the backlog never filled")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := Run(ctx, j.pid, Jcmd("Thread.print"), io.Discard)
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("want ErrTimeout, got %v", err)
+	}
+	t.Log(err)
 }

@@ -125,3 +125,50 @@ func TestDisabledByFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckHotSpot(t *testing.T) {
+	line := func(path string) string {
+		return "7f0000000000-7f0000001000 r-xp 00000000 fe:00 1234    " + path + "\n"
+	}
+	for _, tc := range []struct {
+		maps string
+		want error
+	}{
+		{line("/usr/lib/jvm/java-17-openjdk-amd64/lib/server/libjvm.so") + line("[heap]"), nil},
+		{line("/opt/java/openjdk/lib/default/libj9vm29.so") + line("/opt/java/openjdk/lib/server/libjvm.so"), ErrNotHotSpot},
+		{line("/usr/bin/sleep") + line("/usr/lib/x86_64-linux-gnu/libc.so.6"), ErrNotJVM},
+		{line("/tmp/not-libjvm.so.txt"), ErrNotJVM},
+		{"", ErrNotJVM},
+	} {
+		err := checkHotSpot(1, []byte(tc.maps))
+		if (tc.want == nil) != (err == nil) || (tc.want != nil && !errors.Is(err, tc.want)) {
+			t.Errorf("%q: %v, want %v", tc.maps, err, tc.want)
+		}
+	}
+}
+
+func TestParseStatus(t *testing.T) {
+	status := "Name:\tjava\nState:\tS (sleeping)\nPid:\t4242\nUid:\t1000\t1001\t1002\t1003\n" +
+		"Gid:\t2000\t2001\t2002\t2003\nNSpid:\t4242\t17\t1\nSigCgt:\t2000000181005ccf\n"
+	tg := &Target{PID: 4242}
+	if err := tg.parseStatus([]byte(status)); err != nil {
+		t.Fatal(err)
+	}
+	want := Target{PID: 4242, NSPid: 1, UID: 1001, GID: 2001, State: 'S', CatchesQuit: true}
+	if *tg != want {
+		t.Errorf("%+v, want %+v", *tg, want)
+	}
+	// SIGQUIT (3) is bit 2 of SigCgt.
+	tg = &Target{PID: 1}
+	if err := tg.parseStatus([]byte(strings.Replace(status, "2000000181005ccf", "2000000181005cc8", 1))); err != nil || tg.CatchesQuit {
+		t.Errorf("SigCgt without bit 2: catches %v, %v", tg.CatchesQuit, err)
+	}
+	// No NSpid (a kernel before 4.1): the pid is the JVM's own.
+	tg = &Target{PID: 4242}
+	if err := tg.parseStatus([]byte(strings.Replace(status, "NSpid:\t4242\t17\t1\n", "", 1))); err != nil || tg.NSPid != 4242 {
+		t.Errorf("without NSpid: %d, %v", tg.NSPid, err)
+	}
+	if err := (&Target{}).parseStatus([]byte("Name:\tx\n")); err == nil {
+		t.Error("a status without its fields parsed")
+	}
+}

@@ -145,11 +145,7 @@ func startJVM(t testing.TB, o jvmOpts) *jvm {
 		}
 	}()
 	go func() { cmd.Wait(); close(j.exited) }()
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGCONT)
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-j.exited
-	})
+	t.Cleanup(func() { j.stop(o.unshare) })
 	select {
 	case ok := <-ready:
 		if !ok {
@@ -187,6 +183,24 @@ func findDescendant(t testing.TB, pid int, comm string) int {
 	}
 	t.Fatalf("no %s under pid %d", comm, pid)
 	return 0
+}
+
+// stop ends the JVM with SIGTERM, so it removes its socket itself, and
+// with SIGKILL if it has not exited within the bound; then removes what a
+// killed JVM leaves in our /tmp.
+func (j *jvm) stop(privateTmp bool) {
+	pgid := j.cmd.Process.Pid
+	syscall.Kill(-pgid, syscall.SIGCONT)
+	syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case <-j.exited:
+	case <-time.After(jvmStartBound):
+		syscall.Kill(-pgid, syscall.SIGKILL)
+		<-j.exited
+	}
+	if !privateTmp {
+		os.Remove(fmt.Sprintf("/tmp/.java_pid%d", j.pid))
+	}
 }
 
 func (j *jvm) alive() bool {

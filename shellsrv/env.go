@@ -5,8 +5,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // account is the container user every login maps to: the user holdfast runs
@@ -187,14 +189,36 @@ func envValue(env []string, k string) string {
 	return v
 }
 
-// workDir is where a session starts: $HOME if it is a directory, else /.
-func workDir(env []string) string {
+// workDir is where a session starts: $HOME if it is a directory the
+// session's user (cred; nil = holdfast's own) may enter, else /. The app's
+// HOME may be root's (/root, mode 0700) when only --user changed the uid:
+// the session then starts in / rather than failing to start.
+func workDir(env []string, cred *syscall.Credential) string {
 	if h := envValue(env, "HOME"); h != "" {
-		if fi, err := os.Stat(h); err == nil && fi.IsDir() {
+		if fi, err := os.Stat(h); err == nil && fi.IsDir() && mayEnter(fi, cred) {
 			return h
 		}
 	}
 	return "/"
+}
+
+// mayEnter reports whether cred may search the directory fi by its mode
+// bits (the owner's, the group's, or the others'), as the kernel decides
+// without ACLs.
+func mayEnter(fi os.FileInfo, cred *syscall.Credential) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if cred == nil || cred.Uid == 0 || !ok {
+		return true
+	}
+	perm := fi.Mode().Perm()
+	switch {
+	case st.Uid == cred.Uid:
+		return perm&0o100 != 0
+	case st.Gid == cred.Gid || slices.Contains(cred.Groups, st.Gid):
+		return perm&0o010 != 0
+	default:
+		return perm&0o001 != 0
+	}
 }
 
 // shellArgv is a shell's argv: "-bash" style argv[0] for a login shell

@@ -11,8 +11,9 @@ import (
 	"syscall"
 )
 
-// account is the container user every login maps to: the user holdfast runs
-// as. There is no privilege change; the authorized keys are the gate.
+// account is a passwd entry a login maps to: the app's --user, or the user
+// holdfast runs as (users.go). Any name the client types maps to it; the
+// authorized keys are the gate.
 type account struct {
 	UID   int
 	Name  string
@@ -194,12 +195,25 @@ func envValue(env []string, k string) string {
 // HOME may be root's (/root, mode 0700) when only --user changed the uid:
 // the session then starts in / rather than failing to start.
 func workDir(env []string, cred *syscall.Credential) string {
-	if h := envValue(env, "HOME"); h != "" {
-		if fi, err := os.Stat(h); err == nil && fi.IsDir() && mayEnter(fi, cred) {
+	if h := envValue(env, "HOME"); filepath.IsAbs(h) {
+		if fi, err := os.Stat(h); err == nil && fi.IsDir() && mayReach(h, cred) {
 			return h
 		}
 	}
 	return "/"
+}
+
+// mayReach reports whether cred may enter dir and every directory above it.
+func mayReach(dir string, cred *syscall.Credential) bool {
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil || !mayEnter(fi, cred) {
+			return false
+		}
+		if d == "/" {
+			return true
+		}
+	}
 }
 
 // mayEnter reports whether cred may search the directory fi by its mode

@@ -118,10 +118,13 @@ func (ss *session) spawnSFTP(aud *sftpAudit) (*proc, error) {
 		return nil, err
 	}
 	p := &proc{child: child, pgid: child.Pid, stdin: inW, outs: []*os.File{outR, errR}}
-	p.copyOut(io.MultiWriter(ss.ch, aud.fromServer()), outR)
+	// The auditor sees each packet before the other side does, so a
+	// request is noted before its reply can arrive, and a reply before the
+	// client can end the session.
+	p.copyOut(io.MultiWriter(aud.fromServer(), ss.ch), outR)
 	p.copyOut(ss.ch.Stderr(), errR)
 	go func() {
-		_, _ = io.Copy(io.MultiWriter(inW, aud.fromClient()), ss.ch)
+		_, _ = io.Copy(io.MultiWriter(aud.fromClient(), inW), ss.ch)
 		_ = inW.Close() // EOF: the helper ends
 	}()
 	return p, nil

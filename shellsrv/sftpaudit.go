@@ -246,13 +246,16 @@ func openFlags(f uint32) string {
 
 func statusText(code uint32, msg string) string {
 	names := []string{"ok", "eof", "no such file", "permission denied", "failure", "bad message", "no connection", "connection lost", "unsupported"}
-	if int(code) < len(names) && (msg == "" || strings.EqualFold(msg, names[code])) {
+	switch {
+	case int(code) >= len(names):
+		return msg
+	case msg == "" || strings.EqualFold(msg, names[code]):
 		return names[code]
-	}
-	if int(code) < len(names) {
+	case strings.Contains(strings.ToLower(msg), names[code]):
+		return msg // "open /etc/shadow: permission denied"
+	default:
 		return names[code] + ": " + msg
 	}
-	return msg
 }
 
 // packetSplitter cuts a byte stream into sftp packets (uint32 length, then

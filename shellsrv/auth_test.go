@@ -197,6 +197,31 @@ func TestAuthorizedKeysReload(t *testing.T) {
 	if r := h.ssh("", "127.0.0.1", "true"); r.rc != 255 {
 		t.Fatalf("key removed from the file: want 255, got %v", r)
 	}
+	// A reload that does not parse refuses everyone, even the key the new
+	// file lists, until it is fixed.
+	os.WriteFile(tmp, []byte(latePub+"\n"+`from="10.0.0.1/8" `+latePub+"\n"), 0o600)
+	if err := os.Rename(tmp, ak); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, "", nil, "ssh", h.sshArgs(late, "127.0.0.1", "true")...); r.rc != 255 {
+		t.Fatalf("login while the file is broken: want 255, got %v", r)
+	}
+	found := false
+	for _, ev := range readAudit(t, h.audit) {
+		if ev["event"] == "keys-invalid" && strings.Contains(ev["reason"].(string), "line 2") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no keys-invalid event naming line 2: %v", readAudit(t, h.audit))
+	}
+	os.WriteFile(tmp, []byte(`from="127.0.0.0/8" `+latePub+"\n"), 0o600)
+	if err := os.Rename(tmp, ak); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, "", nil, "ssh", h.sshArgs(late, "127.0.0.1", "true")...); r.rc != 0 {
+		t.Fatalf("login after the file was fixed (with from=): %v", r)
+	}
 }
 
 func TestHostKeyPersists(t *testing.T) {

@@ -66,7 +66,7 @@ func (ss *session) runSFTP() {
 	ev := ss.auditEvent("subsystem")
 	ev.Subsystem = "sftp"
 	ss.srv.audit.record(ev)
-	aud := newSFTPAudit(ss)
+	aud := newSFTPAudit(ss.auditEvent("sftp"), ss.srv.audit.record)
 	defer aud.finish()
 	p, err := ss.spawnSFTP(aud)
 	if err != nil {

@@ -18,7 +18,8 @@ import (
 // It sees only copies of the bytes: a malformed packet is skipped, never
 // answered, and the relay goes on.
 type sftpAudit struct {
-	ss *session
+	base   auditEvent // the session's fields
+	record func(auditEvent)
 
 	client, server packetSplitter
 
@@ -56,6 +57,7 @@ const (
 	fxpClose    = 4
 	fxpRead     = 5
 	fxpWrite    = 6
+	fxpStat     = 17
 	fxpSetstat  = 9
 	fxpFsetstat = 10
 	fxpRemove   = 13
@@ -69,8 +71,8 @@ const (
 	fxpExtended = 200
 )
 
-func newSFTPAudit(ss *session) *sftpAudit {
-	a := &sftpAudit{ss: ss, pending: map[uint32]*sftpOp{}, handles: map[string]*sftpOpen{}}
+func newSFTPAudit(base auditEvent, record func(auditEvent)) *sftpAudit {
+	a := &sftpAudit{base: base, record: record, pending: map[uint32]*sftpOp{}, handles: map[string]*sftpOpen{}}
 	a.client.onPacket = a.request
 	a.server.onPacket = a.reply
 	return a
@@ -204,13 +206,13 @@ func (a *sftpAudit) reply(b []byte) {
 
 // write records op; h, for a close, carries the byte counts.
 func (a *sftpAudit) write(op *sftpOp, h *sftpOpen, result string) {
-	ev := a.ss.auditEvent("sftp")
+	ev := a.base
 	ev.Op, ev.Path, ev.Target, ev.Flags, ev.Result = op.op, op.path, op.target, op.flags, result
 	if h != nil && op.op == "close" {
 		read, written := h.read, h.written
 		ev.Read, ev.Written = &read, &written
 	}
-	a.ss.srv.audit.record(ev)
+	a.record(ev)
 }
 
 // finish records what the session left open or unanswered, and stops.

@@ -27,7 +27,9 @@ func (s *Server) setUsers() error {
 	own := &sessionUser{acct: lookupAccount(os.Getuid())}
 	own.shell = chooseShell(own.acct.Shell, path)
 	s.user = own
-	if c := s.cfg.Credential; c != nil && (int(c.Uid) != os.Getuid() || int(c.Gid) != os.Getgid() || len(c.Groups) > 0) {
+	// The same uid without root (the non-root image: holdfast and the app
+	// share one user) changes nothing and could not: setgroups needs root.
+	if c := s.cfg.Credential; c != nil && !sameUser(c) {
 		cred := *c
 		cred.Groups = append([]uint32(nil), c.Groups...)
 		app := &sessionUser{acct: lookupAccount(int(c.Uid)), cred: &cred}
@@ -41,6 +43,13 @@ func (s *Server) setUsers() error {
 		return errors.New("cannot start ssh server: no shell found (looked for the passwd shell, bash, sh)")
 	}
 	return nil
+}
+
+func sameUser(c *syscall.Credential) bool {
+	if int(c.Uid) != os.Getuid() {
+		return false
+	}
+	return os.Getuid() != 0 || (int(c.Gid) == os.Getgid() && len(c.Groups) == 0)
 }
 
 // accountFor is the account a login name maps to.

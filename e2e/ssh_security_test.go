@@ -260,6 +260,11 @@ func TestSSHPreauthFlood(t *testing.T) {
 				c.Close()
 			}
 		}()
+		// Negative control: they are pending connections, 10 of them held (the
+		// per-address limit), so a login has to get past them.
+		if n := sshHeld(held); n != 10 {
+			t.Fatalf("%d of %d idle connections held, want 10 (the per-address limit)", n, idle)
+		}
 		// A real login must get in within a bound well under the 20 s handshake
 		// timeout, which is what freed a slot before.
 		const bound = 12 * time.Second
@@ -281,7 +286,7 @@ func TestSSHPreauthFlood(t *testing.T) {
 		var conns []net.Conn
 		var wg sync.WaitGroup
 		for i := range sources {
-			local := &net.TCPAddr{IP: net.IPv4(127, 0, 1, byte(i+1))}
+			local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(i+2))} // 127.0.0.2 to .101
 			for range each {
 				wg.Add(1)
 				go func() {
@@ -303,31 +308,7 @@ func TestSSHPreauthFlood(t *testing.T) {
 				c.Close()
 			}
 		}()
-		// Held means still open: a read times out instead of ending.
-		held := func() int {
-			n := 0
-			var hw sync.WaitGroup
-			var hn atomic.Int64
-			for _, c := range conns {
-				hw.Add(1)
-				go func() {
-					defer hw.Done()
-					_ = c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-					r := bufio.NewReader(c)
-					for {
-						if _, err := r.ReadByte(); err != nil {
-							if ne, ok := err.(net.Error); ok && ne.Timeout() {
-								hn.Add(1)
-							}
-							return
-						}
-					}
-				}()
-			}
-			hw.Wait()
-			n = int(hn.Load())
-			return n
-		}
+		held := func() int { return sshHeld(conns) }
 		// Well under the 20 s handshake timeout, after which the old code let go too.
 		var n int
 		waitFor(t, 8*time.Second, "at most MaxStartups' 100 pending connections held", func() bool {
@@ -341,6 +322,31 @@ func TestSSHPreauthFlood(t *testing.T) {
 		// And a real login still gets in.
 		waitFor(t, waitLong, "a login after the flood", func() bool { in, _ := s.login(t, key, "root"); return in })
 	})
+}
+
+// sshHeld counts the connections the server still holds open: a read times out
+// instead of ending.
+func sshHeld(conns []net.Conn) int {
+	var wg sync.WaitGroup
+	var n atomic.Int64
+	for _, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+			r := bufio.NewReader(c)
+			for {
+				if _, err := r.ReadByte(); err != nil {
+					if ne, ok := err.(net.Error); ok && ne.Timeout() {
+						n.Add(1)
+					}
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return int(n.Load())
 }
 
 // sshUserServer is holdfast as PID 1 with --user hfapp: a user (uid 4242) in a

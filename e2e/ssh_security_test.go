@@ -437,7 +437,7 @@ func TestSSHRunsAsAppUser(t *testing.T) {
 			t.Errorf("ssh %s@ uid gid groups HOME: %v, want %q", user, r, want)
 		}
 	}
-	if r := sshRun(t, "exit\n", "ssh", s.cl.args(s.cl.key, "-tt", "hfapp@127.0.0.1", "id -u; tty")...); r.rc != 0 || !strings.Contains(r.stdout, strconv.Itoa(appUID)+"\r\n/dev/pts/") {
+	if r := sshRun(t, "", "ssh", s.cl.args(s.cl.key, "-tt", "hfapp@127.0.0.1", "id -u; tty")...); r.rc != 0 || !strings.Contains(r.stdout, strconv.Itoa(appUID)+"\r\n/dev/pts/") {
 		t.Errorf("ssh -tt id -u: %v, want %d", r, appUID)
 	}
 	if r := s.run(t, "hfapp", "cat /etc/shadow"); r.rc == 0 {

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/pkg/sftp"
+	"golang.org/x/sys/unix"
 
 	"github.com/holdfast-dev/holdfast/launcher"
 )
@@ -92,6 +93,17 @@ func (ss *session) runSFTP() {
 	p.closeFiles()
 }
 
+// sftpPipeSize is the capacity asked for the helper's pipes (fcntl(2)
+// F_SETPIPE_SZ); an unprivileged limit (/proc/sys/fs/pipe-max-size, 1 MiB by
+// default) may refuse it, which only costs speed.
+const sftpPipeSize = 1 << 20
+
+func growPipe(f *os.File) {
+	if rc, err := f.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) { _, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, sftpPipeSize) })
+	}
+}
+
 // spawnSFTP starts the helper with three pipes, in a session of its own,
 // as the session's user.
 func (ss *session) spawnSFTP(aud *sftpAudit) (*proc, error) {
@@ -105,6 +117,10 @@ func (ss *session) spawnSFTP(aud *sftpAudit) (*proc, error) {
 		fds[i], fds[i+1] = r, w
 	}
 	inR, inW, outR, outW, errR, errW := fds[0], fds[1], fds[2], fds[3], fds[4], fds[5]
+	// The client keeps many 32 KiB reads in flight; a 64 KiB pipe would
+	// make the helper wait for holdfast after every two replies.
+	growPipe(outW)
+	growPipe(inW)
 	cmd := exec.Command(selfExe)
 	cmd.Args = []string{sftpHelperName}
 	cmd.Env = ss.environ("")

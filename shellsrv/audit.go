@@ -12,7 +12,7 @@ import (
 // auditEvent is one line of <state-dir>/audit.log.
 type auditEvent struct {
 	Time        time.Time `json:"time"`
-	Event       string    `json:"event"` // login, shell, exec, subsystem, forward, exit
+	Event       string    `json:"event"` // login, login-failed, keys-invalid, shell, exec, subsystem, sftp, forward, exit
 	User        string    `json:"user,omitempty"`
 	Account     string    `json:"account,omitempty"`
 	Fingerprint string    `json:"fingerprint,omitempty"`
@@ -29,6 +29,18 @@ type auditEvent struct {
 	Dest        string    `json:"dest,omitempty"`
 	ExitCode    *int      `json:"exit_code,omitempty"`
 	Signal      string    `json:"signal,omitempty"`
+
+	Method     string `json:"method,omitempty"`     // login-failed: publickey, password, keyboard-interactive
+	Reason     string `json:"reason,omitempty"`     // login-failed, keys-invalid: why
+	Suppressed int    `json:"suppressed,omitempty"` // login-failed: lines left out before this one (rate limit)
+
+	Op      string `json:"op,omitempty"`     // sftp: open, close, remove, rename, setstat, mkdir, rmdir, symlink, hardlink
+	Path    string `json:"path,omitempty"`   // sftp: the file
+	Target  string `json:"target,omitempty"` // sftp rename, symlink, hardlink: the new name
+	Flags   string `json:"flags,omitempty"`  // sftp open: read, write, append, create, truncate, excl
+	Read    *int64 `json:"bytes_read,omitempty"`
+	Written *int64 `json:"bytes_written,omitempty"`
+	Result  string `json:"result,omitempty"` // sftp: "ok" or the server's error
 }
 
 // auditLog appends one JSON line per event to a file (mode 0600) and logs
@@ -37,6 +49,42 @@ type auditLog struct {
 	path string
 	log  *slog.Logger
 	mu   sync.Mutex
+
+	failMu    sync.Mutex
+	failBurst float64   // tokens for login-failed lines
+	failLast  time.Time // when failBurst was last refilled
+	failLeft  int       // login-failed lines left out since the last one written
+}
+
+// Failed logins are recorded at up to failRate lines a second after a burst
+// of failBurst: anyone who can reach the port can cause them, and the audit
+// log must not grow without bound. The next line written says how many were
+// left out.
+const (
+	failBurst = 100
+	failRate  = 2
+)
+
+// recordFailure records a login-failed event unless the rate limit says
+// otherwise.
+func (a *auditLog) recordFailure(ev auditEvent) {
+	a.failMu.Lock()
+	now := time.Now()
+	if a.failLast.IsZero() {
+		a.failBurst = failBurst
+	} else {
+		a.failBurst = min(failBurst, a.failBurst+now.Sub(a.failLast).Seconds()*failRate)
+	}
+	a.failLast = now
+	if a.failBurst < 1 {
+		a.failLeft++
+		a.failMu.Unlock()
+		return
+	}
+	a.failBurst--
+	ev.Suppressed, a.failLeft = a.failLeft, 0
+	a.failMu.Unlock()
+	a.record(ev)
 }
 
 func (a *auditLog) record(ev auditEvent) {
@@ -54,6 +102,12 @@ func (a *auditLog) record(ev auditEvent) {
 		attrs = append(attrs, "subsystem", ev.Subsystem)
 	case ev.Dest != "":
 		attrs = append(attrs, "dest", ev.Dest)
+	case ev.Event == "login-failed":
+		attrs = append(attrs, "method", ev.Method, "fingerprint", ev.Fingerprint, "reason", ev.Reason)
+	case ev.Event == "keys-invalid":
+		attrs = append(attrs, "reason", ev.Reason)
+	case ev.Op != "":
+		attrs = append(attrs, "op", ev.Op, "path", ev.Path, "result", ev.Result)
 	}
 	if ev.ExitCode != nil {
 		attrs = append(attrs, "exit_code", *ev.ExitCode, "signal", ev.Signal)

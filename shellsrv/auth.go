@@ -1,9 +1,11 @@
 package shellsrv
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 	"strconv"
 
@@ -73,50 +75,64 @@ func identityOf(conn *gossh.ServerConn) (identity, bool) {
 	}, true
 }
 
-// authorize decides whether key may log in as user. Plain keys must be
-// listed; certificates must be user certificates signed by a
-// cert-authority line, valid now, with the login name (or one of the line's
-// principals="...") among their principals (sshd(8) AUTHORIZED_KEYS).
-func (s *Server) authorize(user string, key gossh.PublicKey) (*identity, map[string]string, error) {
-	ring := s.keys.current()
+// authorize decides whether key may log in as user from remote. Plain keys
+// must be listed on a line whose from= admits remote; certificates must be
+// user certificates signed by such a cert-authority line, valid now, naming
+// among their principals the account the login maps to, or one of the
+// line's principals="..." (sshd(8) AUTHORIZED_KEYS). The name the client
+// typed is not a principal: every name maps to one account.
+func (s *Server) authorize(user string, remote netip.Addr, key gossh.PublicKey) (*identity, map[string]string, error) {
+	ring, err := s.keys.current()
+	if err != nil {
+		return nil, nil, err
+	}
+	acct, _ := s.accountFor(user)
 	cert, isCert := key.(*gossh.Certificate)
 	if !isCert {
-		e := ring.keys[string(key.Marshal())]
-		if e == nil {
-			return nil, nil, errors.New("key not authorized")
+		e, err := find(ring.keys[string(key.Marshal())], remote)
+		if err != nil {
+			return nil, nil, err
 		}
 		return &identity{
 			login: user, fingerprint: gossh.FingerprintSHA256(key), keyType: key.Type(),
-			noPty: e.noPty, noForward: e.noForward,
+			noPty: e.NoPty, noForward: e.NoPortForwarding,
 		}, nil, nil
 	}
 	if cert.CertType != gossh.UserCert {
 		return nil, nil, fmt.Errorf("certificate type %d is not a user certificate", cert.CertType)
 	}
-	ca := ring.cas[string(cert.SignatureKey.Marshal())]
-	if ca == nil {
+	lines := ring.cas[string(cert.SignatureKey.Marshal())]
+	if len(lines) == 0 {
 		return nil, nil, errors.New("certificate signed by an unknown authority")
 	}
-	principal := user
-	if len(ca.principals) > 0 {
-		// The line's principals replace the login name (sshd(8)
+	ca, err := find(lines, remote)
+	if err != nil {
+		return nil, nil, fmt.Errorf("certificate authority: %w", err)
+	}
+	principal := acct.Name
+	if len(ca.Principals) > 0 {
+		// The line's principals replace the account name (sshd(8)
 		// "principals=").
 		principal = ""
-		for _, p := range ca.principals {
+		for _, p := range ca.Principals {
 			if slices.Contains(cert.ValidPrincipals, p) {
 				principal = p
 				break
 			}
 		}
 		if principal == "" {
-			return nil, nil, fmt.Errorf("certificate principals %q match none of %q (%s)", cert.ValidPrincipals, ca.principals, ca.where)
+			return nil, nil, fmt.Errorf("certificate principals %q match none of %q (%s)", cert.ValidPrincipals, ca.Principals, ca.where)
 		}
+	} else if !slices.Contains(cert.ValidPrincipals, principal) {
+		return nil, nil, fmt.Errorf("certificate principals %q do not include the account %q the login maps to", cert.ValidPrincipals, principal)
 	}
 	checker := gossh.CertChecker{
 		// source-address is enforced by x/crypto on the Permissions we
 		// return; every other critical option (force-command) is refused.
 		SupportedCriticalOptions: []string{"source-address"},
-		IsUserAuthority:          func(auth gossh.PublicKey) bool { return ring.cas[string(auth.Marshal())] != nil },
+		IsUserAuthority: func(auth gossh.PublicKey) bool {
+			return bytes.Equal(auth.Marshal(), cert.SignatureKey.Marshal())
+		},
 	}
 	// CheckCert verifies the CA signature, the validity window, the
 	// principal (an empty principal list is refused) and critical options.
@@ -129,19 +145,37 @@ func (s *Server) authorize(user string, key gossh.PublicKey) (*identity, map[str
 		login: user, fingerprint: gossh.FingerprintSHA256(cert.Key), keyType: cert.Type(),
 		certID: cert.KeyId, certSerial: strconv.FormatUint(cert.Serial, 10),
 		caFP:  gossh.FingerprintSHA256(cert.SignatureKey),
-		noPty: ca.noPty || !permitPty, noForward: ca.noForward || !permitFwd,
+		noPty: ca.NoPty || !permitPty, noForward: ca.NoPortForwarding || !permitFwd,
 	}, cert.CriticalOptions, nil
 }
 
 // publicKeyHandler answers key queries. gliderlabs passes only its context,
 // whose User() is the first name the client tried; the authoritative check
 // with the final name is verifiedKeyCallback.
+// A refused key is recorded here, with its fingerprint and the reason:
+// x/crypto asks once per key and login name on a connection.
 func (s *Server) publicKeyHandler(ctx gliderssh.Context, key gliderssh.PublicKey) bool {
-	_, _, err := s.authorize(ctx.User(), key)
+	_, _, err := s.authorize(ctx.User(), remoteAddr(ctx.RemoteAddr().String()), key)
 	if err != nil {
-		s.log.Debug("ssh key refused", "user", ctx.User(), "remote", ctx.RemoteAddr().String(), "key", gossh.FingerprintSHA256(key), "err", err)
+		s.loginFailed(ctx.User(), "publickey", key, ctx.RemoteAddr().String(), err)
 	}
 	return err == nil
+}
+
+// loginFailed records one refused login attempt in the audit log.
+func (s *Server) loginFailed(user, method string, key gossh.PublicKey, remote string, err error) {
+	acct, _ := s.accountFor(user)
+	ev := auditEvent{Event: "login-failed", User: user, Account: acct.Name, Method: method, Remote: remote, Reason: err.Error()}
+	if key != nil {
+		ev.KeyType = key.Type()
+		ev.Fingerprint = gossh.FingerprintSHA256(key)
+		if cert, ok := key.(*gossh.Certificate); ok {
+			ev.Fingerprint = gossh.FingerprintSHA256(cert.Key)
+			ev.CertID, ev.CertSerial = cert.KeyId, strconv.FormatUint(cert.Serial, 10)
+			ev.CA = gossh.FingerprintSHA256(cert.SignatureKey)
+		}
+	}
+	s.audit.recordFailure(ev)
 }
 
 var ctxKeyVerified = &struct{ name string }{"holdfast-verified"}
@@ -149,8 +183,11 @@ var ctxKeyVerified = &struct{ name string }{"holdfast-verified"}
 // verifiedKeyCallback runs only after the client proved it holds the key.
 func (s *Server) verifiedKeyCallback(ctx gliderssh.Context) func(gossh.ConnMetadata, gossh.PublicKey, *gossh.Permissions, string) (*gossh.Permissions, error) {
 	return func(conn gossh.ConnMetadata, key gossh.PublicKey, _ *gossh.Permissions, _ string) (*gossh.Permissions, error) {
-		id, critical, err := s.authorize(conn.User(), key)
+		id, critical, err := s.authorize(conn.User(), remoteAddr(conn.RemoteAddr().String()), key)
 		if err != nil {
+			// The keys changed between the client's query and its
+			// signature.
+			s.loginFailed(conn.User(), "publickey", key, conn.RemoteAddr().String(), err)
 			return nil, err
 		}
 		ctx.SetValue(ctxKeyVerified, id)
@@ -163,8 +200,14 @@ func (s *Server) verifiedKeyCallback(ctx gliderssh.Context) func(gossh.ConnMetad
 func (s *Server) authLogCallback(ctx gliderssh.Context) func(gossh.ConnMetadata, string, error) {
 	return func(conn gossh.ConnMetadata, method string, err error) {
 		if err != nil {
-			if method != "none" {
-				s.log.Debug("ssh auth attempt failed", "user", conn.User(), "method", method, "remote", conn.RemoteAddr().String(), "err", err)
+			// "none" is every client's first question, not an attempt;
+			// publickey refusals by authorize are recorded where they
+			// happen, with the key (gliderlabs turns them into "permission
+			// denied"). What is left: password and keyboard-interactive,
+			// and what x/crypto refuses itself (an ssh-rsa SHA-1
+			// signature, a certificate's source-address).
+			if method != "none" && !(method == "publickey" && err.Error() == "permission denied") {
+				s.loginFailed(conn.User(), method, nil, conn.RemoteAddr().String(), err)
 			}
 			return
 		}
@@ -175,8 +218,9 @@ func (s *Server) authLogCallback(ctx gliderssh.Context) func(gossh.ConnMetadata,
 		if id == nil {
 			return
 		}
+		acct, _ := s.accountFor(id.login)
 		s.audit.record(auditEvent{
-			Event: "login", User: id.login, Account: s.acct.Name, Fingerprint: id.fingerprint, KeyType: id.keyType,
+			Event: "login", User: id.login, Account: acct.Name, Fingerprint: id.fingerprint, KeyType: id.keyType,
 			CertID: id.certID, CertSerial: id.certSerial, CA: id.caFP, Remote: conn.RemoteAddr().String(),
 			Session: shortID(conn.SessionID()),
 		})

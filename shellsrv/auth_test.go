@@ -49,18 +49,24 @@ func TestCertificateAuthority(t *testing.T) {
 		}
 		return key // ssh loads key-cert.pub next to it
 	}
-	good := sign("alice", "alice,ops", "-5m:+1h")
-	expired := sign("old", "alice", "20200101:20200102")
+	// Every login name maps to the account the server runs sessions as;
+	// the certificate must name that account (sshd(8)), whatever name the
+	// client typed.
+	acct := lookupAccount(os.Getuid()).Name
+	good := sign("alice", "ops,"+acct, "-5m:+1h")
+	expired := sign("old", acct, "20200101:20200102")
+	mallory := sign("mallory", "mallory", "-5m:+1h")
 	bare, _ := newKey(t, dir, "bare")
 
 	if r := run(t, "", nil, "ssh", h.sshArgs(good, "alice@127.0.0.1", "echo cert-ok")...); r.rc != 0 || r.stdout != "cert-ok\n" {
-		t.Fatalf("certificate for alice: %v", r)
+		t.Fatalf("certificate for %s: %v", acct, r)
 	}
 	for name, args := range map[string][]string{
-		"wrong principal": h.sshArgs(good, "bob@127.0.0.1", "echo cert-ok"),
-		"expired":         h.sshArgs(expired, "alice@127.0.0.1", "echo cert-ok"),
-		"bare key":        h.sshArgs(bare, "alice@127.0.0.1", "echo cert-ok"),
-		"CA key itself":   h.sshArgs(ca, "alice@127.0.0.1", "echo cert-ok"),
+		// The attack: a principal chosen to equal the typed login name.
+		"principal = login name": h.sshArgs(mallory, "mallory@127.0.0.1", "echo cert-ok"),
+		"expired":                h.sshArgs(expired, "alice@127.0.0.1", "echo cert-ok"),
+		"bare key":               h.sshArgs(bare, "alice@127.0.0.1", "echo cert-ok"),
+		"CA key itself":          h.sshArgs(ca, "alice@127.0.0.1", "echo cert-ok"),
 	} {
 		if r := run(t, "", nil, "ssh", args...); r.rc != 255 || strings.Contains(r.stdout, "cert-ok") {
 			t.Errorf("%s: want rc 255, got %v", name, r)
@@ -77,6 +83,17 @@ func TestCertificateAuthority(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("no login with cert id in audit log: %v", events)
+	}
+	// The refused certificate is in the audit log with its reason.
+	found = false
+	for _, ev := range events {
+		if ev["event"] == "login-failed" && ev["cert_id"] == "mallory-id" && ev["user"] == "mallory" &&
+			strings.Contains(ev["reason"].(string), "do not include the account") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no login-failed for mallory's certificate in the audit log: %v", events)
 	}
 }
 
@@ -114,6 +131,7 @@ func TestAuthorizedKeysErrors(t *testing.T) {
 		"garbage line": {file: "# c\n" + pub + "\nssh-ed25519 not-base64!!\n", want: []string{"authorized_keys line 3:"}},
 		"command=":     {file: `command="/bin/true" ` + pub + "\n", want: []string{"authorized_keys line 1:", `"command"`}},
 		"inline":       {inline: pub + "\nnonsense\n", want: []string{"cannot parse HOLDFAST_SSH_AUTHORIZED_KEYS line 2:"}},
+		"bad from=":    {file: `from="10.0.0.1/8" ` + pub + "\n", want: []string{"authorized_keys line 1:", "did you mean 10.0.0.0/8"}},
 		"empty":        {file: "# nothing\n", want: []string{"no keys"}},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -178,6 +196,31 @@ func TestAuthorizedKeysReload(t *testing.T) {
 	}
 	if r := h.ssh("", "127.0.0.1", "true"); r.rc != 255 {
 		t.Fatalf("key removed from the file: want 255, got %v", r)
+	}
+	// A reload that does not parse refuses everyone, even the key the new
+	// file lists, until it is fixed.
+	os.WriteFile(tmp, []byte(latePub+"\n"+`from="10.0.0.1/8" `+latePub+"\n"), 0o600)
+	if err := os.Rename(tmp, ak); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, "", nil, "ssh", h.sshArgs(late, "127.0.0.1", "true")...); r.rc != 255 {
+		t.Fatalf("login while the file is broken: want 255, got %v", r)
+	}
+	found := false
+	for _, ev := range readAudit(t, h.audit) {
+		if ev["event"] == "keys-invalid" && strings.Contains(ev["reason"].(string), "line 2") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no keys-invalid event naming line 2: %v", readAudit(t, h.audit))
+	}
+	os.WriteFile(tmp, []byte(`from="127.0.0.0/8" `+latePub+"\n"), 0o600)
+	if err := os.Rename(tmp, ak); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, "", nil, "ssh", h.sshArgs(late, "127.0.0.1", "true")...); r.rc != 0 {
+		t.Fatalf("login after the file was fixed (with from=): %v", r)
 	}
 }
 

@@ -1,135 +1,88 @@
 package shellsrv
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
 	"time"
 
-	gossh "golang.org/x/crypto/ssh"
+	"github.com/holdfast-dev/holdfast/internal/authkeys"
 )
 
 // inlineKeysName names the inline keys in errors, as the contract's
 // environment twin of --ssh-authorized-keys.
 const inlineKeysName = "HOLDFAST_SSH_AUTHORIZED_KEYS"
 
-// keyEntry is one authorized_keys line.
+// keyEntry is one authorized_keys line and where it came from.
 type keyEntry struct {
-	key        gossh.PublicKey
-	comment    string
-	where      string   // "file line N", for logs
-	ca         bool     // cert-authority: accepts user certificates signed by key
-	principals []string // principals="..." on a cert-authority line
-	noPty      bool
-	noForward  bool
+	*authkeys.Entry
+	where string // "file line N", for logs
 }
 
-// keyring is one parsed generation of the authorized keys.
+// permits reports whether the line's from= lets a client at remote use it.
+func (e *keyEntry) permits(remote netip.Addr) bool {
+	return e.From == nil || (remote.IsValid() && e.From.Match(remote))
+}
+
+// keyring is one parsed generation of the authorized keys. A key may be
+// listed on several lines (say, with different from=); the first line that
+// permits the client is used, as sshd does.
 type keyring struct {
-	keys map[string]*keyEntry // plain keys, by wire encoding
-	cas  map[string]*keyEntry // cert authorities, by wire encoding
+	keys map[string][]*keyEntry // plain keys, by wire encoding
+	cas  map[string][]*keyEntry // cert authorities, by wire encoding
 }
 
 func (r *keyring) size() int { return len(r.keys) + len(r.cas) }
 
-// parseAuthorizedKeys adds every line of data to r. Comments and blank lines
-// are skipped, as sshd(8) "AUTHORIZED_KEYS FILE FORMAT" describes.
-func parseAuthorizedKeys(r *keyring, data []byte, name string) error {
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
+// add puts entries parsed from name into r.
+func (r *keyring) add(entries []*authkeys.Entry, name string) {
+	for _, e := range entries {
+		ke := &keyEntry{Entry: e, where: fmt.Sprintf("%s line %d", name, e.Line)}
+		m := r.keys
+		if e.CertAuthority {
+			m = r.cas
 		}
-		e, err := parseKeyLine(line)
-		if err != nil {
-			return fmt.Errorf("cannot parse %s line %d: %w", name, n, err)
-		}
-		e.where = fmt.Sprintf("%s line %d", name, n)
-		if e.ca {
-			r.cas[string(e.key.Marshal())] = e
-		} else {
-			r.keys[string(e.key.Marshal())] = e
-		}
+		k := string(e.Key.Marshal())
+		m[k] = append(m[k], ke)
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("cannot read %s: %w", name, err)
-	}
-	return nil
 }
 
-// parseKeyLine parses one line and its options. Options that would restrict
-// a key in ways holdfast does not enforce (command=, from=, permitopen=, ...)
-// are errors: silently ignoring them would grant more than the line says.
-func parseKeyLine(line string) (*keyEntry, error) {
-	key, comment, opts, rest, err := gossh.ParseAuthorizedKey([]byte(line))
-	if err != nil {
-		return nil, err
+// find returns the first of lines that permits remote, or why none does.
+func find(lines []*keyEntry, remote netip.Addr) (*keyEntry, error) {
+	if len(lines) == 0 {
+		return nil, errors.New("key not authorized")
 	}
-	if len(bytes.TrimSpace(rest)) != 0 {
-		return nil, errors.New("trailing data after the key")
-	}
-	e := &keyEntry{key: key, comment: comment}
-	for _, o := range opts {
-		name, value, hasValue := strings.Cut(o, "=")
-		switch strings.ToLower(name) {
-		case "cert-authority":
-			e.ca = true
-		case "principals":
-			if !hasValue {
-				return nil, errors.New(`option principals needs a value: principals="name,..."`)
-			}
-			for _, p := range strings.Split(strings.Trim(value, `"`), ",") {
-				if p = strings.TrimSpace(p); p != "" {
-					e.principals = append(e.principals, p)
-				}
-			}
-		case "restrict":
-			e.noPty, e.noForward = true, true
-		case "no-pty":
-			e.noPty = true
-		case "pty":
-			e.noPty = false
-		case "no-port-forwarding":
-			e.noForward = true
-		case "port-forwarding":
-			e.noForward = false
-		case "no-agent-forwarding", "agent-forwarding", "no-x11-forwarding", "x11-forwarding",
-			"no-user-rc", "user-rc", "no-touch-required", "verify-required":
-			// Agent and X11 forwarding and ~/.ssh/rc do not exist here; the
-			// FIDO flags are checked by x/crypto.
-		default:
-			return nil, fmt.Errorf("option %q is not supported by holdfast", name)
+	for _, e := range lines {
+		if e.permits(remote) {
+			return e, nil
 		}
 	}
-	if len(e.principals) > 0 && !e.ca {
-		return nil, errors.New("option principals is only valid with cert-authority")
-	}
-	if _, isCert := key.(*gossh.Certificate); isCert {
-		return nil, errors.New("a certificate cannot be an authorized key; list its CA with cert-authority")
-	}
-	return e, nil
+	return nil, fmt.Errorf("key not authorized from %s (from=%q, %s)", remote, lines[0].From, lines[0].where)
 }
 
 // keySource loads the authorized keys from the file and the inline text, and
 // reloads the file when it changes (a Kubernetes Secret update), as sshd
-// reads authorized_keys at each login. A reload that fails keeps the last
-// good keys; a file that disappears revokes its keys.
+// reads authorized_keys at each login. A reload that fails fails closed:
+// every login is refused until the file is fixed (or removed), because
+// keeping the previous keys would keep a key the edit meant to revoke. A
+// file that disappears revokes its keys.
 type keySource struct {
 	path   string
 	inline string
 	log    *slog.Logger
+	// onBroken is called once per change of the file that leaves it
+	// unusable; the server records it in the audit log.
+	onBroken func(error)
 
-	mu    sync.Mutex
-	ring  *keyring
-	stamp fileStamp
+	mu     sync.Mutex
+	ring   *keyring
+	broken error // the last reload's error; while set, ring is nil
+	stamp  fileStamp
 }
 
 type fileStamp struct {
@@ -158,42 +111,58 @@ func newKeySource(path, inline string, log *slog.Logger) (*keySource, error) {
 }
 
 func (ks *keySource) load(st fileStamp) (*keyring, error) {
-	r := &keyring{keys: map[string]*keyEntry{}, cas: map[string]*keyEntry{}}
+	r := &keyring{keys: map[string][]*keyEntry{}, cas: map[string][]*keyEntry{}}
 	if ks.path != "" && st.exists {
 		data, err := os.ReadFile(ks.path)
 		if err != nil {
 			return nil, fmt.Errorf("cannot read %s: %w", ks.path, err)
 		}
-		if err := parseAuthorizedKeys(r, data, ks.path); err != nil {
-			return nil, err
+		entries, err := authkeys.Parse(data, ks.path)
+		if err != nil {
+			return nil, fmt.Errorf("cannot parse %w", err)
 		}
+		r.add(entries, ks.path)
 	}
-	if err := parseAuthorizedKeys(r, []byte(ks.inline), inlineKeysName); err != nil {
-		return nil, err
+	entries, err := authkeys.Parse([]byte(ks.inline), inlineKeysName)
+	if err != nil {
+		return nil, fmt.Errorf("cannot parse %w", err)
 	}
+	r.add(entries, inlineKeysName)
 	return r, nil
 }
 
-// current returns the keys, reloading the file first if it changed.
-func (ks *keySource) current() *keyring {
+// current returns the keys, reloading the file first if it changed, or the
+// error that makes every login fail while the file is broken.
+func (ks *keySource) current() (*keyring, error) {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
 	if ks.path == "" {
-		return ks.ring
+		return ks.ring, nil
 	}
 	st := stampOf(ks.path)
 	if st == ks.stamp {
-		return ks.ring
+		if ks.broken != nil {
+			return nil, ks.broken
+		}
+		return ks.ring, nil
 	}
 	ks.stamp = st
 	ring, err := ks.load(st)
 	if err != nil {
-		ks.log.Error("ssh keeps its previous authorized keys", "err", err)
-		return ks.ring
+		ks.ring, ks.broken = nil, fmt.Errorf("authorized keys unusable, every login is refused until the file is fixed: %w", err)
+		ks.log.Error("ssh refuses every login: the authorized keys file does not parse", "file", ks.path, "err", err)
+		if ks.onBroken != nil {
+			ks.onBroken(err)
+		}
+		return nil, ks.broken
 	}
-	ks.log.Info("ssh authorized keys reloaded", "file", ks.path, "exists", st.exists, "keys", ring.size())
-	ks.ring = ring
-	return ring
+	if ks.broken != nil {
+		ks.log.Warn("ssh authorized keys fixed; logins accepted again", "file", ks.path, "keys", ring.size())
+	} else {
+		ks.log.Info("ssh authorized keys reloaded", "file", ks.path, "exists", st.exists, "keys", ring.size())
+	}
+	ks.ring, ks.broken = ring, nil
+	return ring, nil
 }
 
 func stampOf(path string) fileStamp {
@@ -209,4 +178,19 @@ func stampOf(path string) fileStamp {
 		return fileStamp{exists: true}
 	}
 	return fileStamp{exists: true, size: fi.Size(), mtime: fi.ModTime(), ino: inode(fi)}
+}
+
+// remoteAddr is a connection's client address for from= matching; the zero
+// Addr (which no from= list matches) when it is not an IP.
+func remoteAddr(s string) netip.Addr {
+	ap, err := netip.ParseAddrPort(s)
+	if err != nil {
+		host := s
+		if i := strings.LastIndex(s, ":"); i > 0 {
+			host = s[:i]
+		}
+		a, _ := netip.ParseAddr(strings.Trim(host, "[]"))
+		return a.Unmap()
+	}
+	return ap.Addr().Unmap()
 }

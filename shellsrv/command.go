@@ -37,8 +37,8 @@ func (ss *session) runCommand(isExec bool, command string) {
 	}
 	p, err := ss.spawn(isExec, command)
 	if err != nil {
-		ss.log.Error("cannot start ssh session command", "shell", ss.srv.shell, "err", err)
-		fmt.Fprintf(ss.ch.Stderr(), "holdfast: cannot start %s: %v\r\n", ss.srv.shell, err)
+		ss.log.Error("cannot start ssh session command", "shell", ss.user.shell, "err", err)
+		fmt.Fprintf(ss.ch.Stderr(), "holdfast: cannot start %s: %v\r\n", ss.user.shell, err)
 		ss.sendExit(launcher.Status{Exited: true, Code: launcher.ExecErrorCode(err)})
 		return
 	}
@@ -74,13 +74,13 @@ func (ss *session) writeBanner() {
 
 // spawn starts the shell through the launcher's registry.
 func (ss *session) spawn(isExec bool, command string) (*proc, error) {
-	cmd := exec.Command(ss.srv.shell) // an absolute path: no lookup
-	cmd.Args = shellArgv(ss.srv.shell, ss.srv.cfg.LoginShell, command, isExec)
+	cmd := exec.Command(ss.user.shell) // an absolute path: no lookup
+	cmd.Args = shellArgv(ss.user.shell, ss.srv.cfg.LoginShell, command, isExec)
 	if ss.ptyReq != nil {
 		return ss.spawnPTY(cmd)
 	}
 	cmd.Env = ss.environ("")
-	cmd.Dir = workDir(cmd.Env)
+	cmd.Dir = workDir(cmd.Env, ss.user.cred)
 	return ss.spawnPipes(cmd)
 }
 
@@ -101,7 +101,7 @@ func (ss *session) spawnPipes(cmd *exec.Cmd) (*proc, error) {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
 	// A session of its own, as sshd gives every session: one group to
 	// hang up, apart from holdfast's and the app's.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Credential: ss.user.cred}
 	child, err := ss.srv.cfg.Reaper.Start(cmd, nil)
 	closeAll(inR, outW, errW)
 	if err != nil {

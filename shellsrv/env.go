@@ -5,12 +5,15 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
-// account is the container user every login maps to: the user holdfast runs
-// as. There is no privilege change; the authorized keys are the gate.
+// account is a passwd entry a login maps to: the app's --user, or the user
+// holdfast runs as (users.go). Any name the client types maps to it; the
+// authorized keys are the gate.
 type account struct {
 	UID   int
 	Name  string
@@ -187,14 +190,49 @@ func envValue(env []string, k string) string {
 	return v
 }
 
-// workDir is where a session starts: $HOME if it is a directory, else /.
-func workDir(env []string) string {
-	if h := envValue(env, "HOME"); h != "" {
-		if fi, err := os.Stat(h); err == nil && fi.IsDir() {
+// workDir is where a session starts: $HOME if it is a directory the
+// session's user (cred; nil = holdfast's own) may enter, else /. The app's
+// HOME may be root's (/root, mode 0700) when only --user changed the uid:
+// the session then starts in / rather than failing to start.
+func workDir(env []string, cred *syscall.Credential) string {
+	if h := envValue(env, "HOME"); filepath.IsAbs(h) {
+		if fi, err := os.Stat(h); err == nil && fi.IsDir() && mayReach(h, cred) {
 			return h
 		}
 	}
 	return "/"
+}
+
+// mayReach reports whether cred may enter dir and every directory above it.
+func mayReach(dir string, cred *syscall.Credential) bool {
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil || !mayEnter(fi, cred) {
+			return false
+		}
+		if d == "/" {
+			return true
+		}
+	}
+}
+
+// mayEnter reports whether cred may search the directory fi by its mode
+// bits (the owner's, the group's, or the others'), as the kernel decides
+// without ACLs.
+func mayEnter(fi os.FileInfo, cred *syscall.Credential) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if cred == nil || cred.Uid == 0 || !ok {
+		return true
+	}
+	perm := fi.Mode().Perm()
+	switch {
+	case st.Uid == cred.Uid:
+		return perm&0o100 != 0
+	case st.Gid == cred.Gid || slices.Contains(cred.Groups, st.Gid):
+		return perm&0o010 != 0
+	default:
+		return perm&0o001 != 0
+	}
 }
 
 // shellArgv is a shell's argv: "-bash" style argv[0] for a login shell

@@ -60,33 +60,6 @@ func TestChooseShell(t *testing.T) {
 	}
 }
 
-func TestParseKeyLineOptions(t *testing.T) {
-	const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHCGwJnMPfW1hXQ5iJbxzhjuYoZPaeS7O0qb1mEdBgfO c"
-	for line, want := range map[string]keyEntry{
-		key:                          {},
-		"restrict " + key:            {noPty: true, noForward: true},
-		"restrict,pty " + key:        {noForward: true},
-		"no-port-forwarding " + key:  {noForward: true},
-		"cert-authority " + key:      {ca: true},
-		"no-agent-forwarding " + key: {},
-		`cert-authority,principals="a, b" ` + key: {ca: true, principals: []string{"a", "b"}},
-	} {
-		e, err := parseKeyLine(line)
-		if err != nil {
-			t.Errorf("%q: %v", line, err)
-			continue
-		}
-		if e.ca != want.ca || e.noPty != want.noPty || e.noForward != want.noForward || !slices.Equal(e.principals, want.principals) {
-			t.Errorf("%q: got %+v", line, *e)
-		}
-	}
-	for _, line := range []string{`from="10.0.0.0/8" ` + key, `command="x" ` + key, `principals="a" ` + key, "ssh-ed25519"} {
-		if _, err := parseKeyLine(line); err == nil {
-			t.Errorf("%q accepted", line)
-		}
-	}
-}
-
 func TestBannerText(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	got := bannerText(state.Snapshot{Phase: state.Running, PID: 42, Run: 1}, now)

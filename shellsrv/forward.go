@@ -51,8 +51,9 @@ func (s *Server) handleDirectTCPIP(_ *gliderssh.Server, conn *gossh.ServerConn, 
 		_ = nc.Reject(gossh.Prohibited, "holdfast forwards to loopback only (127.0.0.0/8, ::1, localhost)")
 		return
 	}
+	acct, _ := s.accountFor(id.login)
 	s.audit.record(auditEvent{
-		Event: "forward", User: id.login, Account: s.acct.Name, Fingerprint: id.fingerprint,
+		Event: "forward", User: id.login, Account: acct.Name, Fingerprint: id.fingerprint,
 		Remote: conn.RemoteAddr().String(), Session: shortID(conn.SessionID()), Dest: dest,
 	})
 	dialer := net.Dialer{Timeout: forwardDialTimeout}

@@ -27,6 +27,10 @@ import (
 var testReaper *launcher.Reaper
 
 func TestMain(m *testing.M) {
+	// The sftp helper is this binary, re-executed (sftp.go).
+	if code, ok := HelperMain(os.Args); ok {
+		os.Exit(code)
+	}
 	if _, err := launcher.BecomeSubreaper(); err != nil {
 		fmt.Fprintln(os.Stderr, "cannot become subreaper:", err)
 		os.Exit(1)

@@ -13,7 +13,13 @@ import (
 )
 
 func TestConcurrentSessions(t *testing.T) {
-	h := newHarness(t, nil)
+	// 20 handshakes at once from one address: above the default pre-auth
+	// limits (MaxStartups 10:30:100 drops some at random, as sshd would),
+	// which are not what this test is about.
+	h := newHarness(t, func(c *Config) {
+		c.MaxUnauthPerIP = 40
+		c.MaxStartups = MaxStartups{Start: 40, Rate: 30, Full: 100}
+	})
 	const n = 20
 	var wg sync.WaitGroup
 	results := make([]result, n)

@@ -31,13 +31,20 @@ func (ss *session) spawnPTY(cmd *exec.Cmd) (*proc, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c := ss.user.cred; c != nil {
+		// The terminal belongs to the session's user, as sshd makes it
+		// (mode 0620 stays), so that programs reopening it can write to it.
+		if err := tty.Chown(int(c.Uid), -1); err != nil {
+			ss.log.Debug("cannot hand the pty to the session's user", "tty", tty.Name(), "err", err)
+		}
+	}
 	cmd.Env = ss.environ(tty.Name())
-	cmd.Dir = workDir(cmd.Env)
+	cmd.Dir = workDir(cmd.Env, ss.user.cred)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
 	// A new session with the pty as its controlling terminal (Ctty is the
 	// child's fd 0): ^C arrives as byte 0x03 and the line discipline turns
 	// it into SIGINT for the foreground job.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Credential: ss.user.cred}
 	ss.mu.Lock()
 	if err := setWinsize(master, ss.win); err != nil {
 		ss.log.Debug("cannot size pty", "err", err)

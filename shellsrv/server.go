@@ -7,8 +7,8 @@ import (
 	"net"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	gliderssh "github.com/gliderlabs/ssh"
@@ -31,9 +31,10 @@ const (
 	// DefaultMaxAuthTries matches OpenSSH's MaxAuthTries.
 	DefaultMaxAuthTries = 6
 	// DefaultMaxUnauthPerIP is how many connections one address may hold
-	// before authenticating: sshd starts refusing at 10 pending (MaxStartups
-	// 10:30:100); dropbear allows 5. Behind kubectl port-forward every client
-	// shares 127.0.0.1, so bursts of logins need the larger number.
+	// before authenticating (on top of the global MaxStartups): dropbear
+	// allows 5. Behind kubectl port-forward every client shares 127.0.0.1,
+	// so bursts of logins need the larger number, and a new connection
+	// from a full address replaces one that has idled (startups.go).
 	DefaultMaxUnauthPerIP = 10
 	// hangupGrace is the time between SIGHUP and SIGKILL of a session's
 	// process group after its client went away.
@@ -60,6 +61,14 @@ type Config struct {
 	HandshakeTimeout time.Duration // bound on connect-to-authenticated
 	MaxAuthTries     int
 	MaxUnauthPerIP   int
+	MaxStartups      MaxStartups // global cap on unauthenticated connections; zero = DefaultMaxStartups
+
+	// Credential is the user sessions run as (shell, exec, sftp): the app's
+	// --user. nil = holdfast's own uid, as the app.
+	Credential *syscall.Credential
+	// AllowRoot, with Credential set, lets a login as holdfast's own
+	// account (root) have a session as holdfast's uid (--ssh-allow-root).
+	AllowRoot bool
 }
 
 // Enabled reports whether keys are configured (file exists or inline set).
@@ -80,8 +89,8 @@ type Server struct {
 	log      *slog.Logger
 	keys     *keySource
 	signer   gossh.Signer
-	acct     account
-	shell    string
+	user     *sessionUser // what every login maps to
+	root     *sessionUser // with AllowRoot: what a login as holdfast's own account maps to
 	audit    *auditLog
 	store    *state.Store
 	gs       *gliderssh.Server
@@ -94,8 +103,7 @@ type Server struct {
 	active   atomic.Int64     // open session channels
 	channels inflight.Counter // running channel handlers, which gliderlabs does not track
 
-	mu     sync.Mutex
-	unauth map[string]int // unauthenticated connections per remote IP
+	pending *pendingSet // unauthenticated connections
 }
 
 // New loads the keys and the host key. Errors name the file and line
@@ -113,8 +121,12 @@ func New(cfg Config) (*Server, error) {
 		maxUnIP:  orDefault(cfg.MaxUnauthPerIP, DefaultMaxUnauthPerIP),
 		idle:     orDefault(cfg.IdleTimeout, DefaultIdleTimeout),
 		hsTime:   orDefault(cfg.HandshakeTimeout, DefaultHandshakeTimeout),
-		unauth:   map[string]int{},
 	}
+	limits := cfg.MaxStartups
+	if limits.Full <= 0 {
+		limits = DefaultMaxStartups
+	}
+	s.pending = newPendingSet(limits, s.maxUnIP)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -127,15 +139,16 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.keys = keys
+	s.audit = &auditLog{path: cfg.AuditLog, log: s.log}
+	keys.onBroken = func(err error) {
+		s.audit.record(auditEvent{Event: "keys-invalid", Reason: err.Error()})
+	}
 	if s.signer, err = loadOrCreateHostKey(cfg.HostKeyPath, s.log); err != nil {
 		return nil, err
 	}
-	s.acct = lookupAccount(os.Getuid())
-	s.shell = chooseShell(s.acct.Shell, envValue(s.appEnv(), "PATH"))
-	if s.shell == "" {
-		return nil, errors.New("cannot start ssh server: no shell found (looked for the passwd shell, bash, sh)")
+	if err := s.setUsers(); err != nil {
+		return nil, err
 	}
-	s.audit = &auditLog{path: cfg.AuditLog, log: s.log}
 	s.gs = &gliderssh.Server{
 		Addr:        cfg.Addr,
 		Version:     "holdfast", // announced as SSH-2.0-holdfast, not SSH-2.0-Go
@@ -206,6 +219,8 @@ func (s *Server) appEnv() []string {
 // serverConfig adds what gliderlabs v0.3.8 has no option for.
 func (s *Server) serverConfig(ctx gliderssh.Context) *gossh.ServerConfig {
 	return &gossh.ServerConfig{
+		Config:                    algorithms.Config,
+		PublicKeyAuthAlgorithms:   algorithms.PublicKeyAuths,
 		MaxAuthTries:              s.maxTries,
 		VerifiedPublicKeyCallback: s.verifiedKeyCallback(ctx),
 		AuthLogCallback:           s.authLogCallback(ctx),
@@ -214,21 +229,23 @@ func (s *Server) serverConfig(ctx gliderssh.Context) *gossh.ServerConfig {
 
 var ctxKeyConn = &struct{ name string }{"holdfast-conn"}
 
-// connCallback caps unauthenticated connections per address and bounds the
-// time to authenticate: v0.3.8 has no HandshakeTimeout, and the idle
-// deadline is pushed by every byte, so a slow-drip client could hold a slot
-// for ever.
+// connCallback caps unauthenticated connections, per address and in all
+// (startups.go), and bounds the time to authenticate: v0.3.8 has no
+// HandshakeTimeout, and the idle deadline is pushed by every byte, so a
+// slow-drip client could hold a slot for ever.
 func (s *Server) connCallback(ctx gliderssh.Context, conn net.Conn) net.Conn {
-	ip := hostOnly(conn.RemoteAddr())
-	s.mu.Lock()
-	if s.unauth[ip] >= s.maxUnIP {
-		s.mu.Unlock()
-		s.log.Warn("ssh connection refused: too many unauthenticated connections", "remote", conn.RemoteAddr().String(), "limit", s.maxUnIP)
+	now := time.Now()
+	tc := &trackedConn{Conn: conn, srv: s, ip: hostOnly(conn.RemoteAddr()), since: now}
+	evicted, refused := s.pending.admit(tc, now)
+	if refused != "" {
+		s.log.Warn("ssh connection refused: "+refused, "remote", conn.RemoteAddr().String(), "per_address", s.maxUnIP, "max_startups", s.pending.limits)
 		return nil
 	}
-	s.unauth[ip]++
-	s.mu.Unlock()
-	tc := &trackedConn{Conn: conn, srv: s, ip: ip}
+	if evicted != nil {
+		s.log.Info("ssh connection closed to make room: pending without authenticating", "remote", evicted.RemoteAddr().String(),
+			"for", now.Sub(evicted.since).Round(time.Millisecond), "bytes", evicted.read.Load())
+		_ = evicted.Conn.Close()
+	}
 	tc.timer = time.AfterFunc(s.hsTime, tc.handshakeExpired)
 	ctx.SetValue(ctxKeyConn, tc)
 	return tc
@@ -241,46 +258,6 @@ func (s *Server) connectionFailed(conn net.Conn, err error) {
 		return
 	}
 	s.log.Debug("ssh handshake failed", "remote", conn.RemoteAddr().String(), "err", err)
-}
-
-// trackedConn holds one unauthenticated slot until authentication succeeds
-// or the connection closes.
-type trackedConn struct {
-	net.Conn
-	srv    *Server
-	ip     string
-	timer  *time.Timer
-	once   sync.Once
-	authed atomic.Bool
-}
-
-func (c *trackedConn) release() {
-	c.once.Do(func() {
-		c.timer.Stop()
-		c.srv.mu.Lock()
-		if c.srv.unauth[c.ip]--; c.srv.unauth[c.ip] <= 0 {
-			delete(c.srv.unauth, c.ip)
-		}
-		c.srv.mu.Unlock()
-	})
-}
-
-func (c *trackedConn) authenticated() {
-	c.authed.Store(true)
-	c.release()
-}
-
-func (c *trackedConn) Close() error {
-	c.release()
-	return c.Conn.Close()
-}
-
-func (c *trackedConn) handshakeExpired() {
-	if c.authed.Load() {
-		return
-	}
-	c.srv.log.Info("ssh connection closed: not authenticated in time", "remote", c.RemoteAddr().String(), "timeout", c.srv.hsTime)
-	_ = c.Conn.Close()
 }
 
 func hostOnly(a net.Addr) string {

@@ -41,6 +41,7 @@ type session struct {
 	ch   gossh.Channel
 	conn *gossh.ServerConn
 	id   identity
+	user *sessionUser // the account the login maps to
 	sid  string
 	log  *slog.Logger
 
@@ -78,8 +79,9 @@ func (s *Server) handleSession(_ *gliderssh.Server, conn *gossh.ServerConn, nc g
 		return
 	}
 	sid := shortID(conn.SessionID())
+	_, user := s.accountFor(id.login)
 	ss := &session{
-		srv: s, ch: ch, conn: conn, id: id, sid: sid,
+		srv: s, ch: ch, conn: conn, id: id, user: user, sid: sid,
 		log:    s.log.With("session", sid, "user", id.login),
 		closed: make(chan struct{}),
 		done:   make(chan struct{}),
@@ -198,13 +200,13 @@ func (ss *session) environ(tty string) []string {
 	if ss.ptyReq != nil {
 		term = ss.ptyReq.Term
 	}
-	return sessionEnv(ss.srv.appEnv(), ss.srv.acct, ss.srv.shell, ss.clientEnv, term, tty,
+	return sessionEnv(ss.srv.appEnv(), ss.user.acct, ss.user.shell, ss.clientEnv, term, tty,
 		ss.conn.RemoteAddr(), ss.conn.LocalAddr())
 }
 
 func (ss *session) auditEvent(event string) auditEvent {
 	return auditEvent{
-		Event: event, User: ss.id.login, Account: ss.srv.acct.Name, Fingerprint: ss.id.fingerprint,
+		Event: event, User: ss.id.login, Account: ss.user.acct.Name, Fingerprint: ss.id.fingerprint,
 		Remote: ss.conn.RemoteAddr().String(), Session: ss.sid,
 	}
 }

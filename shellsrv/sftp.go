@@ -1,31 +1,147 @@
 package shellsrv
 
 import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+
 	"github.com/pkg/sftp"
+	"golang.org/x/sys/unix"
 
 	"github.com/holdfast-dev/holdfast/launcher"
 )
 
-// runSFTP serves the sftp subsystem in-process (there may be no
-// sftp-server binary in the image). OpenSSH 9's scp uses it too; legacy
-// `scp -O` instead runs `scp -f`/`scp -t` as an exec command, which works
-// only if the image has an scp binary on the app's PATH.
+// sftpHelperName is argv[0] of the sftp helper: holdfast's own binary,
+// re-executed with the session user's credential, serving sftp on its
+// stdin and stdout. It is chosen by argv[0], not by a subcommand, so that
+// it is in no help text and no subcommand name is taken.
+const sftpHelperName = "holdfast-sftp-server"
+
+// selfExe is the binary the helper is started from. /proc/self/exe names
+// holdfast's own binary even when the session's user could not reach it by
+// its path, and even after the file was replaced.
+var selfExe = "/proc/self/exe"
+
+// HelperMain runs holdfast's internal helpers. It reports false when argv
+// does not name one; otherwise it serves and returns the exit code. Call it
+// first thing in main.
+func HelperMain(argv []string) (code int, ok bool) {
+	if len(argv) == 0 || filepath.Base(argv[0]) != sftpHelperName {
+		return 0, false
+	}
+	return serveSFTPStdio(), true
+}
+
+// stdio is the helper's connection to holdfast: the sftp client's bytes on
+// stdin, the replies on stdout.
+type stdio struct {
+	io.Reader
+	io.WriteCloser
+}
+
+func serveSFTPStdio() int {
+	srv, err := sftp.NewServer(stdio{os.Stdin, os.Stdout})
+	if err == nil {
+		err = srv.Serve() // nil on the client's EOF
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		fmt.Fprintf(os.Stderr, "holdfast sftp: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// runSFTP serves the sftp subsystem through the helper, as the session's
+// user (so with --user the files reachable are the app user's, not
+// root's); there may be no sftp-server binary in the image. OpenSSH 9's scp
+// uses it too; legacy `scp -O` instead runs `scp -f`/`scp -t` as an exec
+// command, which works only if the image has an scp binary on the app's
+// PATH. holdfast relays the bytes and writes the file operations it sees
+// pass (sftpaudit.go) to the audit log: the helper cannot write there.
 func (ss *session) runSFTP() {
 	defer close(ss.done)
 	ev := ss.auditEvent("subsystem")
 	ev.Subsystem = "sftp"
 	ss.srv.audit.record(ev)
-	code := 0
-	srv, err := sftp.NewServer(ss.ch, sftp.WithServerWorkingDirectory(workDir(ss.environ(""))))
-	if err == nil {
-		err = srv.Serve() // nil on the client's EOF
-	}
+	aud := newSFTPAudit(ss.auditEvent("sftp"), ss.srv.audit.record)
+	defer aud.finish()
+	p, err := ss.spawnSFTP(aud)
 	if err != nil {
-		ss.log.Info("sftp session ended with an error", "err", err)
-		code = 1
+		ss.log.Error("cannot start the sftp helper", "err", err)
+		fmt.Fprintf(ss.ch.Stderr(), "holdfast: cannot start sftp: %v\r\n", err)
+		ss.sendExit(launcher.Status{Exited: true, Code: 1})
+		return
 	}
-	// exit-status before close: the upstream example closes first, and then
-	// `ssh -s host sftp` reports -1 and scp exits 1 although the file
-	// arrived intact.
-	ss.sendExit(launcher.Status{Exited: true, Code: code})
+	ss.mu.Lock()
+	ss.pgid = p.pgid
+	ss.mu.Unlock()
+	st, finished := p.wait(ss.closed)
+	ss.mu.Lock()
+	ss.pgid = 0
+	ss.mu.Unlock()
+	if !finished {
+		p.hangup(ss.srv.cfg.Reaper)
+		return
+	}
+	// exit-status before close: closing first makes `ssh -s host sftp`
+	// report -1 and scp exit 1 although the file arrived intact.
+	ss.sendExit(st)
+	p.closeFiles()
+}
+
+// sftpPipeSize is the capacity asked for the helper's pipes (fcntl(2)
+// F_SETPIPE_SZ); an unprivileged limit (/proc/sys/fs/pipe-max-size, 1 MiB by
+// default) may refuse it, which only costs speed.
+const sftpPipeSize = 1 << 20
+
+func growPipe(f *os.File) {
+	if rc, err := f.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) { _, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, sftpPipeSize) })
+	}
+}
+
+// spawnSFTP starts the helper with three pipes, in a session of its own,
+// as the session's user.
+func (ss *session) spawnSFTP(aud *sftpAudit) (*proc, error) {
+	var fds [6]*os.File // inR, inW, outR, outW, errR, errW
+	for i := 0; i < 6; i += 2 {
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeAll(fds[:i]...)
+			return nil, fmt.Errorf("cannot create pipe: %w", err)
+		}
+		fds[i], fds[i+1] = r, w
+	}
+	inR, inW, outR, outW, errR, errW := fds[0], fds[1], fds[2], fds[3], fds[4], fds[5]
+	// The client keeps many 32 KiB reads in flight; a 64 KiB pipe would
+	// make the helper wait for holdfast after every two replies.
+	growPipe(outW)
+	growPipe(inW)
+	cmd := exec.Command(selfExe)
+	cmd.Args = []string{sftpHelperName}
+	cmd.Env = ss.environ("")
+	cmd.Dir = workDir(cmd.Env, ss.user.cred)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Credential: ss.user.cred}
+	child, err := ss.srv.cfg.Reaper.Start(cmd, nil)
+	closeAll(inR, outW, errW)
+	if err != nil {
+		closeAll(inW, outR, errR)
+		return nil, err
+	}
+	p := &proc{child: child, pgid: child.Pid, stdin: inW, outs: []*os.File{outR, errR}}
+	// The auditor sees each packet before the other side does, so a
+	// request is noted before its reply can arrive, and a reply before the
+	// client can end the session.
+	p.copyOut(io.MultiWriter(aud.fromServer(), ss.ch), outR)
+	p.copyOut(ss.ch.Stderr(), errR)
+	go func() {
+		_, _ = io.Copy(io.MultiWriter(aud.fromClient(), inW), ss.ch)
+		_ = inW.Close() // EOF: the helper ends
+	}()
+	return p, nil
 }

@@ -12,9 +12,16 @@ import (
 	"os"
 
 	"github.com/holdfast-dev/holdfast/internal/version"
+	"github.com/holdfast-dev/holdfast/shellsrv"
 )
 
-func main() { os.Exit(run(os.Args[1:])) }
+func main() {
+	// The ssh server's sftp helper is this binary under another argv[0].
+	if code, ok := shellsrv.HelperMain(os.Args); ok {
+		os.Exit(code)
+	}
+	os.Exit(run(os.Args[1:]))
+}
 
 // run dispatches to a subcommand or to entrypoint mode. A command named
 // like a subcommand can still be run as the app after "--".

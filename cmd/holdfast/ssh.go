@@ -43,6 +43,8 @@ func startSSH(cfg *config.Config, reaper *launcher.Reaper, store *state.Store, s
 		return nil
 	}
 	sc.Reaper, sc.Store, sc.AppEnv, sc.Logger = reaper, store, sup.AppEnv, logger
+	// Sessions run as the app's user (--user), not as holdfast's.
+	sc.Credential, sc.AllowRoot = cfg.Credential, cfg.SSHAllowRoot
 	sc.AuditLog = cfg.StateDir + "/audit.log"
 	srv, err := shellsrv.New(sc)
 	if err != nil {

@@ -41,6 +41,7 @@ type Config struct {
 	SSHHostKey              string // --ssh-host-key ("<state-dir>/ssh_host_ed25519_key")
 	SSHMaxSessions          int    // --ssh-max-sessions (16); >= 1
 	SSHLoginShell           bool   // --ssh-login-shell (false)
+	SSHAllowRoot            bool   // --ssh-allow-root (false): with --user, a login as root stays holdfast's uid
 
 	StateDir    string              // --state-dir ("/var/lib/holdfast")
 	KeepRuns    int                 // --keep-runs (20); >= 1

@@ -97,6 +97,9 @@ var flags = []*flagSpec{
 	{name: "ssh-login-shell", boolean: true, def: "false",
 		help: "start ssh shells as login shells (they then source /etc/profile, which may reset PATH)",
 		set:  func(c *Config, v string) (err error) { c.SSHLoginShell, err = parseBool(v); return }},
+	{name: "ssh-allow-root", boolean: true, def: "false",
+		help: "with --user, a login as root (holdfast's own account) gets a session as holdfast's uid; without it every ssh session runs as --user",
+		set:  func(c *Config, v string) (err error) { c.SSHAllowRoot, err = parseBool(v); return }},
 
 	{name: "state-dir", arg: "DIR", def: "/var/lib/holdfast",
 		help: "runs, evidence, control socket, host key; mount an emptyDir here in Kubernetes",

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"golang.org/x/crypto/ssh"
+	"github.com/holdfast-dev/holdfast/internal/authkeys"
 )
 
 // keyTypePrefixes start every public key type sshd(8) accepts in
@@ -34,30 +34,17 @@ func looksLikeInlineKeys(v string) bool {
 	return false
 }
 
-// checkInlineKeys parses every key line, so a mangled Secret fails at start
-// (exit 2) rather than as a refused login later. Blank lines and # comments
-// are skipped as sshd does.
+// checkInlineKeys parses the keys with the ssh server's own parser
+// (internal/authkeys), so a mangled Secret fails at start (exit 2) rather
+// than as a refused login later, and a line the server would refuse is
+// refused here too. Blank lines and # comments are skipped as sshd does.
 func checkInlineKeys(v string) error {
-	n := 0
-	for i, line := range strings.Split(v, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if _, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line)); err != nil {
-			return fmt.Errorf("line %d %q: %w", i+1, shorten(line, 40), err)
-		}
-		n++
+	entries, err := authkeys.Parse([]byte(v), "")
+	if err != nil {
+		return err
 	}
-	if n == 0 {
+	if len(entries) == 0 {
 		return fmt.Errorf("no key found")
 	}
 	return nil
-}
-
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }

@@ -136,6 +136,7 @@ var flagCases = map[string]flagCase{
 	"ssh-authorized-keys": {a: "/keys/a", b: "/keys/b", wantA: "/keys/a", wantB: "/keys/b", get: func(c *Config) any { return c.SSHAuthorizedKeysFile }},
 	"ssh-host-key":        {a: "/k/host", b: "/k/other", wantA: "/k/host", wantB: "/k/other", get: func(c *Config) any { return c.SSHHostKey }},
 	"ssh-max-sessions":    {a: "1", b: "100", wantA: 1, wantB: 100, get: func(c *Config) any { return c.SSHMaxSessions }},
+	"ssh-allow-root":      {a: "true", b: "false", wantA: true, wantB: false, get: func(c *Config) any { return c.SSHAllowRoot }},
 	"ssh-login-shell":     {a: "true", b: "false", wantA: true, wantB: false, get: func(c *Config) any { return c.SSHLoginShell }},
 	"state-dir":           {a: "/tmp/hf-a", b: "rel/dir", wantA: "/tmp/hf-a", wantB: "rel/dir", get: func(c *Config) any { return c.StateDir }},
 	"keep-runs":           {a: "1", b: "500", wantA: 1, wantB: 500, get: func(c *Config) any { return c.KeepRuns }},

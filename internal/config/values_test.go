@@ -113,7 +113,7 @@ func TestInlineAuthorizedKeys(t *testing.T) {
 		k1,
 		k1 + "\n" + k2 + "\n",
 		"# ops team\n\n" + k1 + "\n",
-		`no-pty,command="uptime" ` + k1,
+		`no-pty,from="10.0.0.0/8,!10.1.2.3" ` + k1,
 		"cert-authority " + k2,
 	} {
 		c := mustParse(t, []string{"app"}, map[string]string{"HOLDFAST_SSH_AUTHORIZED_KEYS": v})
@@ -135,6 +135,9 @@ func TestInlineAuthorizedKeys(t *testing.T) {
 		k1 + "\nssh-rsa broken":     "line 2",
 		"# only a comment\n\n":      "no key found",
 		k1[:len(k1)-4] + "\n" + k2:  "line 1",
+		// What the ssh server refuses is refused here too (one parser).
+		k1 + "\n" + `no-pty,command="uptime" ` + k2: `line 2: option "command" is not supported`,
+		`from="10.0.0.1/8" ` + k1:                   "did you mean 10.0.0.0/8",
 	} {
 		msg := usageError(t, []string{"app"}, map[string]string{"HOLDFAST_SSH_AUTHORIZED_KEYS": v})
 		if !strings.Contains(msg, "HOLDFAST_SSH_AUTHORIZED_KEYS") || !strings.Contains(msg, want) {

@@ -32,7 +32,7 @@ func entrypoint(args []string) int {
 	// blocked signal mask from whoever started us.
 	maskErr := launcher.ResetInheritedSigmask()
 
-	cfg, err := config.Parse(args, os.Getenv)
+	cfg, err := config.Parse(args, os.LookupEnv)
 	if errors.Is(err, config.ErrHelp) {
 		fmt.Print(config.Usage())
 		return 0

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 )
 
 // Config is the validated entrypoint configuration.
@@ -227,8 +229,9 @@ func scan(args []string, visit func(f *flagSpec, value string) error) (rest []st
 		typed, value, hasValue := strings.Cut(a, "=")
 		name := strings.TrimPrefix(typed[1:], "-")
 		if name == "" || name[0] == '-' {
-			return nil, false, usageErr("bad flag syntax: %s", a)
+			return nil, false, usageErr("bad flag syntax: %s", printable(a))
 		}
+		typed = printable(typed)
 		if name == "h" || name == "help" {
 			return nil, false, ErrHelp
 		}
@@ -274,6 +277,17 @@ func Split(args []string) (lead, rest []string, dashdash bool, err error) {
 		n--
 	}
 	return args[:n], rest, dashdash, nil
+}
+
+// printable is s, or s quoted when it holds a character that would break
+// the one-line message it goes into (a newline, a control character).
+func printable(s string) string {
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 func (p *parser) command(argv []string) ([]string, error) {

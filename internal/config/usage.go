@@ -37,7 +37,9 @@ func Usage() string {
 	b.WriteString("subcommand, has no \"/\" and is not found on PATH is refused (exit 2) as a\n")
 	b.WriteString("mistyped subcommand; after -- every word is the app's.\n\n")
 	b.WriteString("Flags (-flag and --flag, --flag=value and --flag value all work; every flag\n")
-	b.WriteString("has an environment twin, and a flag on the command line wins over it):\n")
+	b.WriteString("has an environment twin, and a flag on the command line wins over it, even\n")
+	b.WriteString("over an invalid one; a twin set to \"\" means the empty flag where that\n")
+	b.WriteString("disables or clears something (HOLDFAST_SSH_ADDR= turns ssh off), else unset):\n")
 	for _, f := range flags {
 		b.WriteString("\n  --" + f.name)
 		switch {

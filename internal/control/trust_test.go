@@ -261,3 +261,36 @@ func TestFallbackSocket(t *testing.T) {
 }
 
 func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// In /tmp anyone can make the fallback directory first: a client refuses a
+// directory planted by another uid, with the socket in it.
+func TestClientRefusesPlantedFallbackDir(t *testing.T) {
+	parent := t.TempDir()
+	os.WriteFile(filepath.Join(parent, "file"), nil, 0o600)
+	stateDir := filepath.Join(parent, "file", "state") // cannot hold a socket
+	fbs := rundir.Fallbacks(stateDir)
+	t.Cleanup(func() {
+		for _, d := range fbs {
+			os.RemoveAll(d)
+		}
+	})
+	planted := fbs[len(fbs)-1] // /tmp/holdfast-<key>
+	if err := os.Mkdir(planted, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(planted, nobody, nobody); err != nil {
+		t.Skipf("cannot chown: %v", err)
+	}
+	plantServer(t, filepath.Join(planted, SocketName))
+	err := NewClient(stateDir).Status(context.Background(), new(map[string]any))
+	if !errors.Is(err, rundir.ErrNotTrusted) || !strings.Contains(err.Error(), planted) || !strings.Contains(err.Error(), "uid 65534") {
+		t.Fatalf("status through a planted fallback directory = %v; want a refusal naming it and uid 65534", err)
+	}
+	// And the server does not use it either: it takes /run, or refuses.
+	if l, err := Listen(stateDir); err == nil {
+		defer l.Close()
+		if strings.HasPrefix(l.Path, planted) {
+			t.Errorf("the server listens in the planted directory %s", l.Path)
+		}
+	}
+}

@@ -78,8 +78,8 @@ func Acquire(stateDir string) (*Lock, error) {
 
 // openLock opens the lock file read-write (creating it, mode 0600), or, in
 // a directory holdfast cannot write, an existing one read-only: flock(2)
-// works on either. writable is set only for a regular file that holdfast's
-// uid owns and that has no other name.
+// works on either. It refuses anything but a regular file that holdfast's
+// uid owns; writable is set only when that file has no other name.
 func openLock(path string) (f *os.File, writable bool, err error) {
 	const flags = syscall.O_NOFOLLOW | syscall.O_CLOEXEC | syscall.O_NONBLOCK
 	f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|flags, 0o600)
@@ -99,7 +99,14 @@ func openLock(path string) (f *os.File, writable bool, err error) {
 		return nil, false, fmt.Errorf("refusing lock file %s: not a regular file (%v)", path, fi.Mode().Type())
 	}
 	st := fi.Sys().(*syscall.Stat_t)
-	writable = int(st.Uid) == os.Geteuid() && st.Nlink == 1 && f.Fd() > 0 && canWrite(f)
+	if int(st.Uid) != os.Geteuid() {
+		// Planted by someone who could write the state dir: whoever holds a
+		// flock on it would keep holdfast from starting. Every holdfast of
+		// this uid makes the same choice and locks in the fallback instead.
+		f.Close()
+		return nil, false, fmt.Errorf("refusing lock file %s: owned by uid %d, not by holdfast's uid %d", path, st.Uid, os.Geteuid())
+	}
+	writable = st.Nlink == 1 && canWrite(f)
 	return f, writable, nil
 }
 

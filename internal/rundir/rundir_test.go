@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -188,12 +189,29 @@ func TestLockPlantedFileNotWritten(t *testing.T) {
 	p := filepath.Join(state, LockName)
 	os.WriteFile(p, []byte("not a pid"), 0o666)
 	os.Chown(p, nobody, nobody)
-	l, err := Acquire(state)
+	// The planter holds a lock on it: holdfast must still start.
+	f, err := os.Open(p)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	l, err := Acquire(state)
+	if err != nil {
+		t.Fatalf("a lock file planted and locked by uid %d kept holdfast out: %v", nobody, err)
+	}
 	defer l.Close()
+	if filepath.Dir(l.Path) == state {
+		t.Errorf("locked the planted file %s", l.Path)
+	}
 	if b, _ := os.ReadFile(p); string(b) != "not a pid" {
 		t.Errorf("holdfast wrote into a lock file it does not own: %q", b)
+	}
+	// Still exclusive: a second holdfast makes the same choice.
+	var held *HeldError
+	if _, err := Acquire(state); !errors.As(err, &held) || held.PID != os.Getpid() {
+		t.Errorf("second Acquire = %v, want HeldError naming pid %d", err, os.Getpid())
 	}
 }

@@ -31,10 +31,14 @@ type Listener struct {
 	FallbackReason string
 }
 
-// Close stops listening and removes the socket file.
+// Close stops listening and removes the socket file, and a fallback
+// directory it leaves empty (one that still holds the lock stays).
 func (l *Listener) Close() error {
 	err := l.Listener.Close()
 	_ = os.Remove(l.Path)
+	if l.FallbackReason != "" {
+		_ = os.Remove(filepath.Dir(l.Path))
+	}
 	return err
 }
 

@@ -258,6 +258,9 @@ func TestFallbackSocket(t *testing.T) {
 		t.Fatalf("long state dir: %v, %+v", err, ll)
 	}
 	ll.Close()
+	if _, err := os.Stat(filepath.Dir(ll.Path)); !os.IsNotExist(err) {
+		t.Errorf("the empty fallback directory %s was left behind: %v", filepath.Dir(ll.Path), err)
+	}
 }
 
 func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -75,7 +75,7 @@ func dial(ctx context.Context, stateDir string) (net.Conn, error) {
 func dialOne(ctx context.Context, path string, uid int) (net.Conn, error) {
 	fd, err := unix.Open(path, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if errors.Is(err, unix.ELOOP) {
-		return nil, fmt.Errorf("refusing %s: it is a symlink: %w", path, rundir.ErrNotTrusted)
+		return nil, rundir.Refuse("%s: it is a symlink", path)
 	}
 	if err != nil {
 		return nil, permissionOr(&fs.PathError{Op: "open", Path: path, Err: err}, filepath.Dir(path), uid)
@@ -86,7 +86,7 @@ func dialOne(ctx context.Context, path string, uid int) (net.Conn, error) {
 		return nil, err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFSOCK {
-		return nil, fmt.Errorf("refusing %s: not a socket: %w", path, rundir.ErrNotTrusted)
+		return nil, rundir.Refuse("%s: not a socket", path)
 	}
 	if err := rundir.CheckOwner(path, int(st.Uid), fs.FileMode(st.Mode&0o7777), uid); err != nil {
 		return nil, err
@@ -113,8 +113,8 @@ func dialOne(ctx context.Context, path string, uid int) (net.Conn, error) {
 	}
 	if peer.UID != int(st.Uid) {
 		c.Close()
-		return nil, fmt.Errorf("refusing %s: the process serving it (pid %d) runs as uid %d, not as the socket's owner uid %d: %w",
-			path, peer.PID, peer.UID, st.Uid, rundir.ErrNotTrusted)
+		return nil, rundir.Refuse("%s: the process serving it (pid %d) runs as uid %d, not as the socket's owner, uid %d",
+			path, peer.PID, peer.UID, st.Uid)
 	}
 	return c, nil
 }

@@ -78,51 +78,51 @@ func makeOne(dir string) error {
 	return nil
 }
 
-// ErrNotTrusted is wrapped by the errors of Check and of the control
-// client's checks: what holdfast found there may have been planted.
+// ErrNotTrusted matches (errors.Is) the errors of Check, CheckOwner and
+// the control client's checks: what holdfast found there may have been
+// planted.
 var ErrNotTrusted = errors.New("not trusted")
 
-// Check verifies a fallback directory before a client uses it: a real
-// directory owned by root or by one of uids, and not writable by group or
-// others.
-func Check(dir string, uids ...int) error {
+// untrustedError is a refusal; its message stands alone.
+type untrustedError struct{ msg string }
+
+func (e *untrustedError) Error() string        { return e.msg }
+func (e *untrustedError) Is(target error) bool { return target == ErrNotTrusted }
+
+// Refuse is a refusal of something that may have been planted: an error
+// that matches ErrNotTrusted.
+func Refuse(format string, a ...any) error {
+	return &untrustedError{fmt.Sprintf("refusing "+format, a...)}
+}
+
+// Check verifies a fallback directory before a client of uid caller uses
+// it: a real directory owned by root or by caller, and not writable by group
+// or others.
+func Check(dir string, caller int) error {
 	fi, err := os.Lstat(dir)
 	if err != nil {
 		return err
 	}
 	st := fi.Sys().(*syscall.Stat_t)
 	if !fi.IsDir() {
-		return fmt.Errorf("refusing %s: not a directory (%v): %w", dir, fi.Mode().Type(), ErrNotTrusted)
+		return Refuse("%s: not a directory (%v)", dir, fi.Mode().Type())
 	}
-	if err := CheckOwner(dir, int(st.Uid), fi.Mode(), uids...); err != nil {
+	if err := CheckOwner(dir, int(st.Uid), fi.Mode(), caller); err != nil {
 		return err
 	}
 	return nil
 }
 
 // CheckOwner is the rule for everything a client trusts: owned by root or
-// by one of uids, and not writable by group or others.
-func CheckOwner(path string, owner int, mode fs.FileMode, uids ...int) error {
-	ok := owner == 0
-	for _, u := range uids {
-		ok = ok || owner == u
-	}
-	if !ok {
-		return fmt.Errorf("refusing %s: owned by uid %d, not by root or uid %s: %w", path, owner, uidList(uids), ErrNotTrusted)
-	}
-	if mode.Perm()&0o022 != 0 {
-		return fmt.Errorf("refusing %s: writable by group or others (mode %v): %w", path, mode.Perm(), ErrNotTrusted)
+// by the caller's uid, and not writable by group or others.
+func CheckOwner(path string, owner int, mode fs.FileMode, caller int) error {
+	switch {
+	case owner != 0 && owner != caller && caller == 0:
+		return Refuse("%s: it belongs to uid %d, not to root (if holdfast runs as uid %d, run this command as that uid)", path, owner, owner)
+	case owner != 0 && owner != caller:
+		return Refuse("%s: it belongs to uid %d, not to root or to you (uid %d)", path, owner, caller)
+	case mode.Perm()&0o022 != 0:
+		return Refuse("%s: writable by group or others (mode %v)", path, mode.Perm())
 	}
 	return nil
-}
-
-func uidList(uids []int) string {
-	s := ""
-	for i, u := range uids {
-		if i > 0 {
-			s += ", "
-		}
-		s += fmt.Sprint(u)
-	}
-	return s
 }

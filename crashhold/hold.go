@@ -79,6 +79,11 @@ func (s *Supervisor) banner() string {
 	return b.String()
 }
 
+// AdvertiseSSH makes the hold banner name the embedded ssh server at addr.
+// The caller calls it before Run, once that server listens: a banner never
+// advertises ssh that is off.
+func (s *Supervisor) AdvertiseSSH(addr string) { s.cfg.SSHAddr = addr }
+
 func portOf(addr string) string {
 	if i := strings.LastIndex(addr, ":"); i >= 0 {
 		return addr[i+1:]

@@ -46,7 +46,7 @@ type Config struct {
 	StateDir       string
 	Version        string
 	TerminationLog string // "/dev/termination-log"; written only if it exists
-	SSHAddr        string // for the hold banner; "" when ssh is off
+	SSHAddr        string // for the hold banner; "" when ssh is off (see AdvertiseSSH)
 	// KillAll: on exit, signal every other process holdfast is responsible
 	// for (PID 1 or subreaper), TERM then KILL after the grace period.
 	KillAll bool

@@ -93,6 +93,7 @@ func TestBadStateDirUnwritable(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			stateDir, pre := tc.make(t)
+			csCleanFallback(t, stateDir)
 			z := hzStart(t, hzOpts{
 				pre:      pre,
 				stateDir: stateDir,
@@ -120,7 +121,7 @@ func TestBadStateDirUnwritable(t *testing.T) {
 			stderr := z.stderr.String()
 			msgs := biWarnedOnce(t, stderr)
 			// One warning says the state dir is unwritable, one that the control socket
-			// is off; nothing else repeats it.
+			// is in the fallback directory; nothing else repeats it.
 			var dirWarns, sockWarns []string
 			for _, line := range strings.Split(stderr, "\n") {
 				if !strings.Contains(line, "level=WARN") || !strings.Contains(line, stateDir) {
@@ -133,16 +134,19 @@ func TestBadStateDirUnwritable(t *testing.T) {
 				}
 			}
 			if len(dirWarns) != 1 || len(sockWarns) != 1 || !strings.Contains(stderr, "in memory only") {
-				t.Errorf("want exactly one warning that the state dir %s is unwritable (got %d) and one that the control socket is off (got %d), and the banner saying the evidence is in memory only; warnings %q:\n%s",
+				t.Errorf("want exactly one warning that the state dir %s is unwritable (got %d) and one that the control socket is in the fallback directory (got %d), and the banner saying the evidence is in memory only; warnings %q:\n%s",
 					stateDir, len(dirWarns), len(sockWarns), msgs, stderr)
 			}
-			// The control socket lives in the state dir: subcommands cannot reach this
-			// holdfast, and say so in one line.
+			// The state dir cannot hold the control socket: it is in the fallback
+			// directory, where the subcommands find it.
 			out, errOut, code := hzCLI(t, stateDir, "status")
-			if code != 1 || out != "" || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || errOut == "" {
-				t.Errorf("holdfast status without a socket: exit %d, stdout %q, stderr %q; want exit 1 and one line", code, out, errOut)
+			if code != 0 || !strings.Contains(out, "HELD") {
+				t.Errorf("holdfast status with the socket in the fallback directory: exit %d, stdout %q, stderr %q; want exit 0 and HELD", code, out, errOut)
 			}
-			// With no socket, the platform's SIGTERM ends the hold with the app's code.
+			if out, errOut, code := hzCLI(t, stateDir, "logs"); code != 0 || !strings.Contains(out, "boom-out") {
+				t.Errorf("holdfast logs: exit %d, stdout %q, stderr %q; want the app's output", code, out, errOut)
+			}
+			// The platform's SIGTERM ends the hold with the app's code.
 			z.signal(t, syscall.SIGTERM)
 			if code := z.waitExit(t, waitLong); code != 7 {
 				t.Errorf("holdfast exited %d on SIGTERM while held, want the app's 7", code)

@@ -93,6 +93,8 @@ func fakeMain(mode string, args []string) int {
 		return fakeSigmaskLauncher(args)
 	case "pgid-launcher":
 		return fakePgidLauncher(args)
+	case "forged-control":
+		return fakeForgedControl(args)
 	}
 	return fakeFail("unknown mode %q", mode)
 }

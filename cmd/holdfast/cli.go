@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/holdfast-dev/holdfast/internal/config"
 	"github.com/holdfast-dev/holdfast/internal/control"
 	"github.com/holdfast-dev/holdfast/internal/state"
 )
@@ -23,18 +24,18 @@ const (
 	cliUsage = 2
 )
 
-const defaultStateDir = "/var/lib/holdfast"
-
 // subcommand runs one of holdfast's client commands against the running
-// holdfast's control socket.
-func subcommand(name string, args []string) int {
+// holdfast's control socket. lead are the global flags given before the
+// subcommand's name; only --state-dir is one.
+func subcommand(name string, lead, args []string) int {
 	fs := flag.NewFlagSet("holdfast "+name, flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
-	stateDir := os.Getenv("HOLDFAST_STATE_DIR")
-	if stateDir == "" {
-		stateDir = defaultStateDir
+	stateDir, err := config.ClientStateDir(lead, os.LookupEnv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "holdfast %s: %v\n", name, err)
+		return cliUsage
 	}
-	fs.StringVar(&stateDir, "state-dir", stateDir, "holdfast's state dir (env HOLDFAST_STATE_DIR)")
+	fs.StringVar(&stateDir, "state-dir", stateDir, "holdfast's state dir (env HOLDFAST_STATE_DIR); also accepted before the subcommand")
 	asJSON := false
 	if name == "status" || name == "runs" {
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
@@ -76,9 +77,12 @@ func subcommand(name string, args []string) int {
 		fmt.Fprintf(os.Stderr, "holdfast logs: --run and --tail take a whole number >= 0\n")
 		return cliUsage
 	}
+	if stateDir, err = config.StateDir(stateDir); err != nil {
+		fmt.Fprintf(os.Stderr, "holdfast %s: %v\n", name, err)
+		return cliUsage
+	}
 
 	c := control.NewClient(stateDir)
-	var err error
 	switch name {
 	case "status":
 		err = cmdStatus(c, os.Stdout, asJSON)
@@ -106,8 +110,7 @@ func cmdStatus(c *control.Client, w io.Writer, asJSON bool) error {
 		if err := c.Status(ctx, &raw); err != nil {
 			return err
 		}
-		_, err := fmt.Fprintf(w, "%s", raw)
-		return err
+		return writeLine(w, raw)
 	}
 	var snap state.Snapshot
 	if err := c.Status(ctx, &snap); err != nil {
@@ -125,8 +128,7 @@ func cmdRuns(c *control.Client, w io.Writer, asJSON bool) error {
 		return err
 	}
 	if asJSON {
-		_, err := fmt.Fprintf(w, "%s", raw)
-		return err
+		return writeLine(w, raw)
 	}
 	var runs []runView
 	if err := json.Unmarshal(raw, &runs); err != nil {
@@ -137,6 +139,16 @@ func cmdRuns(c *control.Client, w io.Writer, asJSON bool) error {
 		return err
 	}
 	_, err := io.WriteString(w, formatRuns(runs, snap))
+	return err
+}
+
+// writeLine writes b and, when b does not end in one, a newline: JSON on a
+// terminal or through `| jq` ends its line.
+func writeLine(w io.Writer, b []byte) error {
+	if len(b) == 0 || b[len(b)-1] != '\n' {
+		b = append(b, '\n')
+	}
+	_, err := w.Write(b)
 	return err
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/holdfast-dev/holdfast/internal/control"
 	"github.com/holdfast-dev/holdfast/internal/memtrim"
 	"github.com/holdfast-dev/holdfast/internal/redact"
+	"github.com/holdfast-dev/holdfast/internal/rundir"
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/internal/version"
 	"github.com/holdfast-dev/holdfast/launcher"
@@ -34,7 +35,7 @@ func entrypoint(args []string) int {
 	maskErr := launcher.ResetInheritedSigmask()
 	ppid := os.Getppid() // before anything else, to see a parent that dies meanwhile
 
-	cfg, err := config.Parse(args, os.Getenv)
+	cfg, err := config.Parse(args, os.LookupEnv)
 	if errors.Is(err, config.ErrHelp) {
 		fmt.Print(config.Usage())
 		return 0
@@ -44,9 +45,30 @@ func entrypoint(args []string) int {
 		return launcher.ExitUsage
 	}
 
+	// One holdfast per state dir: a second one would write runs into the
+	// live one's evidence and prune them. Taken before anything starts.
+	// A state dir that cannot be made is reported once, by OpenRecords,
+	// which then keeps the evidence in memory.
+	_ = os.MkdirAll(cfg.StateDir, 0o755)
+	lock, lockErr := rundir.Acquire(cfg.StateDir)
+	var held *rundir.HeldError
+	if errors.As(lockErr, &held) {
+		fmt.Fprintf(os.Stderr, "holdfast: %v\n", lockErr)
+		return launcher.ExitUsage
+	}
+	if lock != nil {
+		defer lock.Close()
+	}
+
 	console := capture.NewConsole(os.Stdout, os.Stderr)
 	logger := slog.New(slog.NewTextHandler(console.LogWriter(), &slog.HandlerOptions{Level: slog.LevelInfo}))
 	log := logger.With("component", "holdfast")
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
+	if lockErr != nil {
+		log.Warn("cannot lock the state dir; another holdfast could use it too", "err", lockErr)
+	}
 	if maskErr != nil {
 		log.Warn("cannot reset the inherited signal mask; children inherit it", "err", maskErr)
 	}
@@ -77,9 +99,6 @@ func entrypoint(args []string) int {
 		}
 	}
 
-	// A state dir that cannot be made is reported once, by OpenRecords,
-	// which then keeps the evidence in memory.
-	_ = os.MkdirAll(cfg.StateDir, 0o755)
 	records := crashhold.OpenRecords(cfg.StateDir, cfg.KeepRuns, logger)
 
 	sup := crashhold.New(supervisorConfig(cfg, isPID1), crashhold.Deps{
@@ -97,6 +116,10 @@ func entrypoint(args []string) int {
 	if l, err := control.Listen(cfg.StateDir); err != nil {
 		log.Warn("control socket disabled; holdfast subcommands will not reach this holdfast", "err", err)
 	} else {
+		if l.FallbackReason != "" {
+			log.Warn("the state dir cannot hold the control socket; it is in the fallback directory, where holdfast subcommands find it",
+				"socket", l.Path, "reason", l.FallbackReason)
+		}
 		cs := control.NewServer(backend{sup}, logger)
 		servers = append(servers, cs)
 		go serve(log, "control", func() error { return cs.Serve(l) })
@@ -108,6 +131,8 @@ func entrypoint(args []string) int {
 	}
 	if s := startSSH(cfg, reaper, store, sup, logger); s != nil {
 		servers = append(servers, s)
+		// Only a listening ssh server is advertised in the hold banner.
+		sup.AdvertiseSSH(cfg.SSHAddr)
 	}
 
 	trimStop := make(chan struct{})
@@ -178,7 +203,6 @@ func supervisorConfig(cfg *config.Config, isPID1 bool) crashhold.Config {
 		StateDir:       cfg.StateDir,
 		Version:        version.Version,
 		TerminationLog: terminationLog,
-		SSHAddr:        sshAddrIfEnabled(cfg),
 		KillAll:        true,
 	}
 }

@@ -117,7 +117,13 @@ func formatRuns(runs []runView, now state.Snapshot) string {
 		if len(ev) > 0 {
 			evidence += " [" + strings.Join(ev, ", ") + "]"
 		}
-		fmt.Fprintf(w, "%d\t%s\t%.1fs\t%s\t%s\t%s\t%s\n", r.Run, r.StartedAt.UTC().Format(time.RFC3339), r.RanForSeconds, exit, r.Reason, r.Decision, evidence)
+		started, ran := "unknown", "?"
+		if !r.StartedAt.IsZero() {
+			// A run without a record (run.json lost or never written) has no
+			// start time: say so rather than print year 1.
+			started, ran = r.StartedAt.UTC().Format(time.RFC3339), fmt.Sprintf("%.1fs", r.RanForSeconds)
+		}
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Run, started, ran, exit, r.Reason, r.Decision, evidence)
 	}
 	w.Flush()
 	return b.String()

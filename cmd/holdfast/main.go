@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/holdfast-dev/holdfast/internal/config"
 	"github.com/holdfast-dev/holdfast/internal/version"
 	"github.com/holdfast-dev/holdfast/shellsrv"
 )
@@ -23,17 +24,34 @@ func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
-// run dispatches to a subcommand or to entrypoint mode. A command named
-// like a subcommand can still be run as the app after "--".
+// run dispatches to a subcommand or to entrypoint mode. Global flags may
+// come before a subcommand (`holdfast --state-dir=X status`). Without "--",
+// the first word after the flags is a subcommand when it names one, "help"
+// prints the help, and a word that is neither a subcommand nor a command
+// (no "/" and not found on PATH) is a usage error with a suggestion; it
+// never starts an app. After "--" every word is the app's.
 func run(args []string) int {
-	if len(args) > 0 {
-		switch args[0] {
-		case "version":
-			fmt.Println(version.Info())
-			return 0
-		case "status", "runs", "logs", "restart", "release", "stop", "hold", "probe":
-			return subcommand(args[0], args[1:])
+	lead, rest, dashdash, err := config.Split(args)
+	if err != nil || dashdash || len(rest) == 0 {
+		return entrypoint(args) // reports a bad flag, -h, or runs the app
+	}
+	word := rest[0]
+	switch {
+	case word == "help":
+		fmt.Print(config.Usage())
+		return cliOK
+	case word == "version":
+		if _, err := config.ClientStateDir(lead, os.LookupEnv); err != nil {
+			fmt.Fprintf(os.Stderr, "holdfast version: %v\n", err)
+			return cliUsage
 		}
+		fmt.Println(version.Info())
+		return cliOK
+	case isSubcommand(word):
+		return subcommand(word, lead, rest[1:])
+	case notACommand(word):
+		fmt.Fprintln(os.Stderr, unknownWord(word))
+		return cliUsage
 	}
 	return entrypoint(args)
 }

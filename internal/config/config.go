@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 )
 
 // Config is the validated entrypoint configuration.
@@ -51,6 +53,10 @@ type Config struct {
 	JVM         string              // --jvm (auto): "auto" | "on" | "off"
 	User        string              // --user (""): "user[:group]" or "uid[:gid]"
 	Credential  *syscall.Credential // resolved from User; nil when User == ""
+
+	// Warnings are problems Parse let pass (an invalid environment twin
+	// that a flag overrides); the caller prints them.
+	Warnings []string
 }
 
 // UsageError is a bad flag, a bad value or a missing command. The caller
@@ -103,12 +109,22 @@ func (p *parser) invalid(name, reason string) *UsageError {
 	return usageErr("invalid value %q for %s: %s", p.raw[name], p.label(name), reason)
 }
 
+// LookupEnv is how Parse reads the environment: os.LookupEnv.
+type LookupEnv func(string) (string, bool)
+
 // Parse reads the entrypoint's args (without the program name) and the
-// HOLDFAST_* twins through getenv. It returns ErrHelp or a *UsageError on
-// failure. An environment variable set to "" counts as unset.
-func Parse(args []string, getenv func(string) string) (*Config, error) {
-	if getenv == nil {
-		getenv = func(string) string { return "" }
+// HOLDFAST_* twins through lookupEnv. It returns ErrHelp or a *UsageError
+// on failure.
+//
+// An environment twin set to "" means what the empty flag means where the
+// flag takes an empty value (--probe-addr= and --ssh-addr= disable the
+// listener, --ssh-authorized-keys= configures no keys, and so on: see
+// emptyMeans); for any other flag it counts as unset. A twin with an
+// invalid value is an error unless its flag is on the command line: the
+// flag wins, and the twin is ignored with a warning (Config.Warnings).
+func Parse(args []string, lookupEnv LookupEnv) (*Config, error) {
+	if lookupEnv == nil {
+		lookupEnv = func(string) (string, bool) { return "", false }
 	}
 	p := &parser{c: &Config{}, src: map[string]origin{}, raw: map[string]string{}}
 	for _, f := range flags {
@@ -118,22 +134,45 @@ func Parse(args []string, getenv func(string) string) (*Config, error) {
 		}
 		p.raw[f.name] = f.def
 	}
+	var envErrs []envError
 	for _, f := range flags {
-		if v := getenv(EnvName(f.name)); v != "" {
-			if err := p.setEnv(f, v); err != nil {
-				return nil, err
-			}
+		v, ok := lookupEnv(EnvName(f.name))
+		if !ok || (v == "" && !emptyMeans(f)) {
+			continue
+		}
+		if err := p.setEnv(f, v); err != nil {
+			envErrs = append(envErrs, envError{f.name, err})
 		}
 	}
 	cmd, err := p.parseArgs(args)
 	if err != nil {
 		return nil, err
 	}
+	for _, e := range envErrs {
+		if p.src[e.flag] != fromFlag {
+			return nil, e.err
+		}
+		p.c.Warnings = append(p.c.Warnings, fmt.Sprintf("ignoring %v; --%s on the command line wins", e.err, e.flag))
+	}
 	if err := p.finish(); err != nil {
 		return nil, err
 	}
 	p.c.Command = cmd
 	return p.c, nil
+}
+
+// envError is an invalid environment twin, reported once the command line
+// has shown whether its flag overrides it.
+type envError struct {
+	flag string
+	err  error
+}
+
+// emptyMeans reports whether the flag takes the empty value, which then
+// means something (disable, none, the default): its twin set to "" is
+// applied like the empty flag.
+func emptyMeans(f *flagSpec) bool {
+	return f.set(&Config{}, "") == nil
 }
 
 func (p *parser) setEnv(f *flagSpec, v string) error {
@@ -171,32 +210,44 @@ const synopsis = "holdfast [FLAGS] [--] COMMAND [ARG...]"
 // The command is returned as a copy and never inspected, so flag-like
 // arguments and later "--" belong to the app.
 func (p *parser) parseArgs(args []string) ([]string, error) {
+	cmd, _, err := scan(args, p.setFlag)
+	if err != nil {
+		return nil, err
+	}
+	return p.command(cmd)
+}
+
+// scan walks the flags at the front of args, calling visit for each with
+// its value, and returns what follows them: from the first argument that
+// is not a flag, or after the first "--" (dashdash is then set).
+func scan(args []string, visit func(f *flagSpec, value string) error) (rest []string, dashdash bool, err error) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
-			return p.command(args[i+1:])
+			return args[i+1:], true, nil
 		}
 		if len(a) < 2 || a[0] != '-' {
-			return p.command(args[i:])
+			return args[i:], false, nil
 		}
 		typed, value, hasValue := strings.Cut(a, "=")
 		name := strings.TrimPrefix(typed[1:], "-")
 		if name == "" || name[0] == '-' {
-			return nil, usageErr("bad flag syntax: %s", a)
+			return nil, false, usageErr("bad flag syntax: %s", printable(a))
 		}
+		typed = printable(typed)
 		if name == "h" || name == "help" {
-			return nil, ErrHelp
+			return nil, false, ErrHelp
 		}
 		f := lookup(name)
 		if f == nil {
-			return nil, usageErr("unknown flag %s (run \"holdfast --help\" for the list)", typed)
+			return nil, false, usageErr("unknown flag %s (run \"holdfast --help\" for the list)", typed)
 		}
 		switch {
 		case hasValue:
 		case f.boolean:
 			// "--hold false app" would run "false" with --hold on: refuse it.
 			if i+1 < len(args) && isBoolWord(args[i+1]) {
-				return nil, usageErr("%s takes no separate value: write --%s=%s (or put -- before a command named %q)",
+				return nil, false, usageErr("%s takes no separate value: write --%s=%s (or put -- before a command named %q)",
 					typed, f.name, strings.ToLower(args[i+1]), args[i+1])
 			}
 			value = "true"
@@ -204,13 +255,42 @@ func (p *parser) parseArgs(args []string) ([]string, error) {
 			i++
 			value = args[i]
 		default:
-			return nil, usageErr("flag needs a value: %s", typed)
+			return nil, false, usageErr("flag needs a value: %s", typed)
 		}
-		if err := p.setFlag(f, value); err != nil {
-			return nil, err
+		if err := visit(f, value); err != nil {
+			return nil, false, err
 		}
 	}
-	return p.command(nil)
+	return nil, false, nil
+}
+
+// Split separates the flags in front of args from what follows them,
+// without checking any value: lead are the flag arguments, rest starts at
+// the first word that is not a flag, or follows "--" (dashdash). The
+// dispatcher uses it to find a subcommand behind global flags
+// (`holdfast --state-dir=X status`). Bad flag syntax is an error, ErrHelp
+// included.
+func Split(args []string) (lead, rest []string, dashdash bool, err error) {
+	rest, dashdash, err = scan(args, func(*flagSpec, string) error { return nil })
+	if err != nil {
+		return nil, nil, false, err
+	}
+	n := len(args) - len(rest)
+	if dashdash {
+		n--
+	}
+	return args[:n], rest, dashdash, nil
+}
+
+// printable is s, or s quoted when it holds a character that would break
+// the one-line message it goes into (a newline, a control character).
+func printable(s string) string {
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 func (p *parser) command(argv []string) ([]string, error) {
@@ -240,6 +320,15 @@ func (p *parser) finish() error {
 	}
 	if c.HoldOnHang && c.AppLiveURL == "" {
 		return p.invalid("hold-on-hang", "needs --app-live-url: without it no hang can be detected")
+	}
+	if !filepath.IsAbs(c.StateDir) {
+		// A relative state dir would depend on the working directory of
+		// each subcommand too: it is made absolute here, once.
+		abs, err := filepath.Abs(c.StateDir)
+		if err != nil {
+			return p.invalid("state-dir", err.Error())
+		}
+		c.StateDir = abs
 	}
 	if c.SSHHostKey == "" {
 		c.SSHHostKey = filepath.Join(c.StateDir, hostKeyName)

@@ -14,7 +14,7 @@
 // a real command; and the env twins need the same table of flags.
 //
 // What it must not do: start anything, touch the network, create or write
-// files. It only reads /etc/passwd and /etc/group to resolve --user. It knows
-// nothing about subcommands beyond listing them in the help text; dispatch
-// lives in cmd/holdfast.
+// files. It only reads /etc/passwd and /etc/group to resolve --user. Of the
+// subcommands it knows only their help text and the flags that may stand
+// before one (Split, ClientStateDir); dispatch lives in cmd/holdfast.
 package config

@@ -2,7 +2,9 @@ package config
 
 import (
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestBadValues: every class of bad value is refused with a message naming
@@ -68,9 +70,6 @@ func TestBadValues(t *testing.T) {
 		{nil, map[string]string{"HOLDFAST_BACKOFF_MAX": "100ms"}, []string{`"100ms"`, "HOLDFAST_BACKOFF_MAX", "less than --backoff"}},
 		{nil, map[string]string{"HOLDFAST_HOLD_ON_HANG": "1"}, []string{`"1"`, "HOLDFAST_HOLD_ON_HANG", "--app-live-url"}},
 		{nil, map[string]string{"HOLDFAST_USER": "ghost:ghost"}, []string{`"ghost:ghost"`, "HOLDFAST_USER"}},
-		// A bad twin is an error even when the flag overrides it: a typo in
-		// a manifest is still a typo.
-		{[]string{"--grace=1s"}, map[string]string{"HOLDFAST_GRACE": "soon"}, []string{`"soon"`, "HOLDFAST_GRACE"}},
 	} {
 		msg := usageError(t, append(tc.args, "app"), tc.env)
 		for _, w := range tc.want {
@@ -78,5 +77,27 @@ func TestBadValues(t *testing.T) {
 				t.Errorf("%q %v:\n  %s\n  does not contain %q", tc.args, tc.env, msg, w)
 			}
 		}
+	}
+}
+
+// A valid flag wins over a bad twin (the README's rule): the twin is
+// ignored, with a warning naming it; without the flag the twin is an error.
+func TestFlagWinsOverBadTwin(t *testing.T) {
+	env := map[string]string{"HOLDFAST_GRACE": "soon", "HOLDFAST_STOP_SIGNAL": "BOOM"}
+	c := mustParse(t, []string{"--grace=1s", "--stop-signal=INT", "app"}, env)
+	if c.Grace != time.Second || c.StopSignal != syscall.SIGINT {
+		t.Errorf("grace %v, stop signal %v; want the flags' 1s and SIGINT", c.Grace, c.StopSignal)
+	}
+	if len(c.Warnings) != 2 || !strings.Contains(c.Warnings[0], `"soon"`) || !strings.Contains(c.Warnings[0], "HOLDFAST_GRACE") ||
+		!strings.Contains(c.Warnings[0], "--grace on the command line wins") {
+		t.Errorf("warnings = %q, want one per ignored twin naming it", c.Warnings)
+	}
+	// Negative control: only one flag given, the other bad twin still fails.
+	msg := usageError(t, []string{"--grace=1s", "app"}, env)
+	if !strings.Contains(msg, "HOLDFAST_STOP_SIGNAL") {
+		t.Errorf("bad twin without its flag: %s", msg)
+	}
+	if c := mustParse(t, []string{"app"}, map[string]string{"HOLDFAST_GRACE": "2s"}); len(c.Warnings) != 0 {
+		t.Errorf("warnings for a good twin: %q", c.Warnings)
 	}
 }

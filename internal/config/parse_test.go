@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-func envOf(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
+func envOf(m map[string]string) LookupEnv {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }
 
 func mustParse(t *testing.T, args []string, env map[string]string) *Config {
@@ -80,7 +80,7 @@ func TestDefaults(t *testing.T) {
 		TrimMemory:            true,
 		JVM:                   "auto",
 	}
-	for _, getenv := range []func(string) string{nil, envOf(nil)} {
+	for _, getenv := range []LookupEnv{nil, envOf(nil)} {
 		got, err := Parse([]string{"app"}, getenv)
 		if err != nil {
 			t.Fatal(err)
@@ -138,7 +138,7 @@ var flagCases = map[string]flagCase{
 	"ssh-max-sessions":    {a: "1", b: "100", wantA: 1, wantB: 100, get: func(c *Config) any { return c.SSHMaxSessions }},
 	"ssh-allow-root":      {a: "true", b: "false", wantA: true, wantB: false, get: func(c *Config) any { return c.SSHAllowRoot }},
 	"ssh-login-shell":     {a: "true", b: "false", wantA: true, wantB: false, get: func(c *Config) any { return c.SSHLoginShell }},
-	"state-dir":           {a: "/tmp/hf-a", b: "rel/dir", wantA: "/tmp/hf-a", wantB: "rel/dir", get: func(c *Config) any { return c.StateDir }},
+	"state-dir":           {a: "/tmp/hf-a", b: "/tmp/hf-b", wantA: "/tmp/hf-a", wantB: "/tmp/hf-b", get: func(c *Config) any { return c.StateDir }},
 	"keep-runs":           {a: "1", b: "500", wantA: 1, wantB: 500, get: func(c *Config) any { return c.KeepRuns }},
 	"log-max-bytes":       {a: "512KiB", b: "4096", wantA: int64(512 << 10), wantB: int64(4096), get: func(c *Config) any { return c.LogMaxBytes }},
 	"capture":             {a: "false", b: "true", wantA: false, wantB: true, get: func(c *Config) any { return c.Capture }},
@@ -349,5 +349,100 @@ func TestParseCreatesNothing(t *testing.T) {
 	mustParse(t, []string{"--state-dir", dir, "app"}, nil)
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Parse touched %s: %v", dir, err)
+	}
+}
+
+// An empty twin means what the empty flag means where the flag takes ""
+// (HOLDFAST_SSH_ADDR= disables ssh, as --ssh-addr= does); elsewhere it is
+// unset.
+func TestEmptyTwin(t *testing.T) {
+	for _, f := range flags {
+		env := map[string]string{EnvName(f.name): ""}
+		fromEnv, err := Parse([]string{"app"}, envOf(env))
+		if err != nil {
+			t.Errorf("%s=: %v", EnvName(f.name), err)
+			continue
+		}
+		want := mustParse(t, []string{"app"}, nil) // unset
+		if emptyMeans(f) {
+			want = mustParse(t, []string{"--" + f.name + "=", "app"}, nil)
+		}
+		if !reflect.DeepEqual(fromEnv, want) {
+			t.Errorf("%s= gives %+v\nwant %+v", EnvName(f.name), fromEnv, want)
+		}
+	}
+	c := mustParse(t, []string{"app"}, map[string]string{"HOLDFAST_SSH_ADDR": "", "HOLDFAST_PROBE_ADDR": ""})
+	if c.SSHAddr != "" || c.ProbeAddr != "" {
+		t.Errorf("empty twins left ssh on %q, probes on %q", c.SSHAddr, c.ProbeAddr)
+	}
+	// The flag still wins over an empty twin.
+	if c := mustParse(t, []string{"--probe-addr=:9", "app"}, map[string]string{"HOLDFAST_PROBE_ADDR": ""}); c.ProbeAddr != ":9" {
+		t.Errorf("probe addr %q, want the flag's :9", c.ProbeAddr)
+	}
+}
+
+// A relative state dir is made absolute once, at start: subcommands run
+// from another directory must find the same one.
+func TestRelativeStateDirMadeAbsolute(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	c := mustParse(t, []string{"--state-dir=rel/state", "app"}, nil)
+	if c.StateDir != filepath.Join(dir, "rel/state") || c.SSHHostKey != filepath.Join(dir, "rel/state", hostKeyName) {
+		t.Errorf("state dir %q, host key %q; want them under %s", c.StateDir, c.SSHHostKey, dir)
+	}
+	got, err := ClientStateDir([]string{"--state-dir", "rel/state"}, nil)
+	if err != nil || got != c.StateDir {
+		t.Errorf("ClientStateDir = %q, %v; want %q", got, err, c.StateDir)
+	}
+}
+
+func TestClientStateDir(t *testing.T) {
+	env := envOf(map[string]string{"HOLDFAST_STATE_DIR": "/from/env"})
+	for _, c := range []struct {
+		lead []string
+		env  LookupEnv
+		want string
+		bad  string
+	}{
+		{nil, nil, DefaultStateDir, ""},
+		{nil, env, "/from/env", ""},
+		{[]string{"--state-dir=/flag"}, env, "/flag", ""},
+		{[]string{"-state-dir", "/flag"}, env, "/flag", ""},
+		{nil, envOf(map[string]string{"HOLDFAST_STATE_DIR": ""}), DefaultStateDir, ""},
+		{[]string{"--hold-window=1m"}, nil, "", "--hold-window is an entrypoint flag"},
+		{[]string{"--state-dir="}, nil, "", "must not be empty"},
+		{[]string{"--nope"}, nil, "", "unknown flag"},
+	} {
+		got, err := ClientStateDir(c.lead, c.env)
+		if c.bad != "" {
+			var ue *UsageError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), c.bad) {
+				t.Errorf("%q: %q, %v; want a usage error with %q", c.lead, got, err, c.bad)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%q: %q, %v; want %q", c.lead, got, err, c.want)
+		}
+	}
+}
+
+func TestSplit(t *testing.T) {
+	for _, c := range []struct {
+		args, lead, rest []string
+		dashdash         bool
+	}{
+		{[]string{"status"}, []string{}, []string{"status"}, false},
+		{[]string{"--state-dir", "/x", "status", "--json"}, []string{"--state-dir", "/x"}, []string{"status", "--json"}, false},
+		{[]string{"--hold=false", "--", "status"}, []string{"--hold=false"}, []string{"status"}, true},
+		{[]string{"--probe-addr="}, []string{"--probe-addr="}, nil, false},
+	} {
+		lead, rest, dd, err := Split(c.args)
+		if err != nil || !slices.Equal(lead, c.lead) || !slices.Equal(rest, c.rest) || dd != c.dashdash {
+			t.Errorf("Split(%q) = %q %q %v %v", c.args, lead, rest, dd, err)
+		}
+	}
+	if _, _, _, err := Split([]string{"--nope", "status"}); err == nil {
+		t.Error("Split accepted an unknown flag")
 	}
 }

@@ -13,8 +13,10 @@ var subcommands = [][2]string{
 	{"holdfast restart", "start the app now (ends a hold)"},
 	{"holdfast release", "end the hold; pass the app's code on"},
 	{"holdfast stop", "stop the app gracefully, then exit"},
+	{"holdfast hold", "hold at the next exit; no restart"},
 	{"holdfast probe live|ready", "exit 0 when healthy, 1 when not"},
 	{"holdfast version", "version and build information"},
+	{"holdfast help", "this text"},
 }
 
 // Usage is the -h text: synopsis, subcommands, every flag with its default
@@ -30,9 +32,14 @@ func Usage() string {
 		fmt.Fprintf(&b, "  %-40s %s\n", s[0], s[1])
 	}
 	b.WriteString("\nThe subcommands reach the running holdfast through the control socket in\n")
-	b.WriteString("--state-dir (or HOLDFAST_STATE_DIR).\n\n")
+	b.WriteString("--state-dir (or HOLDFAST_STATE_DIR), given before or after the subcommand\n")
+	b.WriteString("(holdfast --state-dir=DIR status). Without --, a first word that is not a\n")
+	b.WriteString("subcommand, has no \"/\" and is not found on PATH is refused (exit 2) as a\n")
+	b.WriteString("mistyped subcommand; after -- every word is the app's.\n\n")
 	b.WriteString("Flags (-flag and --flag, --flag=value and --flag value all work; every flag\n")
-	b.WriteString("has an environment twin, and a flag on the command line wins over it):\n")
+	b.WriteString("has an environment twin, and a flag on the command line wins over it, even\n")
+	b.WriteString("over an invalid one; a twin set to \"\" means the empty flag where that\n")
+	b.WriteString("disables or clears something (HOLDFAST_SSH_ADDR= turns ssh off), else unset):\n")
 	for _, f := range flags {
 		b.WriteString("\n  --" + f.name)
 		switch {
@@ -59,7 +66,7 @@ be taken as the command. Put -- before a command that starts with "-".
 
 Exit status: the app's own code; 128+N when it died by signal N; 127 when
 COMMAND was not found, 126 when it could not be executed; 2 for bad flags or
-configuration.
+configuration, or when another holdfast holds the state dir.
 `)
 	return b.String()
 }

@@ -17,25 +17,29 @@ import (
 // ErrNotRunning means no holdfast answers on the state dir's socket.
 var ErrNotRunning = errors.New("no holdfast is running")
 
-// Client talks to a running holdfast.
+// Client talks to a running holdfast, and only to one it can trust (see
+// dial).
 type Client struct {
 	path string
 	http *http.Client
 }
 
-// NewClient returns a client for the socket in stateDir.
+// NewClient returns a client for the holdfast serving stateDir: its socket
+// is in the state dir or in the state dir's fallback directory.
 func NewClient(stateDir string) *Client {
-	path := filepath.Join(stateDir, SocketName)
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", path)
+			c, err := dial(ctx, stateDir)
+			if err != nil {
+				return nil, &dialError{err}
+			}
+			return c, nil
 		},
 	}
-	return &Client{path: path, http: &http.Client{Transport: tr}}
+	return &Client{path: filepath.Join(stateDir, SocketName), http: &http.Client{Transport: tr}}
 }
 
-// Path is the socket path, for messages.
+// Path is the socket's path in the state dir, for messages.
 func (c *Client) Path() string { return c.path }
 
 // APIError is an error the server answered with.
@@ -53,9 +57,9 @@ func (c *Client) do(ctx context.Context, method, path string) (*http.Response, e
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		var op *net.OpError
-		if errors.As(err, &op) && op.Op == "dial" {
-			return nil, fmt.Errorf("%w (no control socket answers at %s)", ErrNotRunning, c.path)
+		var de *dialError
+		if errors.As(err, &de) {
+			return nil, de.err
 		}
 		return nil, fmt.Errorf("cannot reach holdfast at %s: %w", c.path, err)
 	}

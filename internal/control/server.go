@@ -9,16 +9,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/launcher/capture"
 )
-
-// SocketName is the control socket's file name inside the state dir.
-const SocketName = "holdfast.sock"
 
 // RunInfo is one run as `holdfast runs` shows it: run.json as written.
 type RunInfo = json.RawMessage
@@ -38,6 +34,7 @@ type Backend interface {
 
 // Server serves the control API on a unix socket.
 type Server struct {
+	uid  int // holdfast's effective uid: with root, the only one served
 	b    Backend
 	log  *slog.Logger
 	srv  *http.Server
@@ -46,7 +43,7 @@ type Server struct {
 
 // NewServer returns a server for b.
 func NewServer(b Backend, log *slog.Logger) *Server {
-	s := &Server{b: b, log: log.With("component", "control")}
+	s := &Server{uid: os.Geteuid(), b: b, log: log.With("component", "control")}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/status", s.status)
 	mux.HandleFunc("GET /v1/runs", s.runs)
@@ -54,7 +51,8 @@ func NewServer(b Backend, log *slog.Logger) *Server {
 	mux.HandleFunc("GET /v1/probe/{which}", s.probe)
 	mux.HandleFunc("POST /v1/{action}", s.action)
 	s.srv = &http.Server{
-		Handler:           mux,
+		Handler:           s.onlyTrusted(mux),
+		ConnContext:       withPeer,
 		ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		// No WriteTimeout: `holdfast logs -f` streams for as long as it likes.
@@ -62,44 +60,36 @@ func NewServer(b Backend, log *slog.Logger) *Server {
 	return s
 }
 
-// Listen creates the socket at <dir>/holdfast.sock with mode 0600. A stale
-// socket left by an earlier container is replaced; a live one (another
-// holdfast on the same state dir) is an error.
-func Listen(dir string) (net.Listener, error) {
-	path := filepath.Join(dir, SocketName)
-	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
-		c.Close()
-		return nil, fmt.Errorf("cannot listen on %s: another holdfast is serving it", path)
-	}
-	// Bind under a temporary name, restrict it, then rename it into place,
-	// so the socket is never reachable with a wider mode.
-	tmp := path + ".new"
-	_ = os.Remove(tmp)
-	l, err := net.Listen("unix", tmp)
+// peerKey is the context key of a connection's PeerCred.
+type peerKey struct{}
+
+func withPeer(ctx context.Context, c net.Conn) context.Context {
+	p, err := peerCred(c)
 	if err != nil {
-		return nil, fmt.Errorf("cannot listen on %s: %w", tmp, err)
+		p = PeerCred{UID: -1}
 	}
-	l.(*net.UnixListener).SetUnlinkOnClose(false)
-	if err := os.Chmod(tmp, 0o600); err != nil {
-		l.Close()
-		return nil, fmt.Errorf("cannot chmod %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		l.Close()
-		return nil, fmt.Errorf("cannot rename %s to %s: %w", tmp, path, err)
-	}
-	return &unlinkListener{Listener: l, path: path}, nil
+	return context.WithValue(ctx, peerKey{}, p)
 }
 
-type unlinkListener struct {
-	net.Listener
-	path string
-}
-
-func (u *unlinkListener) Close() error {
-	err := u.Listener.Close()
-	_ = os.Remove(u.path)
-	return err
+// onlyTrusted serves root and holdfast's own uid only. The socket's mode
+// (0600) already keeps others out; this holds also when the mode does not
+// (a socket whose mode was changed, a directory with a bind mount). Others
+// get 403 with a message naming who may connect, and nothing else.
+func (s *Server) onlyTrusted(h http.Handler) http.Handler {
+	own := s.uid
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := r.Context().Value(peerKey{}).(PeerCred)
+		if p.UID == 0 || p.UID == own {
+			h.ServeHTTP(w, r)
+			return
+		}
+		s.log.Warn("control request refused", "peer_uid", p.UID, "peer_pid", p.PID, "path", r.URL.Path)
+		who := "root"
+		if own != 0 {
+			who = fmt.Sprintf("root and uid %d", own)
+		}
+		writeJSON(w, http.StatusForbidden, errorBody{fmt.Sprintf("uid %d may not use holdfast's control socket: only %s may", p.UID, who)})
+	})
 }
 
 // Serve serves l until Shutdown.

@@ -3,11 +3,14 @@ package crashhold
 import (
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/holdfast-dev/holdfast/internal/statedir"
 )
 
 // recSpace is what a full state dir cost so far: it stays reported for the
@@ -43,7 +46,41 @@ func (r *Records) freeForRecords(current int, err error) bool {
 		r.logger.Warn("state dir full: released the space reserve to write run records", "path", r.state)
 		return true
 	}
-	return r.dropOldestOutput(current)
+	if r.dropOldestOutput(current) {
+		return true
+	}
+	return r.shrinkOutput(current)
+}
+
+// shrinkOutput cuts the last ReserveSize bytes off run's own output.log,
+// the last resort for its record: a run's record is worth more than the
+// end of its output (which is still kept in memory). Called with r.mu held.
+func (r *Records) shrinkOutput(run int) bool {
+	if run < 1 {
+		return false
+	}
+	runs, err := r.openExistingRuns()
+	if err != nil {
+		return false
+	}
+	defer runs.Close()
+	f, err := runs.OpenFile(strconv.Itoa(run)+"/"+recOutputFile, os.O_WRONLY, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 {
+		return false
+	}
+	if f.Truncate(max(fi.Size()-statedir.ReserveSize, 0)) != nil {
+		return false
+	}
+	if !slices.Contains(r.space.cutShort, run) {
+		r.space.cutShort = append(r.space.cutShort, run)
+	}
+	r.logger.Warn("state dir full: cut the end off this run's output.log to write its record", "run", run)
+	return true
 }
 
 // FreeForOutput makes room for run current's output.log by deleting the
@@ -55,6 +92,9 @@ func (r *Records) FreeForOutput(current int) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.dropOldestOutput(current) {
+		// Records come first: the room made refills the reserve before
+		// the output gets the rest.
+		r.ensureReserve()
 		return true
 	}
 	if !slices.Contains(r.space.cutShort, current) {

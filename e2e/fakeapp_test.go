@@ -93,6 +93,10 @@ func fakeMain(mode string, args []string) int {
 		return fakeSigmaskLauncher(args)
 	case "pgid-launcher":
 		return fakePgidLauncher(args)
+	case "plant-next": // statedir_test.go
+		return fakePlantNext()
+	case "plant-spin":
+		return fakePlantSpin(args)
 	}
 	return fakeFail("unknown mode %q", mode)
 }

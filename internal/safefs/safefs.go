@@ -157,6 +157,12 @@ func openatRetry(dirfd int, name string, flags int, mode uint32) (int, error) {
 // OpenDir opens the directory rel beneath d.
 func (d *Dir) OpenDir(rel string) (*Dir, error) {
 	fd, err := d.openat(rel, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err == unix.ENOTDIR {
+		// O_DIRECTORY|O_NOFOLLOW on a link says ENOTDIR: name the link.
+		if st, lerr := d.Lstat(rel); lerr == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			err = unix.ELOOP
+		}
+	}
 	if err != nil {
 		return nil, d.pathErr("open", rel, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -49,6 +50,10 @@ func Prepare(path string, app *syscall.Credential) error {
 		return err
 	}
 	defer d.Close()
+	var sfs unix.Statfs_t
+	if unix.Fstatfs(d.Fd(), &sfs) == nil && sfs.Flags&unix.ST_RDONLY != 0 {
+		return nil // nobody writes there: nothing to guard, nothing to fix
+	}
 	boundary := app != nil && int(app.Uid) != os.Geteuid()
 	if err := secure(d, d.Name(), boundary); err != nil {
 		return err
@@ -71,7 +76,42 @@ func Prepare(path string, app *syscall.Credential) error {
 		return err
 	}
 	defer runs.Close()
-	return secure(runs, runs.Name(), boundary)
+	if err := secure(runs, runs.Name(), boundary); err != nil {
+		return err
+	}
+	if boundary {
+		reclaimRunDirs(runs)
+	}
+	return nil
+}
+
+// reclaimRunDirs takes back the run dirs an older holdfast handed to the
+// app's user (it chowned each run dir to it), so that the app cannot delete
+// or replace their records. Only real directories are touched, through
+// descriptors opened without following links; what is in them is not.
+func reclaimRunDirs(runs *safefs.Dir) {
+	euid, egid := os.Geteuid(), os.Getegid()
+	entries, err := runs.ReadDir()
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if _, err := strconv.Atoi(e.Name); err != nil {
+			continue
+		}
+		rd, err := runs.OpenDir(e.Name)
+		if err != nil {
+			continue
+		}
+		if st, err := rd.Stat(); err == nil && (int(st.Uid) != euid || st.Mode&0o022 != 0) {
+			_ = unix.Fchown(rd.Fd(), euid, egid)
+			_ = unix.Fchmod(rd.Fd(), uint32(DirMode))
+		}
+		rd.Close()
+	}
 }
 
 // secure checks one directory that holdfast writes in.

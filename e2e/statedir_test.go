@@ -475,3 +475,24 @@ func TestStateDirFullDisk(t *testing.T) {
 		t.Errorf("run 3's output.log: %v, want at least 1 MiB of its output", err)
 	}
 }
+
+// TestStateDirPIDAtStart: run.json names the running app's pid while it runs (issue 10
+// item 13), so a holdfast killed mid-run leaves a record that says which process it
+// was. (An old holdfast wrote pid 0 until the run ended.)
+func TestStateDirPIDAtStart(t *testing.T) {
+	t.Parallel()
+	z := hzStart(t, hzOpts{env: []string{fakeEnv + "=ready"}, cmd: []string{selfExe}})
+	st := z.waitPhase(t, "running", 1)
+	if st.PID == nil {
+		t.Fatalf("running without a pid: %+v", st)
+	}
+	// Written before the phase turns running; no waiting needed, but the box is slow.
+	var r hzRunRec
+	waitFor(t, waitLong, "run.json with the pid", func() bool {
+		b, err := os.ReadFile(filepath.Join(hzRunDir(z.stateDir, 1), "run.json"))
+		return err == nil && json.Unmarshal(b, &r) == nil && r.PID != 0
+	}, func() string { return fmt.Sprintf("run.json: %+v", r) })
+	if r.PID != *st.PID || r.ExitCode != nil {
+		t.Errorf("run.json while running: pid %d exit %v, want pid %d and no exit", r.PID, r.ExitCode, *st.PID)
+	}
+}

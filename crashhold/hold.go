@@ -54,8 +54,10 @@ func (s *Supervisor) banner() string {
 	switch {
 	case snap.EvidenceDir != nil && s.cfg.NoCapture:
 		line("evidence:  %s (run.json; the JVM's hs_err_pid*.log, *.hprof in jvm/; no output.log: --capture=false)", *snap.EvidenceDir)
-	case snap.EvidenceDir != nil:
+	case snap.EvidenceDir != nil && snap.StateDirWritable:
 		line("evidence:  %s (output.log, run.json; the JVM's hs_err_pid*.log, *.hprof in jvm/)", *snap.EvidenceDir)
+	case snap.EvidenceDir != nil:
+		line("evidence:  %s (hs_err_pid*.log, *.hprof; records and output in memory: the state dir %s is not writable)", *snap.EvidenceDir, s.cfg.StateDir)
 	default:
 		line("evidence:  in memory only (the state dir %s is not writable)", s.cfg.StateDir)
 	}

@@ -82,6 +82,7 @@ type Records struct {
 	mem       map[int]RunRecord // every run this process began and still keeps
 	last      int               // highest run number handed out
 	badWarned map[int]bool      // unreadable run.json files already logged
+	appGid    map[int]int       // runs whose jvm/ was handed to the app: its gid
 	space     recSpace          // what a full disk cost
 }
 
@@ -99,7 +100,7 @@ func OpenRecords(stateDir string, keep int, logger *slog.Logger) *Records {
 	root := filepath.Join(stateDir, statedir.RunsDir)
 	r := &Records{state: stateDir, root: root, keep: max(keep, 1), logger: logger,
 		reserve: statedir.NewReserve(stateDir),
-		mem:     map[int]RunRecord{}, badWarned: map[int]bool{}}
+		mem:     map[int]RunRecord{}, badWarned: map[int]bool{}, appGid: map[int]int{}}
 	if err := r.probe(); err != nil {
 		r.fallBack(err)
 	} else {
@@ -272,8 +273,39 @@ func (r *Records) AppDir(run int, cred *syscall.Credential) (string, error) {
 		if err := unix.Fchown(d.Fd(), int(cred.Uid), int(cred.Gid)); err != nil {
 			return "", fmt.Errorf("cannot hand %s to the app's user: %w", d.Name(), err)
 		}
+		r.appGid[run] = int(cred.Gid)
 	}
 	return d.Name(), nil
+}
+
+// sealAppDir takes runs/<run>/jvm back from the app once the run ended:
+// owned by holdfast, group the app's, mode 0750, so that the app (and an
+// ssh session as its user) still reads its dumps but a later run cannot
+// delete, rename or add files there. The files in it stay the app's.
+// Called with r.mu held.
+func (r *Records) sealAppDir(run int) error {
+	gid, ok := r.appGid[run]
+	if !ok {
+		return nil
+	}
+	delete(r.appGid, run)
+	runs, err := r.openExistingRuns()
+	if err != nil {
+		return err
+	}
+	defer runs.Close()
+	d, err := runs.OpenDir(strconv.Itoa(run) + "/" + recAppDir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := unix.Fchown(d.Fd(), os.Geteuid(), gid); err != nil {
+		return fmt.Errorf("cannot take back %s: %w", d.Name(), err)
+	}
+	if err := unix.Fchmod(d.Fd(), 0o750); err != nil {
+		return fmt.Errorf("cannot take back %s: %w", d.Name(), err)
+	}
+	return nil
 }
 
 // writeRecord writes rec's run.json, releasing the reserve (and then old
@@ -339,6 +371,7 @@ func (r *Records) Finish(rec *RunRecord) error {
 	if rec.EndedAt != nil && rec.RanForSeconds == 0 {
 		rec.RanForSeconds = rec.EndedAt.Sub(rec.StartedAt).Seconds()
 	}
+	sealErr := r.sealAppDir(rec.Run)
 	var scanErr error
 	switch {
 	case rec.Dir != "":
@@ -355,7 +388,7 @@ func (r *Records) Finish(rec *RunRecord) error {
 	if rec.Dir == "" {
 		return scanErr
 	}
-	return errors.Join(r.writeRecord(rec, true), scanErr)
+	return errors.Join(r.writeRecord(rec, true), scanErr, sealErr)
 }
 
 // List returns every record kept (disk and memory), oldest first. A run of

@@ -151,6 +151,12 @@ func TestRecordsAppDirBelongsToTheApp(t *testing.T) {
 	if s := st.Sys().(*syscall.Stat_t); s.Uid != 0 || st.Mode().Perm() != 0o755 {
 		t.Errorf("run dir owned by %d mode %v, want root's 0755", s.Uid, st.Mode().Perm())
 	}
+	// The run ends: jvm/ is taken back (the app's group may still read it).
+	recFinishCode(t, r, rec, 1, "startup-crash")
+	st, _ = os.Stat(app)
+	if s := st.Sys().(*syscall.Stat_t); s.Uid != 0 || s.Gid != 65533 || st.Mode().Perm() != 0o750 {
+		t.Errorf("jvm/ after the run: %d:%d mode %v, want 0:65533 0750", s.Uid, s.Gid, st.Mode().Perm())
+	}
 }
 
 // recTmpfs mounts a small tmpfs for a full-disk test (root only).

@@ -193,14 +193,18 @@ func TestStateDirOutputLogLink(t *testing.T) {
 }
 
 // TestStateDirEarlierRunsEvidence: run 2 of an app started with --user deletes run 1's
-// output.log and replaces its run.json with a forged one. Both must survive.
+// output.log and heap dump and replaces its run.json with a forged one. All must
+// survive.
 func TestStateDirEarlierRunsEvidence(t *testing.T) {
 	t.Parallel()
 	base := sdTemp(t)
 	state := sdStateDir(t, base, 0, 0, 0o755)
 	r1 := filepath.Join(state, "runs", "1")
 	script := fmt.Sprintf(`echo "evidence of the crash"
+d=${JAVA_TOOL_OPTIONS##*HeapDumpPath=}; d=${d%%%% *}
+if [ ! -d %[1]s/runs/2 ]; then echo dump > "$d/java_pid1.hprof"; fi
 if [ -d %[1]s/runs/2 ]; then
+  rm -f %[2]s/java_pid1.hprof %[2]s/jvm/java_pid1.hprof; [ -e %[2]s/jvm/java_pid1.hprof ] || [ -e %[2]s/java_pid1.hprof ] || echo "deleted run 1's heap dump"
   rm -f %[2]s/output.log && echo "deleted run 1's output.log"
   echo '{"run":1,"reason":"forged"}' > %[2]s/forged && mv -f %[2]s/forged %[2]s/run.json && echo "forged run 1's run.json"
   echo forged >> %[2]s/output.log
@@ -208,10 +212,13 @@ fi
 exit 1`, state, r1)
 	z := hzStart(t, hzOpts{
 		stateDir: state,
-		args:     []string{"--hold=true", "--max-restarts=1", "--backoff=10ms", "--user=" + sdAppUser},
+		args:     []string{"--hold=true", "--max-restarts=1", "--backoff=10ms", "--jvm=on", "--user=" + sdAppUser},
 		cmd:      []string{"/bin/sh", "-c", script},
 	})
 	z.waitPhase(t, "held", 2)
+	if b, err := os.ReadFile(filepath.Join(r1, "jvm", "java_pid1.hprof")); err != nil || string(b) != "dump\n" {
+		t.Errorf("run 1's heap dump in jvm/: %q (%v), want it kept", b, err)
+	}
 	out2 := hzReadFile(t, filepath.Join(hzRunDir(state, 2), "output.log"))
 	if b, err := os.ReadFile(filepath.Join(r1, "output.log")); err != nil || string(b) != "evidence of the crash\n" {
 		t.Errorf("run 1's output.log = %q (%v), want the app's output; run 2 said:\n%s", b, err, out2)
@@ -220,7 +227,7 @@ exit 1`, state, r1)
 		t.Errorf("run 1's run.json: %+v, want the real record (startup-crash, code 1); run 2 said:\n%s", r, out2)
 	}
 	// Negative control: the app really ran its attack (and was refused).
-	if !strings.Contains(out2, "evidence of the crash") || strings.Contains(out2, "deleted run 1") {
+	if !strings.Contains(out2, "evidence of the crash") || strings.Contains(out2, "deleted run 1") || strings.Contains(out2, "forged run 1") {
 		t.Errorf("run 2's output: %q", out2)
 	}
 }

@@ -399,8 +399,14 @@ func TestStateDirOwnership(t *testing.T) {
 				t.Errorf("%s: uid %d mode %v, want root's %v", p, uid, mode.Perm(), want)
 			}
 		}
-		if uid, mode := sdOwner(t, filepath.Join(hzRunDir(state, 1), "jvm")); uid != sdAppUID || mode.Perm() != 0o700 {
-			t.Errorf("jvm/: uid %d mode %v, want the app's 0700", uid, mode.Perm())
+		// The app wrote its dump in jvm/ (it said so above); once the run ended
+		// holdfast took the dir back, the app's group still reads it.
+		jvm := filepath.Join(hzRunDir(state, 1), "jvm")
+		if uid, mode := sdOwner(t, jvm); uid != 0 || mode.Perm() != 0o750 {
+			t.Errorf("jvm/ after the run: uid %d mode %v, want root's 0750", uid, mode.Perm())
+		}
+		if uid, _ := sdOwner(t, filepath.Join(jvm, "java_pid1.hprof")); uid != sdAppUID {
+			t.Errorf("the dump is owned by %d, want the app's %d", uid, sdAppUID)
 		}
 		r := hzReadRun(t, state, 1)
 		found := false
@@ -412,28 +418,38 @@ func TestStateDirOwnership(t *testing.T) {
 		}
 	})
 	// The non-root image (deploy/docker/Dockerfile): holdfast and the app are uid
-	// 10001, group 0; the state dir is 0775, owned by 10001:0.
-	t.Run("non-root-image", func(t *testing.T) {
-		t.Parallel()
-		base := sdTemp(t)
-		state := sdStateDir(t, base, 10001, 0, 0o775)
-		bin := filepath.Join(sdTemp(t), "holdfast")
-		if b, err := os.ReadFile(holdfastBin); err != nil || os.WriteFile(bin, b, 0o755) != nil {
-			t.Fatalf("cannot copy holdfast: %v", err)
-		}
-		h := start(t, spec{pid1: true, stateDir: state, prog: []string{
-			"setpriv", "--reuid=10001", "--regid=0", "--clear-groups", bin, "--probe-addr=", "--state-dir=" + state,
-			"--ssh-authorized-keys=/nonexistent", "--hold=false", "--", "/bin/sh", "-c", "echo app ran as $(id -u)"}})
-		if code := h.waitExit(t, waitLong); code != 0 || !strings.Contains(h.output(), "app ran as 10001") {
-			t.Errorf("non-root image: exit %d, want 0 and the app's output:\n%s", code, h.output())
-		}
-		if b, err := os.ReadFile(filepath.Join(hzRunDir(state, 1), "output.log")); err != nil || string(b) != "app ran as 10001\n" {
-			t.Errorf("run 1 output.log = %q (%v)", b, err)
-		}
-		if uid, _ := sdOwner(t, hzRunDir(state, 1)); uid != 10001 {
-			t.Errorf("run dir owned by %d, want 10001", uid)
-		}
-	})
+	// 10001, group 0; the state dir is 0775, owned by 10001:0. On OpenShift an
+	// arbitrary uid in group 0 runs the same image: not the owner, no --user, no
+	// boundary; the group-writable dir is used as it is.
+	for _, uid := range []int{10001, 12345} {
+		t.Run(fmt.Sprintf("non-root-image-uid-%d", uid), func(t *testing.T) {
+			t.Parallel()
+			base := sdTemp(t)
+			state := sdStateDir(t, base, 10001, 0, 0o775)
+			bin := filepath.Join(sdTemp(t), "holdfast")
+			if b, err := os.ReadFile(holdfastBin); err != nil || os.WriteFile(bin, b, 0o755) != nil {
+				t.Fatalf("cannot copy holdfast: %v", err)
+			}
+			h := start(t, spec{pid1: true, stateDir: state, prog: []string{
+				"setpriv", fmt.Sprintf("--reuid=%d", uid), "--regid=0", "--clear-groups", bin, "--probe-addr=", "--state-dir=" + state,
+				"--ssh-authorized-keys=/nonexistent", "--hold=false", "--", "/bin/sh", "-c", "echo app ran as $(id -u)"}})
+			want := fmt.Sprintf("app ran as %d\n", uid)
+			if code := h.waitExit(t, waitLong); code != 0 || !strings.Contains(h.output(), want) {
+				t.Errorf("non-root image as uid %d: exit %d, want 0 and the app's output:\n%s", uid, code, h.output())
+			}
+			if b, err := os.ReadFile(filepath.Join(hzRunDir(state, 1), "output.log")); err != nil || string(b) != want {
+				t.Errorf("run 1 output.log = %q (%v)", b, err)
+			}
+			if owner, _ := sdOwner(t, hzRunDir(state, 1)); owner != uid {
+				t.Errorf("run dir owned by %d, want %d", owner, uid)
+			}
+			// holdfast takes the group write bit off only a dir it owns.
+			wantMode := map[int]os.FileMode{10001: 0o755, 12345: 0o775}[uid]
+			if _, mode := sdOwner(t, state); mode.Perm() != wantMode {
+				t.Errorf("state dir mode %v, want %v", mode.Perm(), wantMode)
+			}
+		})
+	}
 }
 
 // TestStateDirFullDisk: every run writes more than the state dir holds (a 2 MiB

@@ -12,8 +12,12 @@
 //     (restart, release, stop, hold) arrive as events; each handler switches
 //     on the phase and ends in one transition that logs old→new, stamps the
 //     time and publishes a state.Snapshot. Nothing else signals the app.
-//   - records.go, jvm.go, termination.go: the evidence kept per run under
-//     <state-dir>/runs/<N>.
+//   - records.go, space.go, jvm.go, termination.go: the evidence kept per
+//     run under <state-dir>/runs/<N>. Every file and directory there is
+//     opened through internal/safefs, never following a link; run dirs and
+//     records are holdfast's own, and the app writes only in the run's
+//     jvm/ dir, which holdfast reads but never writes into. On a full disk
+//     the newest run's record comes first (space.go).
 //
 // The phase diagram (CONTRACT.md "Phases"):
 //

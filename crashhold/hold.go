@@ -53,11 +53,16 @@ func (s *Supervisor) banner() string {
 	}
 	switch {
 	case snap.EvidenceDir != nil && s.cfg.NoCapture:
-		line("evidence:  %s (run.json, hs_err_pid*.log, *.hprof; no output.log: --capture=false)", *snap.EvidenceDir)
+		line("evidence:  %s (run.json; the JVM's hs_err_pid*.log, *.hprof in jvm/; no output.log: --capture=false)", *snap.EvidenceDir)
+	case snap.EvidenceDir != nil && snap.StateDirWritable:
+		line("evidence:  %s (output.log, run.json; the JVM's hs_err_pid*.log, *.hprof in jvm/)", *snap.EvidenceDir)
 	case snap.EvidenceDir != nil:
-		line("evidence:  %s (output.log, run.json, hs_err_pid*.log, *.hprof)", *snap.EvidenceDir)
+		line("evidence:  %s (hs_err_pid*.log, *.hprof; records and output in memory: the state dir %s is not writable)", *snap.EvidenceDir, s.cfg.StateDir)
 	default:
 		line("evidence:  in memory only (the state dir %s is not writable)", s.cfg.StateDir)
+	}
+	if snap.StateDirDegraded != "" {
+		line("DEGRADED:  %s.", snap.StateDirDegraded)
 	}
 	line("the container stays up: /livez answers 200 (kubelet will not restart it), /readyz 503 (no traffic).")
 	line("look:      kubectl exec %s -- holdfast status", pod)

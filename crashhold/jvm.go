@@ -43,19 +43,10 @@ func IsJava(argv []string) bool {
 // holdfast-evidence/<run> (a fresh sibling when that one already holds
 // files). It is "" when neither path flag was added.
 func JVMEnv(mode string, argv, env []string, runDir string, run int) (newEnv []string, evidenceDir string, applied bool) {
-	switch strings.ToLower(mode) {
-	case "on":
-	case "auto":
-		if !IsJava(argv) {
-			return env, "", false
-		}
-	default:
+	if !JVMApplies(mode, argv, env) {
 		return env, "", false
 	}
 	user := jvmUserFlags(argv, env)
-	if user[jvmHeapDumpOnOOM] && user[jvmHeapDumpPath] && user[jvmErrorFile] {
-		return env, "", false
-	}
 	dir := jvmEvidenceDir(runDir, run)
 	if dir == "" {
 		return env, "", false
@@ -87,6 +78,22 @@ func JVMEnv(mode string, argv, env []string, runDir string, run int) (newEnv []s
 		}
 	}
 	return append(newEnv, jvmToolOptions+"="+value), evidenceDir, true
+}
+
+// JVMApplies reports whether JVMEnv adds any flag for mode, argv and env:
+// the caller then makes the directory they point at.
+func JVMApplies(mode string, argv, env []string) bool {
+	switch strings.ToLower(mode) {
+	case "on":
+	case "auto":
+		if !IsJava(argv) {
+			return false
+		}
+	default:
+		return false
+	}
+	user := jvmUserFlags(argv, env)
+	return !user[jvmHeapDumpOnOOM] || !user[jvmHeapDumpPath] || !user[jvmErrorFile]
 }
 
 // jvmLookup returns the last value of key in env: os/exec keeps the last

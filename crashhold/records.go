@@ -1,6 +1,8 @@
 package crashhold
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,9 +15,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/holdfast-dev/holdfast/internal/redact"
+	"golang.org/x/sys/unix"
+
+	"github.com/holdfast-dev/holdfast/internal/safefs"
+	"github.com/holdfast-dev/holdfast/internal/statedir"
 )
 
 // RunRecord is runs/<N>/run.json.
@@ -43,12 +50,16 @@ type RunRecord struct {
 // Artifact is one file found in a run's directory.
 type Artifact struct {
 	Name string `json:"name"` // file name inside the run dir
-	Kind string `json:"kind"` // "output", "heap-dump", "hs-err", "core", "thread-dump", "other"
+	Kind string `json:"kind"` // "output", "heap-dump", "hs-err", "core", "thread-dump", "link", "other"
 	Size int64  `json:"size"`
 }
 
 const (
 	recRunFile    = "run.json"
+	recOutputFile = "output.log"
+	// recAppDir is the run's subdirectory the app owns and writes its JVM
+	// evidence into; holdfast only reads it.
+	recAppDir     = "jvm"
 	recTempPrefix = ".run.json." // temp files of the atomic write; never artifacts
 	// recUnknownReason marks a run whose run.json could not be read.
 	recUnknownReason = "unknown"
@@ -60,9 +71,11 @@ const (
 // socket reads with List and Get from other goroutines, so every method takes
 // the lock and the records handed out are copies.
 type Records struct {
-	root   string // absolute <stateDir>/runs
-	keep   int
-	logger *slog.Logger
+	state   string // absolute state dir
+	root    string // absolute <stateDir>/runs
+	keep    int
+	logger  *slog.Logger
+	reserve *statedir.Reserve
 
 	mu        sync.Mutex
 	writable  bool
@@ -70,6 +83,8 @@ type Records struct {
 	mem       map[int]RunRecord // every run this process began and still keeps
 	last      int               // highest run number handed out
 	badWarned map[int]bool      // unreadable run.json files already logged
+	appGid    map[int]int       // runs whose jvm/ was handed to the app: its gid
+	space     recSpace          // what a full disk cost
 }
 
 // OpenRecords never fails: when stateDir/runs cannot be created or written,
@@ -80,36 +95,65 @@ func OpenRecords(stateDir string, keep int, logger *slog.Logger) *Records {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	root := filepath.Join(stateDir, "runs")
-	if abs, err := filepath.Abs(root); err == nil {
-		root = abs
+	if abs, err := filepath.Abs(stateDir); err == nil {
+		stateDir = abs
 	}
-	r := &Records{root: root, keep: max(keep, 1), logger: logger,
-		mem: map[int]RunRecord{}, badWarned: map[int]bool{}}
-	if err := recProbe(root); err != nil {
+	root := filepath.Join(stateDir, statedir.RunsDir)
+	r := &Records{state: stateDir, root: root, keep: max(keep, 1), logger: logger,
+		reserve: statedir.NewReserve(stateDir),
+		mem:     map[int]RunRecord{}, badWarned: map[int]bool{}, appGid: map[int]int{}}
+	if err := r.probe(); err != nil {
 		r.fallBack(err)
 	} else {
 		r.writable = true
+		r.ensureReserve()
 	}
 	return r
 }
 
-// recProbe proves root writable by creating and removing a file: a
-// read-only mount or a full disk passes MkdirAll but not this.
-func recProbe(root string) error {
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return fmt.Errorf("cannot create run records dir: %w", err)
+// openRuns opens <stateDir>/runs, creating it when missing. A link there
+// is refused, never followed.
+func (r *Records) openRuns() (*safefs.Dir, error) {
+	// The state dir's own path is the operator's: made as given.
+	if err := os.MkdirAll(r.state, statedir.DirMode); err != nil {
+		return nil, fmt.Errorf("cannot create state dir: %w", err)
 	}
-	f, err := os.CreateTemp(root, ".probe-*")
+	st, err := safefs.OpenRoot(r.state)
 	if err != nil {
-		return fmt.Errorf("cannot write in %s: %w", root, err)
+		return nil, fmt.Errorf("cannot open state dir: %w", err)
 	}
-	name := f.Name()
+	defer st.Close()
+	runs, err := st.MkdirOpen(statedir.RunsDir, statedir.DirMode)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open run records dir: %w", err)
+	}
+	return runs, nil
+}
+
+// probe proves runs/ writable by creating and removing a file: a
+// read-only mount or a full disk passes mkdir but not this.
+func (r *Records) probe() error {
+	runs, err := r.openRuns()
+	if err != nil {
+		return err
+	}
+	defer runs.Close()
+	name := recTempName(".probe-")
+	f, err := runs.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, statedir.RecordMode)
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w", r.root, err)
+	}
 	f.Close()
-	if err := os.Remove(name); err != nil {
-		return fmt.Errorf("cannot remove probe file %s: %w", name, err)
+	if err := runs.Remove(name); err != nil {
+		return fmt.Errorf("cannot remove probe file: %w", err)
 	}
 	return nil
+}
+
+func recTempName(prefix string) string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
 }
 
 // fallBack switches to memory mode, warning once per Records. Called with
@@ -146,34 +190,17 @@ func (r *Records) Begin(cmd []string, attempt, pid int, started time.Time) *RunR
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := max(r.last, r.highestOnDisk()) + 1
-	var mkErr error
-	dir := ""
-	// Mkdir, not MkdirAll: EEXIST means another holdfast (or a stale
-	// entry) owns that number, so take the next one instead of sharing it.
-	for range 100 {
-		mkErr = os.MkdirAll(r.root, 0o755)
-		if mkErr == nil {
-			mkErr = os.Mkdir(r.RunDir(n), 0o755)
-		}
-		if errors.Is(mkErr, fs.ErrExist) {
-			n++
-			continue
-		}
-		if mkErr == nil {
-			dir = r.RunDir(n)
-		}
-		break
-	}
+	r.ensureReserve()
+	dir, n, mkErr := r.mkRunDir(n)
 	rec := RunRecord{Run: n, Attempt: attempt, Command: redact.Argv(cmd), PID: pid,
 		StartedAt: started, Dir: dir, Artifacts: []Artifact{}}
 	if dir == "" {
 		r.fallBack(fmt.Errorf("cannot create run dir %s: %w", r.RunDir(n), mkErr))
 	} else {
 		r.writable = true
-		// The initial record is a placeholder that Finish replaces: it is
-		// written atomically for readers but not synced, so the two fsyncs
-		// stay off the path between a crash and the next start.
-		if err := recWriteJSON(dir, &rec, false); err != nil {
+		// The first record is written before the app starts (before any
+		// output can fill the disk); SetPID makes it durable with the pid.
+		if err := r.writeRecord(&rec, false); err != nil {
 			// The dir exists, so evidence can still land there; Finish retries.
 			r.logger.Warn("cannot write initial run record", "run", n, "error", err)
 		}
@@ -184,15 +211,147 @@ func (r *Records) Begin(cmd []string, attempt, pid int, started time.Time) *RunR
 	return &rec
 }
 
-// SetPID records the pid once the process started. It only updates the kept
-// copy: an fsync here would delay the supervisor right after the spawn, and
-// Finish writes the pid to disk (taking it from here when rec.PID is 0).
+// mkRunDir creates runs/<n> (or the next free number) and returns its path
+// and number. Mkdir, not MkdirAll: EEXIST means another holdfast (or a stale
+// entry) owns that number, so take the next one instead of sharing it. A
+// full disk releases the reserve and frees old output first.
+func (r *Records) mkRunDir(n int) (string, int, error) {
+	runs, err := r.openRuns()
+	if err != nil && r.freeForRecords(0, err) {
+		runs, err = r.openRuns()
+	}
+	if err != nil {
+		return "", n, err
+	}
+	defer runs.Close()
+	for range 100 {
+		name := strconv.Itoa(n)
+		err = runs.Mkdir(name, statedir.DirMode)
+		if err != nil && r.freeForRecords(0, err) {
+			err = runs.Mkdir(name, statedir.DirMode)
+		}
+		if errors.Is(err, fs.ErrExist) {
+			n++
+			continue
+		}
+		if err != nil {
+			return "", n, err
+		}
+		// The umask may have taken bits; the mode is the contract.
+		if d, oerr := runs.OpenDir(name); oerr == nil {
+			_ = unix.Fchmod(d.Fd(), uint32(statedir.DirMode))
+			d.Close()
+		}
+		return r.RunDir(n), n, nil
+	}
+	return "", n, err
+}
+
+// AppDir creates runs/<run>/jvm, the one place the app writes in (its JVM
+// heap dumps and hs_err files), owned by the app's uid and gid when cred is
+// set. Holdfast reads it but never writes into it.
+func (r *Records) AppDir(run int, cred *syscall.Credential) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	runs, err := r.openRuns()
+	if err != nil {
+		return "", err
+	}
+	defer runs.Close()
+	rel := strconv.Itoa(run) + "/" + recAppDir
+	if err := runs.Mkdir(rel, statedir.AppDirMode); err != nil {
+		return "", err
+	}
+	d, err := runs.OpenDir(rel)
+	if err != nil {
+		return "", err
+	}
+	defer d.Close()
+	if err := unix.Fchmod(d.Fd(), uint32(statedir.AppDirMode)); err != nil {
+		return "", fmt.Errorf("cannot chmod %s: %w", d.Name(), err)
+	}
+	if cred != nil {
+		if err := unix.Fchown(d.Fd(), int(cred.Uid), int(cred.Gid)); err != nil {
+			return "", fmt.Errorf("cannot hand %s to the app's user: %w", d.Name(), err)
+		}
+		r.appGid[run] = int(cred.Gid)
+	}
+	return d.Name(), nil
+}
+
+// sealAppDir takes runs/<run>/jvm back from the app once the run ended:
+// owned by holdfast, group the app's, mode 0750, so that the app (and an
+// ssh session as its user) still reads its dumps but a later run cannot
+// delete, rename or add files there. The files in it stay the app's.
+// Called with r.mu held.
+func (r *Records) sealAppDir(run int) error {
+	gid, ok := r.appGid[run]
+	if !ok {
+		return nil
+	}
+	delete(r.appGid, run)
+	runs, err := r.openExistingRuns()
+	if err != nil {
+		return err
+	}
+	defer runs.Close()
+	d, err := runs.OpenDir(strconv.Itoa(run) + "/" + recAppDir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := unix.Fchown(d.Fd(), os.Geteuid(), gid); err != nil {
+		return fmt.Errorf("cannot take back %s: %w", d.Name(), err)
+	}
+	if err := unix.Fchmod(d.Fd(), 0o750); err != nil {
+		return fmt.Errorf("cannot take back %s: %w", d.Name(), err)
+	}
+	return nil
+}
+
+// writeRecord writes rec's run.json, releasing the reserve (and then old
+// output) when the disk is full. Called with r.mu held.
+func (r *Records) writeRecord(rec *RunRecord, durable bool) error {
+	write := func() error {
+		runs, err := r.openRuns()
+		if err != nil {
+			return err
+		}
+		defer runs.Close()
+		d, err := runs.OpenDir(strconv.Itoa(rec.Run))
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		return recWriteJSON(d, rec, durable)
+	}
+	err := write()
+	for range 8 {
+		if err == nil || !r.freeForRecords(rec.Run, err) {
+			break
+		}
+		err = write()
+	}
+	return err
+}
+
+// SetPID records the pid once the process started and writes run.json
+// durably with it, so that the record of a run holdfast does not see end
+// (holdfast killed, node lost) names its process.
 func (r *Records) SetPID(run, pid int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if rec, ok := r.mem[run]; ok {
-		rec.PID = pid
-		r.mem[run] = rec
+	rec, ok := r.mem[run]
+	if !ok {
+		return
+	}
+	rec.PID = pid
+	r.mem[run] = rec
+	if rec.Dir == "" {
+		return
+	}
+	if err := r.writeRecord(&rec, true); err != nil {
+		r.logger.Warn("cannot write run record with the pid", "run", run, "error", err)
 	}
 }
 
@@ -213,13 +372,13 @@ func (r *Records) Finish(rec *RunRecord) error {
 	if rec.EndedAt != nil && rec.RanForSeconds == 0 {
 		rec.RanForSeconds = rec.EndedAt.Sub(rec.StartedAt).Seconds()
 	}
+	sealErr := r.sealAppDir(rec.Run)
 	var scanErr error
-	scan := rec.Dir
-	if scan == "" {
-		scan = rec.EvidenceDir
-	}
-	if scan != "" {
-		rec.Artifacts, scanErr = recScanArtifacts(scan)
+	switch {
+	case rec.Dir != "":
+		rec.Artifacts, scanErr = r.scanRun(rec.Run)
+	case rec.EvidenceDir != "":
+		rec.Artifacts, scanErr = recScanPath(rec.EvidenceDir)
 	}
 	if rec.Artifacts == nil {
 		rec.Artifacts = []Artifact{}
@@ -230,7 +389,7 @@ func (r *Records) Finish(rec *RunRecord) error {
 	if rec.Dir == "" {
 		return scanErr
 	}
-	return errors.Join(recWriteJSON(rec.Dir, rec, true), scanErr)
+	return errors.Join(r.writeRecord(rec, true), scanErr, sealErr)
 }
 
 // List returns every record kept (disk and memory), oldest first. A run of
@@ -260,7 +419,7 @@ func (r *Records) Get(run int) (RunRecord, bool) {
 	if rec, ok := r.mem[run]; ok {
 		return recClone(rec), true
 	}
-	if fi, err := os.Stat(r.RunDir(run)); err != nil || !fi.IsDir() || run < 1 {
+	if run < 1 || !slices.Contains(r.diskRuns(), run) {
 		return RunRecord{}, false
 	}
 	return r.readDisk(run), true
@@ -268,15 +427,21 @@ func (r *Records) Get(run int) (RunRecord, bool) {
 
 // diskRuns lists the run numbers of the directories under root, ascending.
 // Only canonical decimal names count, so nothing else in runs/ is touched.
+// A link is not a run, whatever it points to.
 func (r *Records) diskRuns() []int {
-	entries, err := os.ReadDir(r.root)
+	d, err := r.openExistingRuns()
+	if err != nil {
+		return nil
+	}
+	defer d.Close()
+	entries, err := d.ReadDir()
 	if err != nil {
 		return nil
 	}
 	var runs []int
 	for _, e := range entries {
-		n, err := strconv.Atoi(e.Name())
-		if err != nil || n < 1 || strconv.Itoa(n) != e.Name() || !e.IsDir() {
+		n, err := strconv.Atoi(e.Name)
+		if err != nil || n < 1 || strconv.Itoa(n) != e.Name || !e.IsDir() {
 			continue
 		}
 		runs = append(runs, n)
@@ -304,6 +469,13 @@ func (r *Records) prune(current int) {
 		}
 	}
 	sort.Sort(sort.Reverse(sort.IntSlice(all)))
+	var runs *safefs.Dir
+	if r.writable {
+		runs, _ = r.openExistingRuns()
+	}
+	if runs != nil {
+		defer runs.Close()
+	}
 	kept := 1 // current
 	for _, n := range all {
 		if n == current {
@@ -314,12 +486,12 @@ func (r *Records) prune(current int) {
 			continue
 		}
 		delete(r.mem, n)
-		dir := r.RunDir(n)
-		if _, err := os.Lstat(dir); err != nil || !r.writable {
+		if runs == nil {
 			continue
 		}
-		if err := os.RemoveAll(dir); err != nil {
-			r.logger.Warn("cannot remove old run dir", "path", dir, "error", err)
+		// Never follows a link: nothing outside runs/ is removed.
+		if err := runs.RemoveAll(strconv.Itoa(n)); err != nil {
+			r.logger.Warn("cannot remove old run dir", "path", r.RunDir(n), "error", err)
 		}
 	}
 }
@@ -344,7 +516,7 @@ func (r *Records) readDisk(n int) RunRecord {
 	dir := r.RunDir(n)
 	path := filepath.Join(dir, recRunFile)
 	var rec RunRecord
-	data, err := os.ReadFile(path)
+	data, err := r.readRunFile(n, recRunFile)
 	if err == nil {
 		err = json.Unmarshal(data, &rec)
 	}
@@ -354,7 +526,7 @@ func (r *Records) readDisk(n int) RunRecord {
 			r.logger.Warn("cannot read run record; listing the run with what its dir shows", "path", path, "error", err)
 		}
 		rec = RunRecord{Reason: recUnknownReason}
-		rec.Artifacts, _ = recScanArtifacts(dir)
+		rec.Artifacts, _ = r.scanRun(n)
 	}
 	rec.Run, rec.Dir = n, dir
 	if rec.Artifacts == nil {
@@ -363,55 +535,51 @@ func (r *Records) readDisk(n int) RunRecord {
 	return rec
 }
 
-// recWriteJSON replaces dir/run.json atomically (rename(2) within one
-// directory); durable also syncs the data before and the directory entry
+// recWriteJSON replaces run.json in dir atomically (rename(2) within one
+// directory; a link planted as run.json is replaced, never written
+// through); durable also syncs the data before and the directory entry
 // after the rename.
-func recWriteJSON(dir string, rec *RunRecord, durable bool) (err error) {
+func recWriteJSON(dir *safefs.Dir, rec *RunRecord, durable bool) (err error) {
 	data, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return fmt.Errorf("cannot encode run %d: %w", rec.Run, err)
 	}
-	f, err := os.CreateTemp(dir, recTempPrefix+"*")
+	tmp := recTempName(recTempPrefix)
+	f, err := dir.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, statedir.RecordMode)
 	if err != nil {
-		return fmt.Errorf("cannot create temp file in %s: %w", dir, err)
+		return fmt.Errorf("cannot create temp file in %s: %w", dir.Name(), err)
 	}
-	tmp := f.Name()
 	defer func() {
 		if err != nil {
 			f.Close()
-			os.Remove(tmp)
+			_ = dir.Remove(tmp)
 		}
 	}()
 	if _, err = f.Write(append(data, '\n')); err != nil {
-		return fmt.Errorf("cannot write %s: %w", tmp, err)
+		return fmt.Errorf("cannot write %s: %w", f.Name(), err)
 	}
-	// CreateTemp makes 0600; the record is meant to be read by ssh users too.
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("cannot chmod %s: %w", tmp, err)
+	// The umask may have taken bits; the mode is the contract (0600: the
+	// command line may hold secrets).
+	if err = f.Chmod(statedir.RecordMode); err != nil {
+		return fmt.Errorf("cannot chmod %s: %w", f.Name(), err)
 	}
 	if durable {
 		if err = f.Sync(); err != nil {
-			return fmt.Errorf("cannot sync %s: %w", tmp, err)
+			return fmt.Errorf("cannot sync %s: %w", f.Name(), err)
 		}
 	}
 	if err = f.Close(); err != nil {
-		return fmt.Errorf("cannot close %s: %w", tmp, err)
+		return fmt.Errorf("cannot close %s: %w", f.Name(), err)
 	}
-	final := filepath.Join(dir, recRunFile)
-	if err = os.Rename(tmp, final); err != nil {
-		return fmt.Errorf("cannot rename %s to %s: %w", tmp, final, err)
+	if err = dir.Rename(tmp, recRunFile); err != nil {
+		return fmt.Errorf("cannot rename %s to %s: %w", tmp, recRunFile, err)
 	}
 	if !durable {
 		return nil
 	}
 	// The rename is durable only once the directory is synced (fsync(2)).
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("cannot open dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err = d.Sync(); err != nil {
-		return fmt.Errorf("cannot sync dir %s: %w", dir, err)
+	if err = dir.Sync(); err != nil {
+		return fmt.Errorf("cannot sync dir %s: %w", dir.Name(), err)
 	}
 	return nil
 }
@@ -420,44 +588,96 @@ func recWriteJSON(dir string, rec *RunRecord, durable bool) (err error) {
 // make run.json huge.
 const recMaxArtifacts = 1000
 
-// recScanArtifacts lists the files under dir (subdirectories too, named by
-// relative path), skipping run.json and dot files (our temp files).
-func recScanArtifacts(dir string) ([]Artifact, error) {
-	arts := []Artifact{}
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if path == dir {
-				return err
-			}
-			return nil // vanished or unreadable entry: list what can be listed
-		}
-		if path == dir {
-			return nil
-		}
-		if strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() || path == filepath.Join(dir, recRunFile) {
-			return nil
-		}
-		if len(arts) >= recMaxArtifacts {
-			return filepath.SkipAll
-		}
-		info, err := d.Info()
-		if err != nil {
-			return nil
-		}
-		rel, _ := filepath.Rel(dir, path)
-		arts = append(arts, Artifact{Name: filepath.ToSlash(rel), Kind: recKind(d.Name()), Size: info.Size()})
-		return nil
-	})
+// recMaxDepth bounds how deep a scan descends.
+const recMaxDepth = 8
+
+// scanRun lists the artifacts of runs/<run>.
+func (r *Records) scanRun(run int) ([]Artifact, error) {
+	runs, err := r.openExistingRuns()
 	if err != nil {
-		return arts, fmt.Errorf("cannot scan run dir %s: %w", dir, err)
+		return []Artifact{}, err
+	}
+	defer runs.Close()
+	d, err := runs.OpenDir(strconv.Itoa(run))
+	if err != nil {
+		return []Artifact{}, fmt.Errorf("cannot scan run dir: %w", err)
+	}
+	defer d.Close()
+	return recScanArtifacts(d)
+}
+
+// recScanPath lists the artifacts of the directory at path (memory mode's
+// evidence dir).
+func recScanPath(path string) ([]Artifact, error) {
+	d, err := safefs.OpenRoot(path)
+	if err != nil {
+		return []Artifact{}, fmt.Errorf("cannot scan evidence dir: %w", err)
+	}
+	defer d.Close()
+	return recScanArtifacts(d)
+}
+
+// recScanArtifacts lists the files under dir (subdirectories too, named by
+// relative path), skipping run.json and dot files (our temp files). It
+// never follows a link: a link is listed as kind "link", and only real
+// directories are descended into (the app's jvm/ dir may hold anything).
+func recScanArtifacts(dir *safefs.Dir) ([]Artifact, error) {
+	arts := []Artifact{}
+	var walk func(d *safefs.Dir, prefix string, depth int) error
+	walk = func(d *safefs.Dir, prefix string, depth int) error {
+		entries, err := d.ReadDir()
+		if err != nil {
+			return err
+		}
+		sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name, ".") || (prefix == "" && e.Name == recRunFile) {
+				continue
+			}
+			if len(arts) >= recMaxArtifacts {
+				return nil
+			}
+			switch {
+			case e.IsDir():
+				if depth >= recMaxDepth {
+					continue
+				}
+				if sub, err := d.OpenDir(e.Name); err == nil {
+					_ = walk(sub, prefix+e.Name+"/", depth+1)
+					sub.Close()
+				}
+			case e.IsLink():
+				arts = append(arts, Artifact{Name: prefix + e.Name, Kind: "link"})
+			default:
+				arts = append(arts, Artifact{Name: prefix + e.Name, Kind: recKind(e.Name), Size: e.Size})
+			}
+		}
+		return nil
+	}
+	if err := walk(dir, "", 0); err != nil {
+		return arts, fmt.Errorf("cannot scan run dir %s: %w", dir.Name(), err)
 	}
 	return arts, nil
+}
+
+// openExistingRuns opens runs/ without creating it.
+func (r *Records) openExistingRuns() (*safefs.Dir, error) {
+	st, err := safefs.OpenRoot(r.state)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	return st.OpenDir(statedir.RunsDir)
+}
+
+// readRunFile reads runs/<run>/<name> without following links.
+func (r *Records) readRunFile(run int, name string) ([]byte, error) {
+	runs, err := r.openExistingRuns()
+	if err != nil {
+		return nil, err
+	}
+	defer runs.Close()
+	return runs.ReadFile(strconv.Itoa(run) + "/" + name)
 }
 
 // recKind classifies a file by the names the JVM, the kernel and holdfast

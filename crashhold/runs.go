@@ -60,23 +60,14 @@ func (s *Supervisor) spawn() {
 	// The attempt counts starts under the current budget: 1 for the first
 	// start after a fresh budget, 2 for its first restart, …
 	rec := s.d.Records.Begin(s.cfg.Command, s.used+1, 0, now)
-	env, evidenceDir, _ := JVMEnv(s.cfg.JVM, s.cfg.Command, s.cfg.Env, rec.Dir, rec.Run)
+	env, evidenceDir := s.jvmEnv(rec)
 	if rec.Dir == "" {
 		rec.EvidenceDir = evidenceDir // memory mode: dumps go to a temp dir
 	}
-	if evidenceDir == "" {
+	if rec.Dir != "" {
+		// Status and the banner name the run dir: output.log and run.json
+		// are there, the JVM's files in its jvm/ subdirectory.
 		evidenceDir = rec.Dir
-	}
-	if c := s.cfg.Credential; c != nil {
-		// The app runs as another user: it must be able to write its heap
-		// dump and hs_err file into the run's evidence dir.
-		for _, d := range []string{rec.Dir, evidenceDir} {
-			if d != "" {
-				if err := os.Chown(d, int(c.Uid), int(c.Gid)); err != nil {
-					s.log.Warn("cannot hand the evidence dir to the app's user", "path", d, "err", err)
-				}
-			}
-		}
 	}
 	spec := launcher.Spec{
 		Argv: s.cfg.Command, Env: env, Dir: s.cfg.Dir, Stdin: s.d.Stdin,
@@ -114,6 +105,31 @@ func (s *Supervisor) spawn() {
 	s.transition(state.Running)
 }
 
+// jvmEnv adds the JVM evidence flags for rec. They point at the run's
+// jvm/ subdirectory, the only place the app may write in (owned by the
+// app's user with --user); the run dir itself stays holdfast's. Without a
+// run dir, or when jvm/ cannot be made, JVMEnv picks a temp dir, handed to
+// the app's user here.
+func (s *Supervisor) jvmEnv(rec *RunRecord) (env []string, evidenceDir string) {
+	appDir := ""
+	if rec.Dir != "" && JVMApplies(s.cfg.JVM, s.cfg.Command, s.cfg.Env) {
+		var err error
+		if appDir, err = s.d.Records.AppDir(rec.Run, s.cfg.Credential); err != nil {
+			s.log.Warn("cannot make the app's evidence dir in the run dir; using a temp dir", "run", rec.Run, "err", err)
+			appDir = ""
+		}
+	}
+	env, evidenceDir, _ = JVMEnv(s.cfg.JVM, s.cfg.Command, s.cfg.Env, appDir, rec.Run)
+	if c := s.cfg.Credential; c != nil && evidenceDir != "" && evidenceDir != appDir {
+		// A temp dir holdfast just made: the app's user must be able to
+		// write its heap dump and hs_err file there.
+		if err := os.Chown(evidenceDir, int(c.Uid), int(c.Gid)); err != nil {
+			s.log.Warn("cannot hand the evidence dir to the app's user", "path", evidenceDir, "err", err)
+		}
+	}
+	return env, evidenceDir
+}
+
 // startCapture starts relaying and keeping a run's output. It returns nil
 // when the app is to write straight to holdfast's stdout and stderr: with
 // --capture=false, or when capturing failed (retention is lost then, never
@@ -126,12 +142,14 @@ func (s *Supervisor) startCapture(rec *RunRecord) *capture.Run {
 	if rec.Dir != "" {
 		logPath = filepath.Join(rec.Dir, "output.log")
 	}
+	run := rec.Run
 	out, err := capture.Start(capture.Options{
-		Console:  s.d.Console,
-		LogPath:  logPath,
-		MaxBytes: s.cfg.LogMaxBytes,
-		OnBytes:  s.countBytes,
-		Logger:   s.d.Logger,
+		Console:   s.d.Console,
+		LogPath:   logPath,
+		OnNoSpace: func() bool { return s.d.Records.FreeForOutput(run) },
+		MaxBytes:  s.cfg.LogMaxBytes,
+		OnBytes:   s.countBytes,
+		Logger:    s.d.Logger,
 	})
 	if err != nil {
 		s.log.Error("cannot capture the app's output; passing it through uncaptured", "err", err)

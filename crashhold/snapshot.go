@@ -22,6 +22,7 @@ func (s *Supervisor) snapshot() state.Snapshot {
 		HoldfastPID:      os.Getpid(),
 		UpSince:          s.upSince,
 		StateDirWritable: s.d.Records.Writable(),
+		StateDirDegraded: s.d.Records.Degraded(),
 		Restarts:         int(s.d.Store.Counters.Restarts.Load()),
 		BudgetUsed:       s.used,
 		MaxRestarts:      s.cfg.Policy.MaxRestarts,

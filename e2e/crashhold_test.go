@@ -179,8 +179,9 @@ func TestCrashHoldOOMHeapDumps(t *testing.T) {
 		hzCheckRun(t, z.stateDir, r, n, n, 1, "startup-crash", decision)
 		pids = append(pids, r.PID)
 		dumps := r.of("heap-dump")
-		files, _ := filepath.Glob(filepath.Join(r.Dir, "*.hprof"))
-		if len(dumps) != 1 || len(files) != 1 || filepath.Base(files[0]) != dumps[0].Name || dumps[0].Size < 1<<20 {
+		// The JVM writes in the run's jvm/ dir, the one place the app may write.
+		files, _ := filepath.Glob(filepath.Join(r.Dir, "jvm", "*.hprof"))
+		if len(dumps) != 1 || len(files) != 1 || "jvm/"+filepath.Base(files[0]) != dumps[0].Name || dumps[0].Size < 1<<20 {
 			t.Errorf("run %d: want its own heap dump (artifact kind heap-dump, >= 1 MiB); artifacts %+v, files %v", n, r.Artifacts, files)
 		}
 		log := hzReadFile(t, filepath.Join(r.Dir, "output.log"))
@@ -239,8 +240,8 @@ func TestCrashHoldHardCrash(t *testing.T) {
 		t.Errorf("run.json signal %q, want SIGABRT", r.Signal)
 	}
 	errs := r.of("hs-err")
-	files, _ := filepath.Glob(filepath.Join(r.Dir, "hs_err_pid*.log"))
-	if len(errs) != 1 || len(files) != 1 || filepath.Base(files[0]) != errs[0].Name {
+	files, _ := filepath.Glob(filepath.Join(r.Dir, "jvm", "hs_err_pid*.log"))
+	if len(errs) != 1 || len(files) != 1 || "jvm/"+filepath.Base(files[0]) != errs[0].Name {
 		t.Fatalf("want one hs_err_pid*.log in %s as artifact kind hs-err; artifacts %+v, files %v", r.Dir, r.Artifacts, files)
 	}
 	if s := hzReadFile(t, files[0]); !strings.Contains(s, "SIGSEGV") {

@@ -95,6 +95,10 @@ func fakeMain(mode string, args []string) int {
 		return fakePgidLauncher(args)
 	case "forged-control":
 		return fakeForgedControl(args)
+	case "plant-next": // statedir_test.go
+		return fakePlantNext()
+	case "plant-spin":
+		return fakePlantSpin(args)
 	}
 	return fakeFail("unknown mode %q", mode)
 }

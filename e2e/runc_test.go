@@ -439,9 +439,9 @@ func TestRuncOOMHeapDump(t *testing.T) {
 	c := runcStart(t, runcOpts{app: "oom", cmd: []string{"java", "-Xmx16m", "-jar", image.AppJarPath},
 		env: []string{"HOLDFAST_MAX_RESTARTS=0"}})
 	c.waitPhase(t, "held")
-	dumps, _ := filepath.Glob(filepath.Join(c.stateDir, "runs", "1", "*.hprof"))
+	dumps, _ := filepath.Glob(filepath.Join(c.stateDir, "runs", "1", "jvm", "*.hprof"))
 	if len(dumps) != 1 {
-		t.Fatalf("host runs/1 has heap dumps %v, want one", dumps)
+		t.Fatalf("host runs/1/jvm has heap dumps %v, want one", dumps)
 	}
 	if fi, err := os.Stat(dumps[0]); err != nil || fi.Size() < 1<<20 {
 		t.Errorf("heap dump %s: %v, want at least 1 MiB (about -Xmx)", dumps[0], err)

@@ -348,9 +348,9 @@ func TestSSHHeldJava(t *testing.T) {
 	})
 
 	t.Run("sftp and scp fetch the heap dump", func(t *testing.T) {
-		dumps, _ := filepath.Glob(filepath.Join(s.stateDir, "runs", "1", "*.hprof"))
+		dumps, _ := filepath.Glob(filepath.Join(s.stateDir, "runs", "1", "jvm", "*.hprof"))
 		if len(dumps) != 1 {
-			t.Fatalf("runs/1 has heap dumps %v, want one", dumps)
+			t.Fatalf("runs/1/jvm has heap dumps %v, want one", dumps)
 		}
 		want, size := sshSHA256(t, dumps[0])
 		if size < 1<<20 {

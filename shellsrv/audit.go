@@ -7,6 +7,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/internal/safefs"
 )
 
 // auditEvent is one line of <state-dir>/audit.log.
@@ -127,7 +129,7 @@ func (a *auditLog) record(ev auditEvent) {
 	// Opened per event: cheap at login rates, and a rotated or deleted
 	// file is simply recreated. One write(2) per line with O_APPEND keeps
 	// lines whole.
-	f, err := os.OpenFile(a.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := openAuditLog(a.path)
 	if err != nil {
 		a.log.Error("cannot open audit log", "path", a.path, "err", err)
 		return
@@ -138,6 +140,18 @@ func (a *auditLog) record(ev auditEvent) {
 	if err := f.Close(); err != nil {
 		a.log.Error("cannot write audit log", "path", a.path, "err", err)
 	}
+}
+
+// openAuditLog opens path for appending, creating it (0600) when missing.
+// The last component is never followed: a link planted at audit.log is an
+// error, not a way to append to another file.
+func openAuditLog(path string) (*os.File, error) {
+	d, name, err := safefs.OpenParent(path)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return d.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 }
 
 // shortID is a connection's name in logs: the first bytes of the ssh

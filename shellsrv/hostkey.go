@@ -3,6 +3,7 @@ package shellsrv
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -12,6 +13,9 @@ import (
 	"path/filepath"
 
 	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/sys/unix"
+
+	"github.com/holdfast-dev/holdfast/internal/safefs"
 )
 
 // loadOrCreateHostKey reads the host key at path, or creates an ed25519 one
@@ -68,11 +72,22 @@ func createHostKey(path string) error {
 	if err != nil {
 		return fmt.Errorf("cannot encode host key: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".ssh_host_key-*") // mode 0600
+	// The key and its .pub are created beside each other in dir, never
+	// through a link planted at either name.
+	d, err := safefs.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("cannot open host key directory %s: %w", dir, err)
+	}
+	defer d.Close()
+	base := filepath.Base(path)
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	tmpName := ".ssh_host_key-" + hex.EncodeToString(rnd[:])
+	tmp, err := d.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("cannot create host key %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name())
+	defer d.Remove(tmpName)
 	if _, err := tmp.Write(pem.EncodeToMemory(block)); err != nil {
 		tmp.Close()
 		return fmt.Errorf("cannot write host key %s: %w", tmp.Name(), err)
@@ -84,15 +99,20 @@ func createHostKey(path string) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("cannot write host key %s: %w", tmp.Name(), err)
 	}
-	if err := os.Link(tmp.Name(), path); err != nil {
+	// linkat(2) neither follows tmpName nor replaces anything at base.
+	if err := unix.Linkat(d.Fd(), tmpName, d.Fd(), base, 0); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return nil // another holdfast won the race; use its key
 		}
 		return fmt.Errorf("cannot create host key %s: %w", path, err)
 	}
-	// The public half next to it, as sshd keeps it, for known_hosts.
+	// The public half next to it, as sshd keeps it, for known_hosts. A
+	// link at its name is refused, not written through.
 	if signer, err := gossh.NewSignerFromKey(priv); err == nil {
-		_ = os.WriteFile(path+".pub", gossh.MarshalAuthorizedKey(signer.PublicKey()), 0o644)
+		if f, err := d.OpenFile(base+".pub", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644); err == nil {
+			_, _ = f.Write(gossh.MarshalAuthorizedKey(signer.PublicKey()))
+			f.Close()
+		}
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/holdfast-dev/holdfast/internal/redact"
 	"github.com/holdfast-dev/holdfast/internal/rundir"
 	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/internal/statedir"
 	"github.com/holdfast-dev/holdfast/internal/version"
 	"github.com/holdfast-dev/holdfast/launcher"
 	"github.com/holdfast-dev/holdfast/launcher/capture"
@@ -99,6 +100,18 @@ func entrypoint(args []string) int {
 		}
 	}
 
+	// A state dir the app could write into while holdfast cannot fix it is
+	// refused: root would write where the app plants links. One that
+	// cannot be made is reported once, by OpenRecords, which then keeps the
+	// evidence in memory.
+	if err := statedir.Prepare(cfg.StateDir, cfg.Credential); err != nil {
+		var unsafe *statedir.UnsafeError
+		if errors.As(err, &unsafe) {
+			fmt.Fprintf(os.Stderr, "holdfast: %v\n", err)
+			return launcher.ExitUsage
+		}
+		log.Debug("cannot prepare the state dir", "err", err)
+	}
 	records := crashhold.OpenRecords(cfg.StateDir, cfg.KeepRuns, logger)
 
 	sup := crashhold.New(supervisorConfig(cfg, isPID1), crashhold.Deps{

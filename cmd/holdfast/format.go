@@ -53,6 +53,9 @@ func formatStatus(s state.Snapshot) string {
 	} else if !s.StateDirWritable {
 		row("evidence:", "in memory only (%s is not writable)", s.StateDir)
 	}
+	if s.StateDirDegraded != "" {
+		row("degraded:", "%s", s.StateDirDegraded)
+	}
 	if s.HoldExpiresAt != nil {
 		row("hold ends:", "%s (in %s)", s.HoldExpiresAt.UTC().Format(time.RFC3339), time.Until(*s.HoldExpiresAt).Round(time.Second))
 	}

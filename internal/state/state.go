@@ -62,6 +62,10 @@ type Snapshot struct {
 	UpSince     time.Time `json:"up_since"`
 	// StateDirWritable is false when run records are kept in memory only.
 	StateDirWritable bool `json:"state_dir_writable"`
+	// StateDirDegraded says what a full state dir cost (the space reserve
+	// used, older runs' output.log deleted, an output.log cut short); ""
+	// when nothing.
+	StateDirDegraded string `json:"state_dir_degraded,omitempty"`
 	// BudgetUsed is how many startup crashes were restarted under the
 	// current budget; at MaxRestarts the next startup crash holds.
 	BudgetUsed  int `json:"budget_used"`

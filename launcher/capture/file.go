@@ -1,12 +1,24 @@
 package capture
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"sync"
 	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/holdfast-dev/holdfast/internal/safefs"
 )
+
+// fileMode is output.log's mode: the app's output may hold secrets.
+const fileMode = 0o600
+
+// maxNoSpaceRetries bounds how often one write is retried after room was
+// made for it.
+const maxNoSpaceRetries = 64
 
 // fileLog writes a run's retained log to output.log from a goroutine of its
 // own, so that the relays never wait for the disk. While the run is under
@@ -19,6 +31,10 @@ type fileLog struct {
 	limit int64 // stream bytes written live: the cap
 	f     *os.File
 	warn  func(msg string, err error)
+	// onNoSpace makes room after a full-disk error; nil = none. Set before
+	// the first wake.
+	onNoSpace func() bool
+	retries   int // onNoSpace calls that made room, bounded
 
 	kick    chan struct{}
 	final   chan struct{}
@@ -32,7 +48,8 @@ type fileLog struct {
 	liveDone atomic.Bool
 }
 
-// openFileLog creates path; on failure retention stays in memory only.
+// openFileLog creates path (or truncates the regular file there), never
+// following a link at it; on failure retention stays in memory only.
 func openFileLog(path string, log *retained, limit int64, logger *slog.Logger) *fileLog {
 	fl := &fileLog{
 		path:  path,
@@ -45,7 +62,7 @@ func openFileLog(path string, log *retained, limit int64, logger *slog.Logger) *
 			logger.Warn(msg, "path", path, "err", err)
 		},
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	f, err := openLog(path)
 	if err != nil {
 		fl.warn("cannot keep the app's output on disk; it is kept in memory only",
 			fmt.Errorf("cannot create %s: %w", path, err))
@@ -55,6 +72,39 @@ func openFileLog(path string, log *retained, limit int64, logger *slog.Logger) *
 	fl.f = f
 	go fl.run()
 	return fl
+}
+
+// openLog opens path for writing through safefs: the run dir is root's,
+// but a link or a FIFO at path is refused, never written through.
+func openLog(path string) (*os.File, error) {
+	d, name, err := safefs.OpenParent(path)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	f, err := d.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, fileMode)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(fileMode); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// roomMade reports whether a failed write may be tried again: the disk
+// was full and onNoSpace made room.
+func (fl *fileLog) roomMade(err error) bool {
+	if fl.onNoSpace == nil || fl.retries >= maxNoSpaceRetries ||
+		!(errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EDQUOT)) {
+		return false
+	}
+	if !fl.onNoSpace() {
+		return false
+	}
+	fl.retries++
+	return true
 }
 
 // wake tells the writer that more output was retained. Never blocks.
@@ -119,6 +169,9 @@ func (fl *fileLog) writeLive() {
 			fl.stalled = true // finish will write the tail
 			return
 		}
+		if err != nil && fl.roomMade(err) {
+			continue
+		}
 		if err != nil {
 			fl.fail(fmt.Errorf("cannot write %s: %w", fl.path, err))
 			return
@@ -157,9 +210,16 @@ func (fl *fileLog) writeFinal() {
 		end := off + int64(len(p))
 		if end > keep {
 			skip := max(keep-off, 0)
-			if _, err := fl.f.WriteAt(p[skip:], off+skip); err != nil {
-				fl.fail(fmt.Errorf("cannot write %s: %w", fl.path, err))
-				return
+			for {
+				n, err := fl.f.WriteAt(p[skip:], off+skip)
+				skip += int64(n)
+				if err == nil {
+					break
+				}
+				if !fl.roomMade(err) {
+					fl.fail(fmt.Errorf("cannot write %s: %w", fl.path, err))
+					return
+				}
 			}
 		}
 		off = end

@@ -33,11 +33,15 @@ func (s Stream) String() string {
 
 // Options configure the capture of one run.
 type Options struct {
-	Console  *Console
-	LogPath  string                // <run dir>/output.log; "" = memory only
-	MaxBytes int64                 // retention cap for this run (head half + tail half); 0 = DefaultMaxBytes
-	OnBytes  func(s Stream, n int) // may be nil; called from the relay goroutines
-	Logger   *slog.Logger
+	Console *Console
+	LogPath string // <run dir>/output.log; "" = memory only
+	// OnNoSpace is called by output.log's writer when a write fails for a
+	// full disk (ENOSPC, EDQUOT); when it returns true (room was made) the
+	// write is tried again. May be nil.
+	OnNoSpace func() bool
+	MaxBytes  int64                 // retention cap for this run (head half + tail half); 0 = DefaultMaxBytes
+	OnBytes   func(s Stream, n int) // may be nil; called from the relay goroutines
+	Logger    *slog.Logger
 }
 
 // Run is the capture of one run of the app.
@@ -120,6 +124,7 @@ func Start(opts Options) (*Run, error) {
 	}
 	if opts.LogPath != "" {
 		r.file = openFileLog(opts.LogPath, r.log, opts.MaxBytes, opts.Logger)
+		r.file.onNoSpace = opts.OnNoSpace
 	}
 	r.readers.Add(2)
 	r.writers.Add(2)

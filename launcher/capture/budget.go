@@ -3,6 +3,7 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 )
@@ -24,9 +25,10 @@ var ErrDropped = errors.New("dropped to keep holdfast's memory within --retain-m
 //     served from the file from then on;
 //   - a log with no complete copy on disk (memory mode, or writing it
 //     failed) is dropped;
-//   - the newest log is never shed. Without a file it was given caps that
-//     fit the limit on its own (see fitMemoryOnly); with a file it holds
-//     what output.log still needs.
+//   - the newest log is never dropped: without a file it was given caps
+//     that fit the limit on its own (see fitMemoryOnly). With a file it
+//     holds what output.log still needs until the run ends (its tail is
+//     written from memory then), and is released like the others after.
 //
 // Lock order: Budget.mu, then a log's mu. A log never takes Budget.mu while
 // holding its own mu: it adds to used atomically and calls fit afterwards.
@@ -36,7 +38,16 @@ type Budget struct {
 
 	mu   sync.Mutex
 	logs []*retained // registered, oldest first
+
+	freeing atomic.Bool // a giveBack of memory to the kernel is under way
 }
+
+// giveBackAt is how much a fit must release before the Go runtime is asked
+// to return free memory to the kernel at once. A run's retained output is
+// up to --log-max-bytes; left to the runtime's background scavenger, that
+// much freed heap stays resident for minutes, and a crash loop frees it
+// once per run.
+const giveBackAt = 4 << 20
 
 // NewBudget returns a budget of limit bytes; limit <= 0 means
 // DefaultMemoryBudget.
@@ -87,8 +98,19 @@ func (b *Budget) fit() {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for i := 0; i < len(b.logs)-1 && b.used.Load() > b.limit; i++ {
-		b.logs[i].shed()
+	before := b.used.Load()
+	for i, l := range b.logs {
+		if b.used.Load() <= b.limit {
+			break
+		}
+		l.shed(i == len(b.logs)-1)
+	}
+	if before-b.used.Load() >= giveBackAt && b.freeing.CompareAndSwap(false, true) {
+		// Not on the caller's goroutine: a relay must not wait for a GC.
+		go func() {
+			defer b.freeing.Store(false)
+			debug.FreeOSMemory()
+		}()
 	}
 	kept := b.logs[:0]
 	for _, l := range b.logs {
@@ -144,14 +166,16 @@ func (r *retained) setDisk(d diskState) {
 	r.disk = d
 }
 
-// shed gives up the memory copy of an older run: released when output.log
-// has it all, dropped when there is no complete copy on disk, kept while
-// output.log is still being written from it.
-func (r *retained) shed() {
+// shed gives up the memory copy of a run: released when output.log has it
+// all, dropped when there is no complete copy on disk (never the newest
+// run's), kept while output.log is still being written from it.
+func (r *retained) shed(newest bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
 	case r.kept != keptMemory || r.disk == diskLive:
+		return
+	case newest && r.disk != diskDone:
 		return
 	case r.disk == diskDone:
 		r.release(keptDisk)

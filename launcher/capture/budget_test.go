@@ -167,3 +167,28 @@ func TestBudgetRelease(t *testing.T) {
 		t.Errorf("after Release: %d bytes, %d logs; want 0, 0", b.Used(), b.Logs())
 	}
 }
+
+// A run with output.log keeps more than the budget while it is live (its
+// tail goes to output.log from memory when it ends), and gives its memory
+// up once it ended, newest or not; Output is then output.log, unchanged.
+func TestBudgetNewestReleasedWhenDone(t *testing.T) {
+	con, _, _ := testConsole(t)
+	const limit, maxBytes = 64 << 10, 512 << 10
+	b := NewBudget(limit)
+	run, data := budgetRun(t, con, b, filepath.Join(t.TempDir(), "output.log"), maxBytes, 2<<20, 9)
+	if used := b.Used(); used != 0 {
+		t.Errorf("after the run ended: %d bytes held, want 0", used)
+	}
+	if _, kept, _ := run.log.snapshot(); kept != keptDisk {
+		t.Errorf("kept %v, want on disk", kept)
+	}
+	got, err := run.Output()
+	if want := cut(data, maxBytes); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("Output: %d bytes, %v; want %d bytes", len(got), err, len(want))
+	}
+	// The same with a run that fits: it stays in memory (negative control).
+	small, _ := budgetRun(t, con, b, filepath.Join(t.TempDir(), "output.log"), maxBytes, 10<<10, 10)
+	if _, kept, _ := small.log.snapshot(); kept != keptMemory {
+		t.Errorf("a run within the budget: kept %v, want in memory", kept)
+	}
+}

@@ -28,29 +28,7 @@ func TestRetainedOutputMemoryBounded(t *testing.T) {
 		perRun = n
 	}
 	perRun <<= 20
-	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer devNull.Close()
-	// Zero backoff and 19 restarts: 20 runs back to back, then a hold, in
-	// which holdfast stays up with every run's evidence.
-	h := start(t, spec{
-		pid1:   true,
-		stdout: devNull, // 2 GB of the app's output is not for the test's memory
-		env:    []string{fakeEnv + "=flood"},
-		args: []string{"--hold=true", "--max-restarts=19", "--backoff=0", "--backoff-max=0",
-			"--trim-memory=false", "--", selfPath(), strconv.FormatInt(perRun, 10)},
-	})
-	pid := h.pid(t)
-	// 20 runs of 100 MB through a relay of ~1 GB/s take seconds; a busy
-	// box is given minutes.
-	waitFor(t, 4*waitLong, "the hold after 20 runs", func() bool {
-		return strings.Contains(h.stderr.String(), "APP HELD") || h.exited()
-	}, func() string { return h.stderr.String() })
-	if h.exited() {
-		t.Fatalf("holdfast exited before holding:\n%s", h.stderr)
-	}
+	h, pid := floodLoop(t, runs, perRun)
 	// Every run happened and kept its evidence on disk.
 	for n := 1; n <= runs; n++ {
 		r := hzReadRun(t, h.stateDir, n)
@@ -88,6 +66,58 @@ func TestRetainedOutputMemoryBounded(t *testing.T) {
 		if cut := perRun > 64<<20; cut != strings.Contains(want, "bytes omitted]") || !strings.HasPrefix(want, "flood line 000000000 ") {
 			t.Errorf("run %d's output.log is not head, marker and tail (%d bytes)", n, len(want))
 		}
+	}
+}
+
+// floodLoop runs holdfast as PID 1 over an app that writes perRun bytes and
+// crashes, runs times back to back (zero backoff), and returns once
+// holdfast holds after the last run.
+func floodLoop(t *testing.T, runs int, perRun int64, args ...string) (*hf, int) {
+	t.Helper()
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { devNull.Close() })
+	h := start(t, spec{
+		pid1:   true,
+		stdout: devNull, // gigabytes of the app's output are not for the test's memory
+		env:    []string{fakeEnv + "=flood"},
+		args: append(append([]string{"--hold=true", "--max-restarts=" + strconv.Itoa(runs-1), "--backoff=0", "--backoff-max=0",
+			"--trim-memory=false"}, args...), "--", selfPath(), strconv.FormatInt(perRun, 10)),
+	})
+	pid := h.pid(t)
+	// 20 runs of 100 MB through a relay of ~1 GB/s take seconds; a busy
+	// box is given minutes.
+	waitFor(t, 4*waitLong, fmt.Sprintf("the hold after %d runs", runs), func() bool {
+		return strings.Contains(h.stderr.String(), "APP HELD") || h.exited()
+	}, func() string { return h.stderr.String() })
+	if h.exited() {
+		t.Fatalf("holdfast exited before holding:\n%s", h.stderr)
+	}
+	return h, pid
+}
+
+// Without a writable state dir the budget holds as well: each run's head
+// and tail are cut to fit it and older runs' output is dropped, where the
+// code before kept up to --log-max-bytes of every run in memory.
+func TestRetainedOutputMemoryBoundedNoStateDir(t *testing.T) {
+	const runs, perRun = 20, 32 << 20
+	// A regular file as the state dir's parent: holdfast cannot create it.
+	parent := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(parent, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h, pid := floodLoop(t, runs, perRun, "--state-dir="+filepath.Join(parent, "state"))
+	if !strings.Contains(h.stderr.String(), "run 20,") {
+		t.Fatalf("the hold is not after run 20:\n%s", h.stderr)
+	}
+	rss, hwm := procMemKB(t, pid)
+	const budgetKB, slackKB = 8 << 10, 64 << 10
+	t.Logf("holdfast without a state dir after %d runs of %d MiB: VmRSS %d KiB, VmHWM (peak) %d KiB", runs, perRun>>20, rss, hwm)
+	if hwm > budgetKB+slackKB {
+		t.Errorf("holdfast's peak RSS over %d runs of %d MiB without a state dir is %d KiB, want under %d KiB (budget + 64 MiB): the runs' output is held in memory",
+			runs, perRun>>20, hwm, budgetKB+slackKB)
 	}
 }
 

@@ -10,12 +10,13 @@ import (
 
 // benchRetain measures what a crash loop that logs a lot costs PID 1 in
 // memory (issue 10, item 6): the app writes bytesPerRun to stdout and exits
-// 1, runs times with zero backoff, and holdfast then holds. 2 s into the
+// 1, runs times with zero backoff, and holdfast then holds. 4 s into the
 // hold it reads PID 1's Rss (smaps_rollup) and its peak (VmHWM). The rows
 // run interleaved, reps sessions each, so that a base binary (-holdfast-base)
 // and this one share the machine's noise.
 func (b *bench) benchRetain(vs []variant, runs int, bytesPerRun int64, reps int) *table {
-	const settle = 2 * time.Second
+	// holdfast gives freed memory back 2 s after the last run's release.
+	const settle = 4 * time.Second
 	type mem struct{ rss, hwm, secs sample }
 	res := make([]mem, len(vs))
 	var errs []string

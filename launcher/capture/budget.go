@@ -3,9 +3,11 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // DefaultMemoryBudget is the memory for retained output across all runs
@@ -39,15 +41,23 @@ type Budget struct {
 	mu   sync.Mutex
 	logs []*retained // registered, oldest first
 
-	freeing atomic.Bool // a giveBack of memory to the kernel is under way
+	collecting atomic.Bool // a GC after a release is under way
+	giveBackMu sync.Mutex
+	giveBackT  *time.Timer // returns free memory to the kernel once releases stop
 }
 
-// giveBackAt is how much a fit must release before the Go runtime is asked
-// to return free memory to the kernel at once. A run's retained output is
-// up to --log-max-bytes; left to the runtime's background scavenger, that
-// much freed heap stays resident for minutes, and a crash loop frees it
-// once per run.
-const giveBackAt = 4 << 20
+// After a fit releases giveBackAt bytes or more, a garbage collection makes
+// them reusable at once (the next run then takes them instead of growing
+// the heap), and once no such release came for giveBackQuiet, the runtime
+// returns free memory to the kernel. A run's retained output is up to
+// --log-max-bytes; left to the runtime's pacing, that much freed memory
+// stays resident for minutes after a crash loop is held. Returning it
+// after every run instead would make each run fault it in again (a tenth
+// of the relay's speed in BenchmarkRelay, one run per op).
+const (
+	giveBackAt    = 4 << 20
+	giveBackQuiet = 2 * time.Second
+)
 
 // NewBudget returns a budget of limit bytes; limit <= 0 means
 // DefaultMemoryBudget.
@@ -105,12 +115,8 @@ func (b *Budget) fit() {
 		}
 		l.shed(i == len(b.logs)-1)
 	}
-	if before-b.used.Load() >= giveBackAt && b.freeing.CompareAndSwap(false, true) {
-		// Not on the caller's goroutine: a relay must not wait for a GC.
-		go func() {
-			defer b.freeing.Store(false)
-			debug.FreeOSMemory()
-		}()
+	if before-b.used.Load() >= giveBackAt {
+		b.collect()
 	}
 	kept := b.logs[:0]
 	for _, l := range b.logs {
@@ -120,6 +126,24 @@ func (b *Budget) fit() {
 	}
 	clear(b.logs[len(kept):])
 	b.logs = kept
+}
+
+// collect runs a GC now and schedules the give-back, neither on the
+// caller's goroutine: a relay must not wait for a GC.
+func (b *Budget) collect() {
+	if b.collecting.CompareAndSwap(false, true) {
+		go func() {
+			defer b.collecting.Store(false)
+			runtime.GC()
+		}()
+	}
+	b.giveBackMu.Lock()
+	defer b.giveBackMu.Unlock()
+	if b.giveBackT == nil {
+		b.giveBackT = time.AfterFunc(giveBackQuiet, debug.FreeOSMemory)
+	} else {
+		b.giveBackT.Reset(giveBackQuiet)
+	}
 }
 
 // droppedError says how much of a run's output was dropped for memory.

@@ -235,7 +235,11 @@ func (r *retained) gone() bool {
 func (r *retained) forget() {
 	r.mu.Lock()
 	if r.kept == keptMemory {
-		r.release(keptDisk)
+		to := keptDropped
+		if r.disk == diskDone {
+			to = keptDisk
+		}
+		r.release(to)
 	}
 	r.mu.Unlock()
 	if r.budget != nil {

@@ -40,15 +40,18 @@ type Config struct {
 	SSHMaxSessions          int    // --ssh-max-sessions (16); >= 1
 	SSHLoginShell           bool   // --ssh-login-shell (false)
 
-	StateDir     string              // --state-dir ("/var/lib/holdfast")
-	KeepRuns     int                 // --keep-runs (20); >= 1
-	LogMaxBytes  int64               // --log-max-bytes (64MiB); >= 4096
-	RetainMemory int64               // --retain-memory (8MiB); >= 4096: retained output in memory, all runs
-	Capture      bool                // --capture (true); false = the app writes to holdfast's stdout/stderr directly
-	TrimMemory   bool                // --trim-memory (true): page out start-up-only pages of the binary once settled
-	JVM          string              // --jvm (auto): "auto" | "on" | "off"
-	User         string              // --user (""): "user[:group]" or "uid[:gid]"
-	Credential   *syscall.Credential // resolved from User; nil when User == ""
+	StateDir    string              // --state-dir ("/var/lib/holdfast")
+	KeepRuns    int                 // --keep-runs (20); >= 1
+	LogMaxBytes int64               // --log-max-bytes (64MiB); >= 4096
+	Capture     bool                // --capture (true); false = the app writes to holdfast's stdout/stderr directly
+	TrimMemory  bool                // --trim-memory (true): page out start-up-only pages of the binary once settled
+	JVM         string              // --jvm (auto): "auto" | "on" | "off"
+	User        string              // --user (""): "user[:group]" or "uid[:gid]"
+	Credential  *syscall.Credential // resolved from User; nil when User == ""
+
+	// RetainMemory is --retain-memory (8MiB); >= 4096: the memory for the
+	// retained output of all runs together.
+	RetainMemory int64
 }
 
 // UsageError is a bad flag, a bad value or a missing command. The caller

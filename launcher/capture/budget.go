@@ -246,3 +246,12 @@ func (r *retained) forget() {
 		r.budget.remove(r)
 	}
 }
+
+// outcome is what output.log holds once finish returned. (Here rather than
+// in file.go: the budget is what needs it.)
+func (fl *fileLog) outcome() diskState {
+	if fl.failed {
+		return diskFailed
+	}
+	return diskDone
+}

@@ -79,14 +79,6 @@ func (fl *fileLog) finish() {
 	<-fl.done
 }
 
-// outcome is what output.log holds once finish returned.
-func (fl *fileLog) outcome() diskState {
-	if fl.failed {
-		return diskFailed
-	}
-	return diskDone
-}
-
 func (fl *fileLog) run() {
 	defer close(fl.done)
 	for {

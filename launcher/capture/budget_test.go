@@ -186,6 +186,11 @@ func TestBudgetNewestReleasedWhenDone(t *testing.T) {
 	if want := cut(data, maxBytes); err != nil || !bytes.Equal(got, want) {
 		t.Errorf("Output: %d bytes, %v; want %d bytes", len(got), err, len(want))
 	}
+	// logs --follow of it: the file, and a channel that is already closed.
+	got, more, err := run.FollowOutput(context.Background())
+	if _, open := <-more; open || err != nil || !bytes.Equal(got, cut(data, maxBytes)) {
+		t.Errorf("FollowOutput: %d bytes, %v, channel open %v; want output.log and a closed channel", len(got), err, open)
+	}
 	// The same with a run that fits: it stays in memory (negative control).
 	small, _ := budgetRun(t, con, b, filepath.Join(t.TempDir(), "output.log"), maxBytes, 10<<10, 10)
 	if _, kept, _ := small.log.snapshot(); kept != keptMemory {

@@ -14,6 +14,7 @@ import (
 
 type config struct {
 	holdfast, tini, dumbInit, catatonit string
+	holdfastBase                        string // optional: an older build for side-by-side rows
 	src, workRoot, tmpfsRoot            string
 	iters, rssReps                      int
 	orphans, orphanReps                 int
@@ -22,6 +23,8 @@ type config struct {
 	tputReps                            int
 	restarts, restartRounds             int
 	idle                                time.Duration
+	retainRuns, retainReps              int
+	retainBytes                         int64
 	only                                string
 	invokedAs                           string
 }
@@ -40,6 +43,10 @@ func main() { os.Exit(run()) }
 func run() int {
 	var c config
 	flag.StringVar(&c.holdfast, "holdfast", "../bin/holdfast", "holdfast binary")
+	flag.StringVar(&c.holdfastBase, "holdfast-base", "", "an older holdfast binary measured side by side in the retain section (optional)")
+	flag.IntVar(&c.retainRuns, "retain-runs", 20, "crash-loop runs in the retain section")
+	flag.Int64Var(&c.retainBytes, "retain-bytes", 100<<20, "bytes the app writes per run in the retain section")
+	flag.IntVar(&c.retainReps, "retain-reps", 1, "retain sessions per row")
 	flag.StringVar(&c.tini, "tini", "/usr/bin/tini", "tini binary")
 	flag.StringVar(&c.dumbInit, "dumb-init", "/usr/bin/dumb-init", "dumb-init binary")
 	flag.StringVar(&c.catatonit, "catatonit", "/usr/bin/catatonit", "catatonit binary")
@@ -57,7 +64,7 @@ func run() int {
 	flag.IntVar(&c.restartRounds, "restart-rounds", 4, "restart rounds per row")
 	flag.DurationVar(&c.idle, "idle", 30*time.Second, "idle-wakeup window")
 	flag.StringVar(&c.invokedAs, "invoked-as", "", "the command shown in the report (default: this program's command line)")
-	flag.StringVar(&c.only, "only", "", "comma list of startup,rss,reap,signals,stdout,restart,idle (default all)")
+	flag.StringVar(&c.only, "only", "", "comma list of startup,rss,reap,signals,stdout,restart,idle,retain (default all)")
 	flag.Parse()
 
 	if os.Geteuid() != 0 {
@@ -78,6 +85,12 @@ func run() int {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bench: cannot resolve %s: %v\n", c.holdfast, err)
 		return 2
+	}
+	if c.holdfastBase != "" {
+		if c.holdfastBase, err = filepath.Abs(c.holdfastBase); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: cannot resolve %s: %v\n", c.holdfastBase, err)
+			return 2
+		}
 	}
 	work, err := os.MkdirTemp(c.workRoot, "holdfast-bench-")
 	if err != nil {
@@ -210,6 +223,16 @@ func (b *bench) report(w io.Writer, shm string) {
 				{name: "dumb-init", v: dumb, app: sleep},
 				{name: "catatonit", v: cata, app: sleep},
 			}, c.idle)
+		}))
+	}
+
+	if b.want("retain") {
+		sup = append(sup, timed("retain", func() *table {
+			vs := []variant{hfDisk}
+			if c.holdfastBase != "" {
+				vs = append(vs, holdfastAs("holdfast base (-holdfast-base)", c.holdfastBase, diskRoot))
+			}
+			return b.benchRetain(vs, c.retainRuns, c.retainBytes, c.retainReps)
 		}))
 	}
 

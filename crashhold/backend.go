@@ -45,11 +45,18 @@ func (s *Supervisor) Logs(ctx context.Context, run int, follow bool) ([]byte, <-
 		return nil, nil, fmt.Errorf("no run has started yet")
 	}
 	if c, ok := s.Capture(run); ok {
+		var b []byte
+		var more <-chan []byte
+		var err error
 		if follow {
-			b, more := c.Follow(ctx)
-			return b, more, nil
+			b, more, err = c.FollowOutput(ctx)
+		} else {
+			b, err = c.Output()
 		}
-		return c.Bytes(), nil, nil
+		if err != nil {
+			return nil, nil, fmt.Errorf("the output of run %d is not available: %w", run, err)
+		}
+		return b, more, nil
 	}
 	rec, ok := s.d.Records.Get(run)
 	if !ok {

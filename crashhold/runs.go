@@ -148,6 +148,7 @@ func (s *Supervisor) startCapture(rec *RunRecord) *capture.Run {
 		LogPath:   logPath,
 		OnNoSpace: func() bool { return s.d.Records.FreeForOutput(run) },
 		MaxBytes:  s.cfg.LogMaxBytes,
+		Budget:    s.budget,
 		OnBytes:   s.countBytes,
 		Logger:    s.d.Logger,
 	})
@@ -284,7 +285,9 @@ func (s *Supervisor) countBytes(st capture.Stream, n int) {
 }
 
 // keepCapture remembers a run's capture for `holdfast logs`, keeping as
-// many as run directories are kept.
+// many as run directories are kept. Their memory is bounded by s.budget:
+// older runs give up their memory copy first and are then served from
+// output.log.
 func (s *Supervisor) keepCapture(run int, out *capture.Run) {
 	if out == nil {
 		return
@@ -293,8 +296,9 @@ func (s *Supervisor) keepCapture(run int, out *capture.Run) {
 	defer s.capMu.Unlock()
 	s.captures[run] = out
 	keep := s.d.Records.keep
-	for n := range s.captures {
+	for n, c := range s.captures {
 		if n <= run-keep {
+			c.Release()
 			delete(s.captures, n)
 		}
 	}

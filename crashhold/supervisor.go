@@ -34,6 +34,9 @@ type Config struct {
 
 	JVM         string // auto | on | off
 	LogMaxBytes int64
+	// RetainMemory bounds the memory of retained output across runs
+	// (capture.Budget); 0 = capture.DefaultMemoryBudget.
+	RetainMemory int64
 	// NoCapture hands the app holdfast's own stdout and stderr (--capture=false):
 	// no relay, no output.log, nothing for `holdfast logs`.
 	NoCapture bool
@@ -132,6 +135,7 @@ type Supervisor struct {
 
 	capMu    sync.Mutex
 	captures map[int]*capture.Run
+	budget   *capture.Budget // memory for the captures' retained output
 
 	onTransition func(from, to state.Phase) // tests only
 }
@@ -156,6 +160,7 @@ func New(cfg Config, d Deps) *Supervisor {
 		stopped:  make(chan struct{}),
 		phase:    state.Starting,
 		captures: map[int]*capture.Run{},
+		budget:   capture.NewBudget(cfg.RetainMemory),
 	}
 	env := append([]string(nil), cfg.Env...)
 	s.appEnv.Store(&env)

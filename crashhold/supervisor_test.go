@@ -159,7 +159,9 @@ func newHarness(t *testing.T, cfg Config, env ...string) *harness {
 	if cfg.ProbePeriod == 0 {
 		cfg.ProbePeriod, cfg.ProbeTimeout, cfg.ProbeFailures = 50*time.Millisecond, 200*time.Millisecond, 2
 	}
-	cfg.StateDir = filepath.Join(dir, "state")
+	if cfg.StateDir == "" {
+		cfg.StateDir = filepath.Join(dir, "state")
+	}
 	cfg.JVM = "off"
 	h := &harness{t: t, dir: dir, sigs: make(chan os.Signal, 8), done: make(chan int, 1)}
 	h.store = state.NewStore(state.Snapshot{Phase: state.Starting})

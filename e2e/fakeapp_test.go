@@ -84,6 +84,8 @@ func fakeMain(mode string, args []string) int {
 		return fakeFamily(args)
 	case "grandchild":
 		return fakeGrandchild()
+	case "flood": // flood N: write N bytes of numbered lines to stdout, then exit 1
+		return fakeFlood(args)
 	case "marker":
 		if err := os.WriteFile(os.Getenv(fakeMarker), []byte("started\n"), 0o644); err != nil {
 			return fakeFail("cannot create marker: %v", err)
@@ -406,4 +408,27 @@ func fakePgidLauncher(args []string) int {
 		return fakeFail("cannot run %v: %v", args, err)
 	}
 	return 0
+}
+
+// fakeFlood writes n bytes of numbered lines to stdout in 64 KiB writes and
+// exits 1: one run of a crash loop that logs a lot before it dies.
+func fakeFlood(args []string) int {
+	n, err := strconv.ParseInt(args[0], 10, 64)
+	if err != nil {
+		return fakeFail("bad byte count %q", args[0])
+	}
+	buf := make([]byte, 0, 64<<10+128)
+	for line := 0; n > 0; {
+		for len(buf) < 64<<10 {
+			buf = fmt.Appendf(buf, "flood line %09d ........................................\n", line)
+			line++
+		}
+		k := int(min(int64(len(buf)), n))
+		if _, err := os.Stdout.Write(buf[:k]); err != nil {
+			return fakeFail("cannot write: %v", err)
+		}
+		n -= int64(k)
+		buf = buf[:0]
+	}
+	return 1
 }

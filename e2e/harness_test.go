@@ -115,6 +115,7 @@ type spec struct {
 	stdin    io.Reader // nil = /dev/null
 	prog     []string  // run this instead of holdfast, with no default flags
 	stateDir string    // --state-dir; empty = a fresh temp dir
+	stdout   io.Writer // holdfast's stdout; nil = kept for output()
 }
 
 // hf is one running holdfast (or negative-control program).
@@ -194,6 +195,9 @@ func launch(s spec, tmp string) (*hf, error) {
 	h.cmd.Dir = s.dir
 	h.cmd.Stdin = s.stdin
 	h.cmd.Stdout, h.cmd.Stderr = h.stdout, h.stderr
+	if s.stdout != nil {
+		h.cmd.Stdout = s.stdout
+	}
 	// Own process group: a ^C meant for `go test` must not reach it.
 	h.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// Grandchildren that keep our pipes open must not hang Wait.

@@ -207,6 +207,7 @@ func supervisorConfig(cfg *config.Config, isPID1 bool) crashhold.Config {
 		HoldOnHang:     cfg.HoldOnHang,
 		JVM:            cfg.JVM,
 		LogMaxBytes:    cfg.LogMaxBytes,
+		RetainMemory:   cfg.RetainMemory,
 		NoCapture:      !cfg.Capture,
 		ReadyURL:       cfg.AppReadyURL,
 		LiveURL:        cfg.AppLiveURL,

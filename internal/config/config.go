@@ -57,6 +57,10 @@ type Config struct {
 	// Warnings are problems Parse let pass (an invalid environment twin
 	// that a flag overrides); the caller prints them.
 	Warnings []string
+
+	// RetainMemory is --retain-memory (8MiB); >= 4096: the memory for the
+	// retained output of all runs together.
+	RetainMemory int64
 }
 
 // UsageError is a bad flag, a bad value or a missing command. The caller

@@ -55,6 +55,7 @@ func TestBadValues(t *testing.T) {
 		{[]string{"--log-max-bytes", "64XB"}, nil, []string{`"64XB"`, "--log-max-bytes", "512KiB"}},
 		{[]string{"--log-max-bytes", "-1"}, nil, []string{`"-1"`, "--log-max-bytes"}},
 		{[]string{"--log-max-bytes", "99999999999GiB"}, nil, []string{"--log-max-bytes", "too large"}},
+		{[]string{"--retain-memory", "1k"}, nil, []string{`"1k"`, "--retain-memory", "at least 4096"}},
 		{[]string{"--state-dir="}, nil, []string{`invalid value "" for --state-dir: must not be empty`}},
 		{[]string{"--user", "nobody-here"}, nil, []string{`"nobody-here"`, "--user", "passwd"}},
 		{[]string{"--user", ":0"}, nil, []string{`":0"`, "--user", "user is empty"}},

@@ -75,13 +75,16 @@ func nullConsole(b *testing.B) *Console {
 	return NewConsole(null, null)
 }
 
-// benchRelay relays 1 GiB per op through a capture Run onto con.
+// benchRelay relays 1 GiB per op through a capture Run onto con, with the
+// default memory budget as holdfast has it (the run's retained log is over
+// it, so every chunk also asks the budget to fit).
 func benchRelay(b *testing.B, con *Console, maxBytes int64) {
 	dir := b.TempDir()
 	b.SetBytes(benchBytes)
+	budget := NewBudget(DefaultMemoryBudget)
 	defer reportCPU(b, cpuTime())
 	for b.Loop() {
-		run, err := Start(Options{Console: con, LogPath: dir + "/output.log", MaxBytes: maxBytes})
+		run, err := Start(Options{Console: con, LogPath: dir + "/output.log", MaxBytes: maxBytes, Budget: budget})
 		if err != nil {
 			b.Fatal(err)
 		}

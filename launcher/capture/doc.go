@@ -11,6 +11,12 @@
 //     where a startup failure's first stack trace is) and the last half (the
 //     tail), with one marker line for what was dropped between. It is kept
 //     in memory for `holdfast logs`, in the order holdfast read the chunks.
+//   - A Budget shared by all runs bounds that memory (--retain-memory): once
+//     a run has ended and its output.log is complete, it gives up its memory
+//     copy (oldest first) and Output reads the file; a run with no file gets
+//     caps that fit the budget and is dropped, oldest first, to make room
+//     for newer runs. The run in progress with a file keeps up to its cap
+//     until it ends: output.log's tail is written from memory then.
 //   - A slow console delays no retention: the reader runs a few chunks
 //     ahead of the writer, and only then waits, so the app feels a stalled
 //     console as it would a bare pipe. A console whose reader is gone

@@ -32,15 +32,20 @@ func (r *retained) unfollow(f *follower) {
 }
 
 // followFrom returns the retained log so far and a channel of what comes
-// next, closed at EOF or when ctx is done.
-func (r *retained) followFrom(ctx context.Context) ([]byte, <-chan []byte) {
+// next, closed at EOF or when ctx is done. When the log is no longer in
+// memory it returns where it is and a closed channel.
+func (r *retained) followFrom(ctx context.Context) ([]byte, <-chan []byte, keptState, int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	snap := concat(r.pieces())
 	f := &follower{ch: make(chan []byte, followBuffer+1)}
+	if r.kept != keptMemory {
+		close(f.ch)
+		return nil, f.ch, r.kept, r.dropped
+	}
+	snap := concat(r.pieces())
 	if r.ended || ctx.Err() != nil {
 		close(f.ch)
-		return snap, f.ch
+		return snap, f.ch, keptMemory, 0
 	}
 	r.follow[f] = struct{}{}
 	// AfterFunc costs no goroutine until ctx is done.
@@ -49,7 +54,7 @@ func (r *retained) followFrom(ctx context.Context) ([]byte, <-chan []byte) {
 		defer r.mu.Unlock()
 		r.unfollow(f)
 	})
-	return snap, f.ch
+	return snap, f.ch, keptMemory, 0
 }
 
 // end closes every follower: the run's pipes reached EOF.

@@ -48,7 +48,32 @@ type retained struct {
 	pins      int
 	follow    map[*follower]struct{}
 	ended     bool // no more appends; followers are closed
+
+	budget  *Budget   // nil: no budget (tests of the log alone)
+	held    int64     // bytes counted against budget
+	disk    diskState // what output.log holds
+	kept    keptState // where the retained output is now
+	dropped int64     // retained bytes dropped for memory (kept == keptDropped)
 }
+
+// diskState is what a run's output.log holds.
+type diskState int
+
+const (
+	diskNone   diskState = iota // no output.log: memory is the only copy
+	diskLive                    // output.log is being written from memory
+	diskDone                    // output.log equals the retained log and is closed
+	diskFailed                  // writing output.log failed: it lacks bytes
+)
+
+// keptState is where a run's retained output is.
+type keptState int
+
+const (
+	keptMemory  keptState = iota // in memory (and, per disk, on disk)
+	keptDisk                     // memory released: output.log alone has it
+	keptDropped                  // dropped for memory; no complete copy anywhere
+)
 
 // block is a unit of storage. Its bytes are written once, then only read
 // until the block is recycled.
@@ -73,18 +98,31 @@ func newRetained(maxBytes int64) *retained {
 	head := maxBytes / 2
 	tail := maxBytes - head
 	return &retained{
-		headCap: head,
-		tailCap: tail,
-		// A short run holds little memory: small caps get small blocks.
-		blockSize: int(min(max(tail/8, 4*readSize), 1<<20)),
+		headCap:   head,
+		tailCap:   tail,
+		blockSize: blockSizeFor(tail),
 		follow:    map[*follower]struct{}{},
 	}
+}
+
+// blockSizeFor sizes the blocks of a log with a tail of tailCap bytes: a
+// short run holds little memory, so small caps get small blocks.
+func blockSizeFor(tailCap int64) int {
+	return int(min(max(tailCap/8, 4*readSize), 1<<20))
 }
 
 // commit retains p (at most readSize bytes, which the caller may reuse at
 // once) and returns the retained copy, lent to the caller until it calls
 // giveBack with it.
 func (r *retained) commit(p []byte) loan {
+	l := r.commitLocked(p)
+	if r.budget != nil {
+		r.budget.fit()
+	}
+	return l
+}
+
+func (r *retained) commitLocked(p []byte) loan {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.total += int64(len(p))
@@ -101,7 +139,10 @@ func (r *retained) commit(p []byte) loan {
 	r.curEnd += len(p)
 	b.refs++ // the loan
 	l := loan{b.buf[off : off+len(p) : off+len(p)], b}
-	if room := r.headCap - r.headLen; room > 0 {
+	if r.kept != keptMemory {
+		p = nil // the loan only: the retained output is elsewhere or gone
+	}
+	if room := r.headCap - r.headLen; room > 0 && len(p) > 0 {
 		k := int(min(room, int64(len(p))))
 		r.head = keep(r.head, entry{b, off, off + k})
 		r.headLen += int64(k)
@@ -112,6 +153,7 @@ func (r *retained) commit(p []byte) loan {
 		r.tailLen += int64(len(p))
 	}
 	r.trim()
+	r.account()
 	if len(r.follow) > 0 {
 		// Followers get their own copy: blocks are recycled.
 		c := append([]byte(nil), l.p...)
@@ -214,6 +256,16 @@ func (r *retained) bytes() []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return concat(r.pieces())
+}
+
+// snapshot returns the retained log when it is in memory, and where it is.
+func (r *retained) snapshot() ([]byte, keptState, int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.kept != keptMemory {
+		return nil, r.kept, r.dropped
+	}
+	return concat(r.pieces()), keptMemory, 0
 }
 
 func concat(pieces [][]byte) []byte {

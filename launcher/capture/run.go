@@ -40,6 +40,7 @@ type Options struct {
 	// write is tried again. May be nil.
 	OnNoSpace func() bool
 	MaxBytes  int64                 // retention cap for this run (head half + tail half); 0 = DefaultMaxBytes
+	Budget    *Budget               // memory for retained output, shared by all runs; nil = none
 	OnBytes   func(s Stream, n int) // may be nil; called from the relay goroutines
 	Logger    *slog.Logger
 }
@@ -125,6 +126,15 @@ func Start(opts Options) (*Run, error) {
 	if opts.LogPath != "" {
 		r.file = openFileLog(opts.LogPath, r.log, opts.MaxBytes, opts.Logger)
 		r.file.onNoSpace = opts.OnNoSpace
+	}
+	if b := opts.Budget; b != nil {
+		r.log.budget = b
+		if r.file != nil && r.file.f != nil {
+			r.log.setDisk(diskLive)
+		} else {
+			r.log.fitMemoryOnly()
+		}
+		b.add(r.log)
 	}
 	r.readers.Add(2)
 	r.writers.Add(2)
@@ -320,6 +330,12 @@ func (r *Run) Finish(ctx context.Context) error {
 	}
 	if r.file != nil {
 		r.file.finish()
+		if r.file.f != nil {
+			r.log.setDisk(r.file.outcome())
+		}
+	}
+	if r.log.budget != nil {
+		r.log.budget.fit() // an older run's copy may be released now
 	}
 	return err
 }
@@ -349,15 +365,57 @@ func (r *Run) takeRest() {
 	})
 }
 
-// Bytes returns the retained log (head, marker, tail) as it is now.
+// Bytes returns the retained log (head, marker, tail) as it is in memory
+// now. Output returns it wherever it is kept.
 func (r *Run) Bytes() []byte { return r.log.bytes() }
+
+// Output returns the run's retained log: from memory, or from output.log
+// once the memory budget made the run give up its memory copy. It returns
+// an error wrapping ErrDropped when the output was dropped for memory.
+func (r *Run) Output() ([]byte, error) {
+	b, kept, n := r.log.snapshot()
+	switch kept {
+	case keptDisk:
+		return r.readFile()
+	case keptDropped:
+		return nil, droppedError(n)
+	}
+	return b, nil
+}
+
+// FollowOutput is Follow for a run whose output is in memory, and Output
+// with a closed channel for one whose output is not.
+func (r *Run) FollowOutput(ctx context.Context) ([]byte, <-chan []byte, error) {
+	b, more, kept, n := r.log.followFrom(ctx)
+	switch kept {
+	case keptDisk:
+		b, err := r.readFile()
+		return b, more, err
+	case keptDropped:
+		return nil, more, droppedError(n)
+	}
+	return b, more, nil
+}
+
+func (r *Run) readFile() ([]byte, error) {
+	b, err := os.ReadFile(r.opts.LogPath)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the retained output: %w", err)
+	}
+	return b, nil
+}
+
+// Release gives up the run's memory copy and its place in the budget: the
+// run is no longer kept.
+func (r *Run) Release() { r.log.forget() }
 
 // Follow returns the retained bytes so far and a channel of later chunks,
 // closed when the run's pipes reach EOF or ctx is done. A follower that
 // falls followBuffer chunks behind gets a marker and its channel closed:
 // the relay never waits for it. Chunks are shared: do not modify them.
 func (r *Run) Follow(ctx context.Context) ([]byte, <-chan []byte) {
-	return r.log.followFrom(ctx)
+	b, more, _, _ := r.log.followFrom(ctx)
+	return b, more
 }
 
 // Total returns the bytes seen on stream s.

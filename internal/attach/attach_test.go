@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"io"
 	"net"
 	"os"
@@ -473,6 +474,11 @@ func TestPlantedSocketRefused(t *testing.T) {
 	needRoot(t)
 	j := startJVM(t, jvmOpts{cred: &syscall.Credential{Uid: nobody, Gid: nobody}})
 	path := fmt.Sprintf("/proc/%d/root/tmp/.java_pid%d", j.pid, j.pid)
+	// A socket left by an earlier JVM with the same pid (killed before it
+	// could remove it) is stale: this JVM has not started its listener yet.
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("unix", path)
 	if err != nil {
 		t.Fatal(err)

@@ -27,6 +27,9 @@ echo "== unit and integration tests (race detector)"
 go test -race -count=1 ./...
 (cd bench && go test -count=1 ./...)
 
+echo "== fuzz targets, ${FUZZTIME:-8s} each (scripts/fuzz.sh; FUZZTIME=10m for a longer hunt)"
+bash scripts/fuzz.sh
+
 echo "== end-to-end tests of the built binary"
 (cd e2e && HOLDFAST_BIN="$PWD/../bin/holdfast" go test -count=1 -timeout 30m $(go list ./... | grep -v /kubelet))
 

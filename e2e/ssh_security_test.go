@@ -1,7 +1,7 @@
 package e2e
 
 // Attacks on the embedded ssh server, each performed with the real OpenSSH client
-// against holdfast as PID 1 (docs/security-notes-ssh.md): what a key holder could do
+// against holdfast as PID 1 (docs/security/ssh.md): what a key holder could do
 // beyond what the operator gave (a root session with --user, a certificate for another
 // principal, a revoked key surviving a bad reload), what anyone who can reach the port
 // could do (hold every pre-auth slot), and the SHA-1 algorithms OpenSSH 8.8 dropped.

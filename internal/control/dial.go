@@ -40,8 +40,8 @@ func candidates(stateDir string) []string {
 // (1) the socket file is a socket owned by root or by the caller's uid and
 // not writable by others (its group may connect: rundir.CheckSocket), (2) a
 // fallback directory is owned likewise and writable by neither group nor
-// others (rundir.Check), and (3) the process that answers runs as the socket file's owner
-// (SO_PEERCRED). It connects through the descriptor it checked, so the
+// others (rundir.Check), and (3) the process that answers runs as the
+// socket file's owner (SO_PEERCRED). It connects through the descriptor it checked, so the
 // name cannot be swapped between the check and the connect.
 func dial(ctx context.Context, stateDir string) (net.Conn, error) {
 	uid := os.Getuid()

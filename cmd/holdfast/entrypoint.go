@@ -126,7 +126,7 @@ func entrypoint(args []string) int {
 	})
 
 	var servers []interface{ Shutdown(context.Context) error }
-	if l, err := control.Listen(cfg.StateDir); err != nil {
+	if l, app, err := listenControl(cfg, log); err != nil {
 		log.Warn("control socket disabled; holdfast subcommands will not reach this holdfast", "err", err)
 	} else {
 		if l.FallbackReason != "" {
@@ -134,6 +134,9 @@ func entrypoint(args []string) int {
 				"socket", l.Path, "reason", l.FallbackReason)
 		}
 		cs := control.NewServer(backend{sup}, logger)
+		if app >= 0 {
+			cs.AllowUID(app)
+		}
 		servers = append(servers, cs)
 		go serve(log, "control", func() error { return cs.Serve(l) })
 	}
@@ -230,3 +233,23 @@ func newChecker() func(context.Context, string) (bool, string) {
 type backend struct{ *crashhold.Supervisor }
 
 func (b backend) Request(kind string) error { return b.Supervisor.Request(crashhold.RequestKind(kind)) }
+
+// listenControl opens the control socket. With --user naming another uid,
+// the operator gave that account control over the app: the socket is
+// shared with the app's group and app is the uid the server also answers
+// (else -1). When the socket cannot be shared (no privilege to change its
+// group), it stays private and a warning says so.
+func listenControl(cfg *config.Config, log *slog.Logger) (l *control.Listener, app int, err error) {
+	cred := cfg.Credential
+	if cred == nil || int(cred.Uid) == os.Geteuid() {
+		l, err = control.Listen(cfg.StateDir)
+		return l, -1, err
+	}
+	l, err = control.ListenShared(cfg.StateDir, int(cred.Gid))
+	if err == nil {
+		return l, int(cred.Uid), nil
+	}
+	log.Warn("cannot share the control socket with the app's user; holdfast subcommands work for root only", "uid", cred.Uid, "gid", cred.Gid, "err", err)
+	l, err = control.Listen(cfg.StateDir)
+	return l, -1, err
+}

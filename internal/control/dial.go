@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -37,9 +38,10 @@ func candidates(stateDir string) []string {
 
 // dial connects to the holdfast serving stateDir, and trusts it only when
 // (1) the socket file is a socket owned by root or by the caller's uid and
-// not writable by group or others, (2) a fallback directory passes the same
-// check, and (3) the process that answers runs as the socket file's owner
-// (SO_PEERCRED). It connects through the descriptor it checked, so the
+// not writable by others (its group may connect: rundir.CheckSocket), (2) a
+// fallback directory is owned likewise and writable by neither group nor
+// others (rundir.Check), and (3) the process that answers runs as the
+// socket file's owner (SO_PEERCRED). It connects through the descriptor it checked, so the
 // name cannot be swapped between the check and the connect.
 func dial(ctx context.Context, stateDir string) (net.Conn, error) {
 	uid := os.Getuid()
@@ -88,7 +90,7 @@ func dialOne(ctx context.Context, path string, uid int) (net.Conn, error) {
 	if st.Mode&unix.S_IFMT != unix.S_IFSOCK {
 		return nil, rundir.Refuse("%s: not a socket", path)
 	}
-	if err := rundir.CheckOwner(path, int(st.Uid), fs.FileMode(st.Mode&0o7777), uid); err != nil {
+	if err := rundir.CheckSocket(path, int(st.Uid), fs.FileMode(st.Mode&0o7777), uid); err != nil {
 		return nil, err
 	}
 	target := procFD(fd)
@@ -99,7 +101,7 @@ func dialOne(ctx context.Context, path string, uid int) (net.Conn, error) {
 	c, err := d.DialContext(ctx, "unix", target)
 	if err != nil {
 		if errors.Is(err, unix.EACCES) {
-			return nil, accessError(path, int(st.Uid), uid)
+			return nil, accessError(path, int(st.Uid), sharedGID(st.Mode, st.Gid), uid)
 		}
 		if errors.Is(err, unix.ECONNREFUSED) {
 			return nil, unix.ECONNREFUSED
@@ -124,20 +126,38 @@ func permissionOr(err error, dir string, uid int) error {
 	if !errors.Is(err, unix.EACCES) {
 		return err
 	}
-	owner := -1
-	if fi, serr := os.Stat(dir); serr == nil {
-		owner = int(fi.Sys().(*unix.Stat_t).Uid)
+	owner, gid := -1, -1
+	if fi, serr := os.Stat(filepath.Join(dir, SocketName)); serr == nil {
+		st := fi.Sys().(*syscall.Stat_t)
+		owner, gid = int(st.Uid), sharedGID(st.Mode, st.Gid)
+	} else if fi, serr := os.Stat(dir); serr == nil {
+		owner = int(fi.Sys().(*syscall.Stat_t).Uid)
 	}
-	return accessError(dir, owner, uid)
+	return accessError(dir, owner, gid, uid)
 }
 
-func accessError(path string, owner, uid int) error {
+// sharedGID is the socket's group when its group may connect (the app's,
+// see ListenShared), else -1.
+func sharedGID(mode, gid uint32) int {
+	if mode&0o020 == 0 {
+		return -1
+	}
+	return int(gid)
+}
+
+// accessError says who may connect: root, holdfast's uid (the socket's
+// owner; -1 unknown) and, when the socket is shared with the app's group
+// (gid >= 0), the app's user.
+func accessError(path string, owner, gid, uid int) error {
 	who := "root and the uid holdfast runs as"
 	switch {
 	case owner == 0:
 		who = "root"
 	case owner > 0:
 		who = fmt.Sprintf("root and uid %d (holdfast's)", owner)
+	}
+	if gid >= 0 {
+		who += fmt.Sprintf(" and the app's user (the socket's group is gid %d)", gid)
 	}
 	return fmt.Errorf("%w on %s: only %s may use holdfast's control socket; you are uid %d", ErrPermission, path, who, uid)
 }

@@ -34,7 +34,8 @@ type Backend interface {
 
 // Server serves the control API on a unix socket.
 type Server struct {
-	uid  int // holdfast's effective uid: with root, the only one served
+	uid  int // holdfast's effective uid: with root, served always
+	app  int // the app's uid when AllowUID was called, else -1
 	b    Backend
 	log  *slog.Logger
 	srv  *http.Server
@@ -43,7 +44,7 @@ type Server struct {
 
 // NewServer returns a server for b.
 func NewServer(b Backend, log *slog.Logger) *Server {
-	s := &Server{uid: os.Geteuid(), b: b, log: log.With("component", "control")}
+	s := &Server{uid: os.Geteuid(), app: -1, b: b, log: log.With("component", "control")}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/status", s.status)
 	mux.HandleFunc("GET /v1/runs", s.runs)
@@ -60,6 +61,16 @@ func NewServer(b Backend, log *slog.Logger) *Server {
 	return s
 }
 
+// AllowUID serves uid too, with every request root may make: the app's
+// uid, when the operator ran the app as its own user (--user) and so gave
+// that account control over it. Call it before Serve. A negative uid, root
+// and holdfast's own uid change nothing.
+func (s *Server) AllowUID(uid int) {
+	if uid > 0 && uid != s.uid {
+		s.app = uid
+	}
+}
+
 // peerKey is the context key of a connection's PeerCred.
 type peerKey struct{}
 
@@ -71,25 +82,35 @@ func withPeer(ctx context.Context, c net.Conn) context.Context {
 	return context.WithValue(ctx, peerKey{}, p)
 }
 
-// onlyTrusted serves root and holdfast's own uid only. The socket's mode
-// (0600) already keeps others out; this holds also when the mode does not
-// (a socket whose mode was changed, a directory with a bind mount). Others
-// get 403 with a message naming who may connect, and nothing else.
+// onlyTrusted serves root, holdfast's own uid and the app's uid (AllowUID)
+// only. The socket's mode (0600, or 0660 with the app's group) already
+// keeps most others out; this holds also when the mode does not (another
+// member of the app's group, a socket whose mode was changed, a directory
+// with a bind mount). Others get 403 with a message naming who may
+// connect, and nothing else.
 func (s *Server) onlyTrusted(h http.Handler) http.Handler {
-	own := s.uid
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := r.Context().Value(peerKey{}).(PeerCred)
-		if p.UID == 0 || p.UID == own {
+		if p.UID == 0 || p.UID == s.uid || (s.app >= 0 && p.UID == s.app) {
 			h.ServeHTTP(w, r)
 			return
 		}
 		s.log.Warn("control request refused", "peer_uid", p.UID, "peer_pid", p.PID, "path", r.URL.Path)
-		who := "root"
-		if own != 0 {
-			who = fmt.Sprintf("root and uid %d", own)
-		}
-		writeJSON(w, http.StatusForbidden, errorBody{fmt.Sprintf("uid %d may not use holdfast's control socket: only %s may", p.UID, who)})
+		writeJSON(w, http.StatusForbidden, errorBody{fmt.Sprintf("uid %d may not use holdfast's control socket: only %s may", p.UID, s.whoMay())})
 	})
+}
+
+// whoMay names the uids the server answers, for the 403 message.
+func (s *Server) whoMay() string {
+	switch {
+	case s.uid != 0 && s.app >= 0:
+		return fmt.Sprintf("root, uid %d and the app's uid %d", s.uid, s.app)
+	case s.uid != 0:
+		return fmt.Sprintf("root and uid %d", s.uid)
+	case s.app >= 0:
+		return fmt.Sprintf("root and the app's uid %d", s.app)
+	}
+	return "root"
 }
 
 // Serve serves l until Shutdown.

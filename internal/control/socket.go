@@ -47,16 +47,36 @@ func (l *Listener) Close() error {
 // (rundir.Make). A socket file already there is stale and replaced: the
 // caller holds the state dir's lock (rundir.Acquire), so no other holdfast
 // serves it.
-func Listen(stateDir string) (*Listener, error) {
-	l, err := listenIn(stateDir)
+func Listen(stateDir string) (*Listener, error) { return listen(stateDir, -1) }
+
+// ListenShared is Listen for a holdfast whose app runs as another user: the
+// socket's group is the app's gid and its mode 0660, so that the app's user
+// can connect (the server answers it only when told to, see
+// Server.AllowUID), and a fallback directory is rundir.Reachable. Changing
+// the group needs privilege (CAP_CHOWN); without it ListenShared fails and
+// the caller may fall back to Listen.
+func ListenShared(stateDir string, gid int) (*Listener, error) {
+	if gid < 0 {
+		return nil, fmt.Errorf("cannot share the control socket with gid %d", gid)
+	}
+	return listen(stateDir, gid)
+}
+
+// listen makes the socket private (gid < 0) or shared with group gid.
+func listen(stateDir string, gid int) (*Listener, error) {
+	l, err := listenIn(stateDir, gid)
 	if err == nil {
 		return l, nil
 	}
-	dir, ferr := rundir.Make(stateDir)
+	mode := rundir.Private
+	if gid >= 0 {
+		mode = rundir.Reachable
+	}
+	dir, ferr := rundir.Make(stateDir, mode)
 	if ferr != nil {
 		return nil, fmt.Errorf("%v; no fallback directory either: %v", err, ferr)
 	}
-	fl, ferr := listenIn(dir)
+	fl, ferr := listenIn(dir, gid)
 	if ferr != nil {
 		return nil, fmt.Errorf("%v; nor in %s: %v", err, dir, ferr)
 	}
@@ -64,9 +84,9 @@ func Listen(stateDir string) (*Listener, error) {
 	return fl, nil
 }
 
-// listenIn binds under a temporary name, restricts it to 0600, then renames
-// it into place, so the socket is never reachable with a wider mode.
-func listenIn(dir string) (*Listener, error) {
+// listenIn binds under a temporary name, restricts it (secureSocket), then
+// renames it into place, so the socket is never reachable with a wider mode.
+func listenIn(dir string, gid int) (*Listener, error) {
 	path := filepath.Join(dir, SocketName)
 	tmp := path + ".new"
 	if len(tmp) > maxSocketPath {
@@ -84,7 +104,7 @@ func listenIn(dir string) (*Listener, error) {
 		_ = os.Remove(tmp)
 		return nil, err
 	}
-	if err := chmodSocket(tmp); err != nil {
+	if err := secureSocket(tmp, gid); err != nil {
 		return fail(err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
@@ -93,11 +113,13 @@ func listenIn(dir string) (*Listener, error) {
 	return &Listener{Listener: ul, Path: path}, nil
 }
 
-// chmodSocket sets the socket file at path to 0600 without following a
-// symlink put there since the bind: it opens the name with O_PATH|O_NOFOLLOW,
-// checks that it is a socket holdfast's uid owns, and changes the mode of
-// that very inode through /proc/self/fd.
-func chmodSocket(path string) error {
+// secureSocket sets the socket file at path to mode 0600 or, with gid >= 0,
+// to group gid and mode 0660, without following a symlink put there since
+// the bind: it opens the name with O_PATH|O_NOFOLLOW, checks that it is a
+// socket holdfast's uid owns, and changes the group and mode of that very
+// inode through the descriptor (fchownat(AT_EMPTY_PATH), and chmod of
+// /proc/self/fd/N).
+func secureSocket(path string, gid int) error {
 	fd, err := unix.Open(path, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("cannot open %s: %w", path, err)
@@ -110,10 +132,17 @@ func chmodSocket(path string) error {
 	if st.Mode&unix.S_IFMT != unix.S_IFSOCK || int(st.Uid) != os.Geteuid() {
 		return fmt.Errorf("refusing %s: not the socket holdfast just bound", path)
 	}
-	err = os.Chmod(procFD(fd), 0o600)
+	mode := os.FileMode(0o600)
+	if gid >= 0 {
+		mode = 0o660
+		if err := unix.Fchownat(fd, "", -1, gid, unix.AT_EMPTY_PATH); err != nil {
+			return fmt.Errorf("cannot give %s to the app's group %d: %w", path, gid, err)
+		}
+	}
+	err = os.Chmod(procFD(fd), mode)
 	if errors.Is(err, os.ErrNotExist) {
 		// No /proc: the path, checked just above, is the best there is.
-		err = os.Chmod(path, 0o600)
+		err = os.Chmod(path, mode)
 	}
 	if err != nil {
 		return fmt.Errorf("cannot chmod %s: %w", path, err)

@@ -34,8 +34,14 @@ func TestMain(m *testing.M) {
 		os.Exit(helperServe(os.Args[1]))
 	case "get":
 		os.Exit(helperGet(os.Args[1]))
+	case "client":
+		os.Exit(helperClient(os.Args[1]))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if helperDirPath != "" {
+		os.RemoveAll(helperDirPath)
+	}
+	os.Exit(code)
 }
 
 // helperServe serves a forged status on path until killed.
@@ -72,9 +78,35 @@ func helperGet(path string) int {
 	return 0
 }
 
+// helperClient asks the holdfast serving stateDir for its status and a
+// restart through the real client, and prints each outcome on a line:
+// "status ok <phase>", "restart ok", or "<what> error <message>".
+func helperClient(stateDir string) int {
+	ctx := context.Background()
+	c := NewClient(stateDir)
+	var snap state.Snapshot
+	if err := c.Status(ctx, &snap); err != nil {
+		fmt.Printf("status error %v\n", err)
+	} else {
+		fmt.Printf("status ok %s\n", snap.Phase)
+	}
+	if err := c.Action(ctx, "restart"); err != nil {
+		fmt.Printf("restart error %v\n", err)
+	} else {
+		fmt.Println("restart ok")
+	}
+	return 0
+}
+
 // asNobody runs the test binary in helper mode as uid 65534. The binary is
 // copied where that uid can run it.
 func asNobody(t *testing.T, mode string, args ...string) *exec.Cmd {
+	t.Helper()
+	return asUser(t, nobody, nobody, mode, args...)
+}
+
+// asUser runs the test binary in helper mode as uid and gid.
+func asUser(t *testing.T, uid, gid uint32, mode string, args ...string) *exec.Cmd {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to run a process as another uid")
@@ -83,7 +115,7 @@ func asNobody(t *testing.T, mode string, args ...string) *exec.Cmd {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := sharedDir(t)
+	dir := helperDir(t)
 	bin := filepath.Join(dir, "helper")
 	if _, err := os.Stat(bin); err != nil {
 		b, err := os.ReadFile(self)
@@ -96,8 +128,27 @@ func asNobody(t *testing.T, mode string, args ...string) *exec.Cmd {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), helperEnv+"="+mode)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid}}
 	return cmd
+}
+
+// helperDir is where the helper binary is copied for other uids: one
+// directory for the whole test binary, removed at its end.
+var helperDirPath string
+
+func helperDir(t *testing.T) string {
+	t.Helper()
+	if helperDirPath == "" {
+		dir, err := os.MkdirTemp("", "holdfast-control-helper-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		helperDirPath = dir
+	}
+	return helperDirPath
 }
 
 // sharedDir is a directory every uid can enter and write: the attacker's
@@ -211,12 +262,15 @@ func TestServerRefusesOtherUIDs(t *testing.T) {
 }
 
 func TestPermissionDeniedSaysWhoMayConnect(t *testing.T) {
-	err := accessError("/x/holdfast.sock", 0, 1000)
+	err := accessError("/x/holdfast.sock", 0, -1, 1000)
 	if !errors.Is(err, ErrPermission) || errors.Is(err, ErrNotRunning) || !strings.Contains(err.Error(), "only root may") || !strings.Contains(err.Error(), "uid 1000") {
 		t.Errorf("EACCES message: %v", err)
 	}
-	if err := accessError("/x/holdfast.sock", 10001, 1000); !strings.Contains(err.Error(), "root and uid 10001") {
+	if err := accessError("/x/holdfast.sock", 10001, -1, 1000); !strings.Contains(err.Error(), "root and uid 10001") {
 		t.Errorf("EACCES message for a non-root holdfast: %v", err)
+	}
+	if err := accessError("/x/holdfast.sock", 0, 65534, 1000); !strings.Contains(err.Error(), "only root and the app's user (the socket's group is gid 65534) may") {
+		t.Errorf("EACCES message for a socket shared with the app's group: %v", err)
 	}
 }
 

@@ -6,8 +6,10 @@
 //
 // The fallback is /run/holdfast-<key> or, where /run is not writable,
 // /tmp/holdfast-<key>, with <key> the first 16 hex digits of the SHA-256 of
-// the absolute state dir. The entrypoint creates it with mode 0700; a client
-// finds it by the same rule. Both refuse a directory that is a symlink, is
+// the absolute state dir. The entrypoint creates it with mode 0700, or 0711
+// when the control socket in it is shared with the app's user (who may then
+// reach the socket by name, but not list or create anything there); a
+// client finds it by the same rule. Both refuse a directory that is a symlink, is
 // owned by another user, or is writable by group or others: in /tmp anyone
 // can plant one.
 //

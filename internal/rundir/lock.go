@@ -51,7 +51,7 @@ func Acquire(stateDir string) (*Lock, error) {
 	path := filepath.Join(stateDir, LockName)
 	f, writable, err := openLock(path)
 	if err != nil {
-		dir, ferr := Make(stateDir)
+		dir, ferr := Make(stateDir, Private)
 		if ferr != nil {
 			return nil, fmt.Errorf("cannot lock the state dir: %v; nor in a fallback directory: %v", err, ferr)
 		}

@@ -36,14 +36,28 @@ func Fallbacks(stateDir string) []string {
 	return out
 }
 
+// The modes Make gives the fallback directory.
+const (
+	// Private lets only holdfast's uid in.
+	Private fs.FileMode = 0o700
+	// Reachable also lets other uids reach a file in it by its name (the
+	// control socket, when holdfast shares it with the app's user); they
+	// can neither list the directory nor create anything in it.
+	Reachable fs.FileMode = 0o711
+)
+
 // Make creates or reuses stateDir's fallback directory for the calling
-// process: the first of Fallbacks that it can create, or that exists as a
-// real directory owned by the effective uid (its mode is then reset to
-// 0700). A directory planted by someone else is never used.
-func Make(stateDir string) (string, error) {
+// process, with mode (Private or Reachable): the first of Fallbacks that it
+// can create, or that exists as a real directory owned by the effective uid
+// (its mode is then reset to mode). A directory planted by someone else is
+// never used.
+func Make(stateDir string, mode fs.FileMode) (string, error) {
+	if mode != Private && mode != Reachable {
+		return "", fmt.Errorf("fallback directory mode %v: want %v or %v", mode, Private, Reachable)
+	}
 	var errs []error
 	for _, dir := range Fallbacks(stateDir) {
-		err := makeOne(dir)
+		err := makeOne(dir, mode)
 		if err == nil {
 			return dir, nil
 		}
@@ -52,8 +66,8 @@ func Make(stateDir string) (string, error) {
 	return "", errors.Join(errs...)
 }
 
-func makeOne(dir string) error {
-	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+func makeOne(dir string, mode fs.FileMode) error {
+	if err := os.Mkdir(dir, Private); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
 	fi, err := os.Lstat(dir)
@@ -67,10 +81,11 @@ func makeOne(dir string) error {
 	case int(st.Uid) != euid:
 		return fmt.Errorf("refusing %s: owned by uid %d, not by holdfast's uid %d (planted by someone else?)", dir, st.Uid, euid)
 	}
-	if fi.Mode().Perm() != 0o700 {
-		// Ours: a mode another umask left is put right. Chmod follows
-		// links, so check again that the name still is our directory.
-		if err := os.Chmod(dir, 0o700); err != nil {
+	if fi.Mode().Perm() != mode {
+		// Ours: a mode another umask or run left is put right. Chmod
+		// follows links, so check again that the name still is our
+		// directory.
+		if err := os.Chmod(dir, mode); err != nil {
 			return err
 		}
 		return Check(dir, os.Geteuid())
@@ -97,7 +112,7 @@ func Refuse(format string, a ...any) error {
 
 // Check verifies a fallback directory before a client of uid caller uses
 // it: a real directory owned by root or by caller, and not writable by group
-// or others.
+// or others (Reachable passes: it has no write bit but the owner's).
 func Check(dir string, caller int) error {
 	fi, err := os.Lstat(dir)
 	if err != nil {
@@ -125,4 +140,16 @@ func CheckOwner(path string, owner int, mode fs.FileMode, caller int) error {
 		return Refuse("%s: writable by group or others (mode %v)", path, mode.Perm())
 	}
 	return nil
+}
+
+// CheckSocket is CheckOwner for the control socket itself, which may also
+// be writable by its group: a write bit on a socket grants connect(2), not
+// replacement (that needs the directory, which CheckOwner holds to the
+// strict rule), and the server still decides whom it answers. Writable by
+// others is refused.
+func CheckSocket(path string, owner int, mode fs.FileMode, caller int) error {
+	if mode.Perm()&0o002 != 0 {
+		return Refuse("%s: writable by others (mode %v)", path, mode.Perm())
+	}
+	return CheckOwner(path, owner, mode&^0o020, caller)
 }

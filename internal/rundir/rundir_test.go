@@ -34,7 +34,7 @@ func TestKeyIsAbsolute(t *testing.T) {
 func TestMakeCreatesPrivateDir(t *testing.T) {
 	state := t.TempDir()
 	cleanFallbacks(t, state)
-	dir, err := Make(state)
+	dir, err := Make(state, Private)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,11 +47,37 @@ func TestMakeCreatesPrivateDir(t *testing.T) {
 	}
 	// Ours with a loose mode: reused and tightened.
 	os.Chmod(dir, 0o777)
-	if again, err := Make(state); err != nil || again != dir {
+	if again, err := Make(state, Private); err != nil || again != dir {
 		t.Fatalf("Make again = %s, %v", again, err)
 	}
 	if fi, _ := os.Lstat(dir); fi.Mode().Perm() != 0o700 {
 		t.Errorf("mode %v not reset to 0700", fi.Mode().Perm())
+	}
+}
+
+// Shared with the app's user: 0711, which the client's check accepts; the
+// next Make for a private one takes the bits away again.
+func TestMakeReachableDir(t *testing.T) {
+	state := t.TempDir()
+	cleanFallbacks(t, state)
+	dir, err := Make(state, Reachable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(dir); err != nil || fi.Mode().Perm() != 0o711 {
+		t.Fatalf("fallback %s: %v %v, want 0711", dir, fi.Mode(), err)
+	}
+	if err := Check(dir, os.Geteuid()); err != nil {
+		t.Errorf("the client refuses a 0711 fallback directory: %v", err)
+	}
+	if again, err := Make(state, Private); err != nil || again != dir {
+		t.Fatalf("Make(Private) = %s, %v", again, err)
+	}
+	if fi, _ := os.Lstat(dir); fi.Mode().Perm() != 0o700 {
+		t.Errorf("mode %v, want 0700", fi.Mode().Perm())
+	}
+	if _, err := Make(state, 0o755); err == nil {
+		t.Error("Make took mode 0755")
 	}
 }
 
@@ -70,7 +96,7 @@ func TestPlantedFallbackRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if dir, err := Make(state); err == nil || !strings.Contains(err.Error(), "owned by uid 65534") {
+	if dir, err := Make(state, Private); err == nil || !strings.Contains(err.Error(), "owned by uid 65534") {
 		t.Errorf("Make with planted directories = %s, %v; want a refusal", dir, err)
 	}
 	if err := Check(fbs[0], os.Geteuid()); !errors.Is(err, ErrNotTrusted) {
@@ -84,12 +110,12 @@ func TestPlantedFallbackRefused(t *testing.T) {
 	if err := Check(fbs[1], os.Geteuid()); !errors.Is(err, ErrNotTrusted) {
 		t.Errorf("Check of a symlink = %v", err)
 	}
-	if _, err := Make(state); err == nil {
+	if _, err := Make(state, Private); err == nil {
 		t.Error("Make used a symlink")
 	}
 	// Negative control: one good directory is used.
 	os.Remove(fbs[1])
-	if dir, err := Make(state); err != nil || dir != fbs[1] {
+	if dir, err := Make(state, Private); err != nil || dir != fbs[1] {
 		t.Errorf("Make = %s, %v; want %s", dir, err, fbs[1])
 	}
 }
@@ -107,6 +133,31 @@ func TestCheckOwnerModes(t *testing.T) {
 		if (err == nil) != c.ok {
 			t.Errorf("owner %d mode %v: %v, want ok=%v", c.owner, c.mode, err, c.ok)
 		}
+	}
+}
+
+// A socket may be writable by its group (connect, not replace), never by
+// others; anything else follows CheckOwner.
+func TestCheckSocketModes(t *testing.T) {
+	for _, c := range []struct {
+		owner int
+		mode  os.FileMode
+		ok    bool
+	}{
+		{0, 0o600, true}, {0, 0o660, true}, {0, 0o620, true}, {1000, 0o660, true},
+		{1001, 0o660, false}, {0, 0o662, false}, {0, 0o666, false}, {0, 0o602, false},
+	} {
+		err := CheckSocket("x", c.owner, os.ModeSocket|c.mode, 1000)
+		if (err == nil) != c.ok {
+			t.Errorf("owner %d mode %v: %v, want ok=%v", c.owner, c.mode, err, c.ok)
+		}
+		if err != nil && !errors.Is(err, ErrNotTrusted) {
+			t.Errorf("owner %d mode %v: %v does not match ErrNotTrusted", c.owner, c.mode, err)
+		}
+	}
+	// Directories keep the strict rule.
+	if err := CheckOwner("d", 0, os.ModeDir|0o770, 1000); err == nil {
+		t.Error("CheckOwner took a group-writable directory")
 	}
 }
 

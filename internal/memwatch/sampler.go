@@ -43,6 +43,7 @@ type Sampler struct {
 	cfg Config
 
 	mu     sync.Mutex
+	files  *sampleFiles
 	w      *timelineWriter
 	sum    Summary
 	fired  bool
@@ -58,36 +59,37 @@ func NewSampler(cfg Config) (*Sampler, error) {
 	if cfg.Watermark <= 0 || cfg.Watermark > 1 {
 		cfg.Watermark = DefaultWatermark
 	}
-	w, err := createTimeline(cfg.Timeline, cfg.Layout)
+	files, err := openSampleFiles(cfg.Cgroup, cfg.PID)
 	if err != nil {
 		return nil, err
 	}
-	return &Sampler{cfg: cfg, w: w}, nil
+	w, err := createTimeline(cfg.Timeline, cfg.Layout)
+	if err != nil {
+		files.close()
+		return nil, err
+	}
+	return &Sampler{cfg: cfg, files: files, w: w}, nil
 }
 
 // ErrClosed is returned by Sample after Close.
 var ErrClosed = errors.New("memwatch: sampler closed")
 
 // Sample reads the cgroup and the app once, appends the result to the
-// timeline and returns it. An app that has gone (its /proc entry vanished)
-// is sampled with RSS 0; a cgroup that cannot be read is an error and
-// nothing is written.
+// timeline and returns it. The files it reads stay open between samples
+// (one pread each). An app that has gone is sampled with RSS 0; a cgroup
+// that cannot be read is an error and nothing is written.
 func (s *Sampler) Sample(now time.Time) (Point, error) {
-	usage, limit, err := s.cfg.Cgroup.Usage()
-	if err != nil {
-		return Point{}, err
-	}
-	var rss uint64
-	if s.cfg.PID > 0 {
-		rss, _ = RSS(s.cfg.PID)
-	}
-	p := Point{Time: now, Usage: usage, Limit: limit, RSS: rss}
-
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return Point{}, ErrClosed
 	}
+	usage, limit, rss, err := s.files.read()
+	if err != nil {
+		s.mu.Unlock()
+		return Point{}, err
+	}
+	p := Point{Time: now, Usage: usage, Limit: limit, RSS: rss}
 	err = s.w.append(p)
 	p.Seq = s.w.seq
 	s.note(p)
@@ -151,5 +153,6 @@ func (s *Sampler) Close() error {
 		return nil
 	}
 	s.closed = true
+	s.files.close()
 	return s.w.close()
 }

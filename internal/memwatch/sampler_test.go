@@ -48,8 +48,8 @@ func TestSamplerWatermarkOnce(t *testing.T) {
 	}
 }
 
-// Without a limit the watermark never fires; a cgroup that cannot be read
-// is an error and writes nothing.
+// Without a limit the watermark never fires; a cgroup file that does not
+// parse is an error and writes nothing.
 func TestSamplerNoLimitAndUnreadable(t *testing.T) {
 	root := t.TempDir()
 	writeTree(t, root, v2Files("cg", "max", false))
@@ -66,9 +66,9 @@ func TestSamplerNoLimitAndUnreadable(t *testing.T) {
 	if _, err := s.Sample(time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	os.Remove(filepath.Join(cg.Dir, "memory.current"))
+	os.WriteFile(filepath.Join(cg.Dir, "memory.current"), []byte("lots\n"), 0o644)
 	if _, err := s.Sample(time.Now()); err == nil {
-		t.Fatal("want an error for a vanished memory.current")
+		t.Fatal("want an error for a malformed memory.current")
 	}
 	if n := s.Summary().Samples; n != 1 {
 		t.Fatalf("samples %d, want 1", n)

@@ -1,0 +1,189 @@
+package memwatch
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The test binary doubles as the processes the real tests need: a memory
+// hog, a sampler to SIGKILL, and idle samplers whose cost is measured. The
+// mode is chosen by helperEnv.
+const helperEnv = "HOLDFAST_MEMWATCH_HELPER"
+
+func TestMain(m *testing.M) {
+	switch os.Getenv(helperEnv) {
+	case "":
+		os.Exit(m.Run())
+	case "grow":
+		helperGrow()
+	case "sample":
+		helperSample()
+	case "cost":
+		helperCost()
+	default:
+		fmt.Fprintln(os.Stderr, "unknown helper mode")
+		os.Exit(2)
+	}
+	os.Exit(0)
+}
+
+var keep [][]byte
+
+// allocMiB allocates and touches n MiB, kept alive in keep.
+func allocMiB(n int) {
+	for range n {
+		b := make([]byte, 1<<20)
+		for i := 0; i < len(b); i += 4096 {
+			b[i] = 1
+		}
+		keep = append(keep, b)
+	}
+}
+
+// helperGrow waits for a line on stdin, grows to HOLDFAST_PLATEAU_MIB,
+// says "plateau", waits for another line and then grows until killed.
+func helperGrow() {
+	in := bufio.NewReader(os.Stdin)
+	in.ReadString('\n')
+	var plateau int
+	fmt.Sscan(os.Getenv("HOLDFAST_PLATEAU_MIB"), &plateau)
+	allocMiB(plateau)
+	fmt.Println("plateau")
+	in.ReadString('\n')
+	for {
+		allocMiB(1)
+	}
+}
+
+// helperSample samples its own cgroup and itself into HOLDFAST_TIMELINE as
+// fast as a 1 ms ticker lets it, says "ready" after 50 samples and goes on
+// until killed.
+func helperSample() {
+	cg, err := Find()
+	if err != nil {
+		fmt.Println("error", err)
+		return
+	}
+	s, err := NewSampler(Config{
+		Cgroup:   cg,
+		PID:      os.Getpid(),
+		Timeline: os.Getenv("HOLDFAST_TIMELINE"),
+		Layout:   Layout{FineSlots: 100, CoarseSlots: 10, CoarseEvery: 10},
+	})
+	if err != nil {
+		fmt.Println("error", err)
+		return
+	}
+	said := false
+	for {
+		if _, err := s.Sample(time.Now()); err != nil {
+			fmt.Println("error", err)
+			return
+		}
+		if !said && s.Summary().Samples >= 50 {
+			fmt.Println("ready")
+			said = true
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// helperCost runs a one-second ticker for ever: with HOLDFAST_SAMPLING=1
+// the Sampler's Run (sampling its own cgroup and its parent), otherwise
+// the same ticker doing nothing. It says "ready" once running.
+func helperCost() {
+	if os.Getenv("HOLDFAST_SAMPLING") != "1" {
+		fmt.Println("ready")
+		t := time.NewTicker(time.Second)
+		for range t.C {
+		}
+	}
+	cg, err := Find()
+	if err != nil {
+		fmt.Println("error", err)
+		return
+	}
+	s, err := NewSampler(Config{Cgroup: cg, PID: os.Getppid(), Timeline: os.Getenv("HOLDFAST_TIMELINE")})
+	if err != nil {
+		fmt.Println("error", err)
+		return
+	}
+	fmt.Println("ready")
+	s.Run(context.Background(), time.Second, nil)
+}
+
+// helper is a started helper process.
+type helper struct {
+	cmd   *exec.Cmd
+	stdin *os.File
+	lines chan string
+}
+
+func startHelper(t *testing.T, mode string, env ...string) *helper {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), append([]string{helperEnv + "=" + mode}, env...)...)
+	cmd.Stderr = os.Stderr
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdin = inR
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	inR.Close()
+	h := &helper{cmd: cmd, stdin: inW, lines: make(chan string, 16)}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			h.lines <- sc.Text()
+		}
+		close(h.lines)
+	}()
+	t.Cleanup(func() {
+		inW.Close()
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return h
+}
+
+// expect waits (bounded) for the helper to print want.
+func (h *helper) expect(t *testing.T, want string, within time.Duration) {
+	t.Helper()
+	timeout := time.After(within)
+	for {
+		select {
+		case l, ok := <-h.lines:
+			if !ok {
+				t.Fatalf("helper exited before printing %q", want)
+			}
+			if l == want {
+				return
+			}
+			if strings.HasPrefix(l, "error") {
+				t.Fatalf("helper: %s", l)
+			}
+		case <-timeout:
+			t.Fatalf("helper did not print %q within %v", want, within)
+		}
+	}
+}
+
+func tempPath(t *testing.T, name string) string {
+	return filepath.Join(t.TempDir(), name)
+}

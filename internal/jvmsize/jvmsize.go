@@ -394,7 +394,10 @@ func (f *flags) ergonomic(osMemory uint64, r *Result) (uint64, error) {
 			if err != nil {
 				return 0, err
 			}
-			heap = max(heap, v)
+			if v > heap {
+				heap = v
+				r.Source = fmt.Sprintf("%s, raised by the initial heap in %s", r.Source, o.where)
+			}
 			break // -Xms wins over -XX:MinHeapSize
 		}
 	}
@@ -418,7 +421,9 @@ func heapAlignment(gc string, heap uint64) uint64 {
 
 func alignUp(v, a uint64) uint64 { return (v + a - 1) / a * a }
 
-func fmtPct(p float64) string { return strconv.FormatFloat(p, 'f', -1, 64) }
+func fmtPct(p float64) string {
+	return strings.TrimRight(strings.TrimRight(strconv.FormatFloat(p, 'f', 2, 64), "0"), ".")
+}
 
 // HumanBytes writes a size in binary units with one decimal.
 func HumanBytes(b uint64) string {

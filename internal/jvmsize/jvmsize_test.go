@@ -54,11 +54,13 @@ func TestCompute(t *testing.T) {
 		{"MaxRAMPercentage 100 reaches the limit", Input{Argv: args("-XX:MaxRAMPercentage=100", "Main"), Limit: gib, HostMemory: host},
 			gib, true, "100%"},
 		{"MaxRAMFraction 2", Input{Argv: args("-XX:MaxRAMFraction=2", "Main"), Limit: gib, HostMemory: host},
-			512 * mib, false, "50%"},
+			512 * mib, false, "50% of 1.0 GiB"},
+		{"MaxRAMFraction 3", Input{Argv: args("-XX:MaxRAMFraction=3", "Main"), Limit: 2 * gib, HostMemory: host},
+			684 * mib, false, "33.33% of 2.0 GiB"},
 		{"MaxRAM beats the limit", Input{Argv: args("-XX:MaxRAM=4g", "Main"), Limit: gib, HostMemory: host},
 			gib, true, "25% of 4.0 GiB"},
 		{"-Xms raises the default", Input{Argv: args("-Xms768m", "Main"), Limit: gib, HostMemory: host},
-			768 * mib, false, "default"},
+			768 * mib, false, "raised by the initial heap in the command line"},
 		{"quoted options", Input{Argv: args("Main"), Env: []string{`JAVA_TOOL_OPTIONS=-Dx="a b" -Xmx64m`}, Limit: gib, HostMemory: host},
 			64 * mib, false, "JAVA_TOOL_OPTIONS"},
 		{"G1 aligns to its region", Input{Argv: args("-Xmx5001m", "Main"), HostMemory: host},
@@ -202,4 +204,76 @@ func memTotal(t *testing.T) uint64 {
 	}
 	t.Fatal("no MemTotal")
 	return 0
+}
+
+// TestRealJVMInLimitedCgroup starts the JVM inside a v1 memory cgroup with
+// a limit (no -XX:MaxRAM): its container support must see the limit as
+// Compute does.
+func TestRealJVMInLimitedCgroup(t *testing.T) {
+	javaBin, err := exec.LookPath("java")
+	if err != nil {
+		t.Skip("no java on PATH")
+	}
+	dir := limitedCgroup(t)
+	hostMem := memTotal(t)
+	for _, limit := range []uint64{200 * mib, gib} {
+		if err := os.WriteFile(dir+"/memory.limit_in_bytes", []byte(strconv.FormatUint(limit, 10)), 0); err != nil {
+			t.Fatal(err)
+		}
+		// The shell moves itself into the cgroup, then becomes the JVM.
+		cmd := exec.Command("/bin/sh", "-c", `echo $$ > "$1/cgroup.procs" && exec "$2" -XX:+PrintFlagsFinal -version`,
+			"sh", dir, javaBin)
+		cmd.Env = cleanEnv()
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("java in a %s cgroup: %v", HumanBytes(limit), err)
+		}
+		real := maxHeapFlag(t, out)
+		r, err := Compute(Input{Argv: []string{javaBin}, Limit: limit, HostMemory: hostMem})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.MaxHeap != real {
+			t.Errorf("limit %s: computed %s (%s), the JVM says %s", HumanBytes(limit),
+				HumanBytes(r.MaxHeap), r.Source, HumanBytes(real))
+		} else {
+			t.Logf("limit %s: %s (%s)", HumanBytes(limit), HumanBytes(real), r.Source)
+		}
+	}
+}
+
+// limitedCgroup makes a child of the test's own v1 memory cgroup, or skips.
+func limitedCgroup(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create a memory cgroup")
+	}
+	data, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Skip(err)
+	}
+	var own string
+	for _, line := range strings.Split(string(data), "\n") {
+		if parts := strings.SplitN(line, ":", 3); len(parts) == 3 && parts[1] == "memory" {
+			own = parts[2]
+		}
+	}
+	base := "/sys/fs/cgroup/memory" + own
+	if own == "" {
+		t.Skip("no v1 memory controller")
+	}
+	if _, err := os.Stat(base + "/memory.limit_in_bytes"); err != nil {
+		t.Skipf("v1 memory cgroup not at %s: %v", base, err)
+	}
+	dir := base + "/holdfast-jvmsize-test-" + strconv.Itoa(os.Getpid())
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Skipf("cannot create a memory cgroup: %v", err)
+	}
+	t.Cleanup(func() {
+		// Every JVM run has exited (Output waits), so the cgroup is empty.
+		if err := os.Remove(dir); err != nil {
+			t.Errorf("removing %s: %v", dir, err)
+		}
+	})
+	return dir
 }

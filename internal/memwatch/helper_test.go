@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -95,15 +96,21 @@ func helperSample() {
 	}
 }
 
-// helperCost runs a one-second ticker for ever: with HOLDFAST_SAMPLING=1
-// the Sampler's Run (sampling its own cgroup and its parent), otherwise
-// the same ticker doing nothing. It says "ready" once running.
+// helperCost runs, by HOLDFAST_SAMPLING: "1" the Sampler's Run once a
+// second (sampling its own cgroup and its parent), "ticker" a bare
+// one-second ticker, anything else nothing (blocked reading stdin). It says
+// "ready" once running and goes on until killed.
 func helperCost() {
-	if os.Getenv("HOLDFAST_SAMPLING") != "1" {
+	switch os.Getenv("HOLDFAST_SAMPLING") {
+	case "1":
+	case "ticker":
 		fmt.Println("ready")
-		t := time.NewTicker(time.Second)
-		for range t.C {
+		for range time.NewTicker(time.Second).C {
 		}
+	default:
+		fmt.Println("ready")
+		io.Copy(io.Discard, os.Stdin)
+		return
 	}
 	cg, err := Find()
 	if err != nil {

@@ -60,12 +60,21 @@ func makeLimitedCgroup(t *testing.T, limit int) Cgroup {
 // A process in a 64 MiB cgroup grows to 59 MiB: the 90% watermark fires
 // and its evidence is on disk while the process still lives. Then it grows
 // on: the kernel OOM-kills it, and the cgroup's oom_kill counter says so.
+// A second, small process in the same cgroup survives (v1 kills one
+// process, not the group).
 func TestRealWatermarkBeforeOOMKill(t *testing.T) {
 	const limit = 64 << 20
 	cg := makeLimitedCgroup(t, limit)
 	h := startHelper(t, "grow", "HOLDFAST_PLATEAU_MIB=59", "GOGC=off")
 	pid := h.cmd.Process.Pid
 	if err := os.WriteFile(cg.file("cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
+		t.Fatal(err)
+	}
+	// A bystander in the same cgroup, as holdfast is beside its app: on
+	// v1 the OOM killer picks one process, the bystander survives.
+	bystander := startHelper(t, "cost", "HOLDFAST_SAMPLING=0")
+	bystander.expect(t, "ready", 60*time.Second)
+	if err := os.WriteFile(cg.file("cgroup.procs"), []byte(strconv.Itoa(bystander.cmd.Process.Pid)), 0); err != nil {
 		t.Fatal(err)
 	}
 	before, err := cg.OOMKills()
@@ -150,6 +159,15 @@ func TestRealWatermarkBeforeOOMKill(t *testing.T) {
 		t.Fatalf("oom_kill %d → %d: the kernel's kill is not counted", before, after)
 	}
 	t.Logf("oom_kill %d → %d", before, after)
+	if err := syscall.Kill(bystander.cmd.Process.Pid, 0); err != nil {
+		t.Fatalf("the bystander died with the OOM kill on v1: %v", err)
+	}
+	if st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", bystander.cmd.Process.Pid)); strings.Contains(string(st), ") Z ") {
+		t.Fatal("the bystander is a zombie: it was killed")
+	}
+	// Leave the cgroup empty for its removal.
+	bystander.stdin.Close()
+	bystander.cmd.Wait()
 }
 
 // A sampler SIGKILLed mid-stream leaves a timeline with every sample it

@@ -26,7 +26,7 @@ func openPread(path string, size int) (*preadFile, error) {
 // read returns the file's content (up to the buffer's size); the slice is
 // valid until the next read.
 func (p *preadFile) read() ([]byte, error) {
-	n, err := p.f.ReadAt(p.buf, 0)
+	n, err := rawPread(p.f, p.buf, 0)
 	if n > 0 {
 		return p.buf[:n], nil
 	}

@@ -145,7 +145,7 @@ func (w *timelineWriter) write(off int64, p Point) error {
 	binary.LittleEndian.PutUint64(b[32:], p.RSS)
 	binary.LittleEndian.PutUint32(b[40:], crc32.ChecksumIEEE(b[:40]))
 	binary.LittleEndian.PutUint32(b[44:], 0)
-	_, err := w.f.WriteAt(b, off)
+	_, err := rawPwrite(w.f, b, off)
 	return err
 }
 

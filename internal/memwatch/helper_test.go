@@ -37,29 +37,41 @@ func TestMain(m *testing.M) {
 
 var keep [][]byte
 
-// allocMiB allocates and touches n MiB, kept alive in keep.
-func allocMiB(n int) {
-	for range n {
-		b := make([]byte, 1<<20)
-		for i := 0; i < len(b); i += 4096 {
-			b[i] = 1
-		}
-		keep = append(keep, b)
+// alloc allocates and touches n bytes, kept alive in keep.
+func alloc(n int) {
+	b := make([]byte, n)
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 1
 	}
+	keep = append(keep, b)
 }
 
-// helperGrow waits for a line on stdin, grows to HOLDFAST_PLATEAU_MIB,
+// helperGrow waits for a line on stdin, grows in 256 KiB steps until its
+// cgroup (HOLDFAST_CGROUP, v1) uses HOLDFAST_PLATEAU_PERCENT of its limit,
 // says "plateau", waits for another line and then grows until killed.
+// Steps are small so that the plateau is reached, not overshot, also under
+// the race detector, whose shadow memory grows with the heap.
 func helperGrow() {
 	in := bufio.NewReader(os.Stdin)
 	in.ReadString('\n')
-	var plateau int
-	fmt.Sscan(os.Getenv("HOLDFAST_PLATEAU_MIB"), &plateau)
-	allocMiB(plateau)
+	var pct float64
+	fmt.Sscan(os.Getenv("HOLDFAST_PLATEAU_PERCENT"), &pct)
+	cg := Cgroup{Version: V1, Dir: os.Getenv("HOLDFAST_CGROUP")}
+	for {
+		usage, limit, err := cg.Usage()
+		if err != nil {
+			fmt.Println("error", err)
+			return
+		}
+		if float64(usage) >= pct/100*float64(limit) {
+			break
+		}
+		alloc(256 << 10)
+	}
 	fmt.Println("plateau")
 	in.ReadString('\n')
 	for {
-		allocMiB(1)
+		alloc(1 << 20)
 	}
 }
 

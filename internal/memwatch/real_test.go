@@ -57,7 +57,7 @@ func makeLimitedCgroup(t *testing.T, limit int) Cgroup {
 	return cg
 }
 
-// A process in a 64 MiB cgroup grows to 59 MiB: the 90% watermark fires
+// A process in a 64 MiB cgroup grows to 92% of it: the 90% watermark fires
 // and its evidence is on disk while the process still lives. Then it grows
 // on: the kernel OOM-kills it, and the cgroup's oom_kill counter says so.
 // A second, small process in the same cgroup survives (v1 kills one
@@ -65,7 +65,7 @@ func makeLimitedCgroup(t *testing.T, limit int) Cgroup {
 func TestRealWatermarkBeforeOOMKill(t *testing.T) {
 	const limit = 64 << 20
 	cg := makeLimitedCgroup(t, limit)
-	h := startHelper(t, "grow", "HOLDFAST_PLATEAU_MIB=59", "GOGC=off")
+	h := startHelper(t, "grow", "HOLDFAST_PLATEAU_PERCENT=92", "HOLDFAST_CGROUP="+cg.Dir, "GOGC=off")
 	pid := h.cmd.Process.Pid
 	if err := os.WriteFile(cg.file("cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
 		t.Fatal(err)

@@ -27,7 +27,9 @@ const procRoot = "/proc"
 
 // Listening returns the listening TCP sockets (IPv4 and IPv6) held by root
 // or any of its descendants, sorted by port then address. None is an empty
-// result, not an error; a root that does not exist is an error.
+// result, not an error; a root that does not exist, or whose open files
+// this process may not read, is an error. A descendant that cannot be read
+// (it exited, or runs as another user) is skipped.
 func Listening(root int) ([]Listener, error) {
 	pids, err := Tree(root)
 	if err != nil {
@@ -40,6 +42,10 @@ func Listening(root int) ([]Listener, error) {
 	for _, pid := range pids {
 		inodes, err := socketInodes(pid)
 		if err != nil {
+			if pid == root && errors.Is(err, os.ErrPermission) {
+				// "Not listening" would be a guess: say so.
+				return nil, fmt.Errorf("listen: process %d: %w", root, err)
+			}
 			continue // exited, or not ours to read
 		}
 		if len(inodes) == 0 {

@@ -8,8 +8,10 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -35,6 +37,14 @@ func TestMain(m *testing.M) {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 		if err := cmd.Run(); err != nil {
 			fmt.Println("error", err)
+		}
+	case "probe":
+		pid, _ := strconv.Atoi(os.Getenv("HOLDFAST_ADDR"))
+		ls, err := Listening(pid)
+		if err != nil {
+			fmt.Println("error", err)
+		} else {
+			fmt.Println("ok", len(ls))
 		}
 	case "connect":
 		c, err := net.Dial("tcp", os.Getenv("HOLDFAST_ADDR"))
@@ -68,7 +78,17 @@ type helper struct {
 
 func startHelper(t *testing.T, mode, addr string) *helper {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	return startHelperCmd(t, os.Args[0], -1, mode, addr)
+}
+
+// startHelperCmd starts bin as a helper, as user uid (and its group) unless
+// uid is -1.
+func startHelperCmd(t *testing.T, bin string, uid int, mode, addr string) *helper {
+	t.Helper()
+	cmd := exec.Command(bin, "-test.run=^$")
+	if uid >= 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}}
+	}
 	cmd.Env = append(os.Environ(), helperEnv+"="+mode, "HOLDFAST_ADDR="+addr)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
@@ -221,6 +241,38 @@ func TestListeningNoProcess(t *testing.T) {
 	cmd.Run()
 	if _, err := Listening(cmd.Process.Pid); err == nil {
 		t.Fatal("want an error for a process that is gone")
+	}
+}
+
+// Another user's process cannot be looked into: the answer is an error,
+// not "not listening".
+func TestListeningNotPermitted(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run helpers as other users")
+	}
+	// The test binary where other users may run it.
+	dir := t.TempDir()
+	os.Chmod(filepath.Dir(dir), 0o755) // the test's own temp dir
+	os.Chmod(dir, 0o755)
+	bin := dir + "/listen.test"
+	data, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	target := startHelperCmd(t, bin, 65534, "listen-now", "127.0.0.1:0")
+	target.line(t, "listening")
+	pid := target.cmd.Process.Pid
+	// Positive control: root sees the listener.
+	if ls := mustListening(t, pid); len(ls) != 1 {
+		t.Fatalf("as root: %v", ls)
+	}
+	probe := startHelperCmd(t, bin, 65533, "probe", strconv.Itoa(pid))
+	f := probe.line(t, "")
+	if f[0] != "error" || !strings.Contains(strings.Join(f, " "), "permission denied") {
+		t.Fatalf("another user got %q, want a permission error", f)
 	}
 }
 

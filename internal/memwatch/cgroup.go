@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -347,33 +346,36 @@ func keyedValue(data []byte, key string) (uint64, bool) {
 // RSS reads the resident set size (VmRSS) of a process from
 // /proc/<pid>/status.
 func RSS(pid int) (uint64, error) {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
-	return parseVmRSS(f)
+	return parseVmRSS(data)
 }
 
-// parseVmRSS finds "VmRSS: <n> kB" in a /proc/<pid>/status. A process
-// without an address space (a zombie, a kernel thread) has no such line:
-// its RSS is 0.
-func parseVmRSS(r io.Reader) (uint64, error) {
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "VmRSS:") {
-			continue
-		}
-		f := strings.Fields(line[len("VmRSS:"):])
-		if len(f) != 2 || f[1] != "kB" {
-			return 0, fmt.Errorf("memwatch: malformed VmRSS line %q", line)
-		}
-		kb, err := strconv.ParseUint(f[0], 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("memwatch: malformed VmRSS line %q", line)
-		}
-		return kb * 1024, nil
+// parseVmRSS finds "VmRSS: <n> kB" in a /proc/<pid>/status without
+// allocating. A process without an address space (a zombie, a kernel
+// thread) has no such line: its RSS is 0.
+func parseVmRSS(status []byte) (uint64, error) {
+	const key = "\nVmRSS:"
+	i := bytes.Index(status, []byte(key))
+	if i < 0 {
+		return 0, nil
 	}
-	return 0, sc.Err()
+	line := status[i+len(key):]
+	if j := bytes.IndexByte(line, '\n'); j >= 0 {
+		line = line[:j]
+	}
+	f := bytes.Fields(line)
+	if len(f) != 2 || string(f[1]) != "kB" {
+		return 0, fmt.Errorf("memwatch: malformed VmRSS line %q", line)
+	}
+	var kb uint64
+	for _, c := range f[0] {
+		if c < '0' || c > '9' || kb > (1<<54) {
+			return 0, fmt.Errorf("memwatch: malformed VmRSS line %q", line)
+		}
+		kb = kb*10 + uint64(c-'0')
+	}
+	return kb * 1024, nil
 }

@@ -191,15 +191,15 @@ func TestUnescapeMount(t *testing.T) {
 }
 
 func TestParseVmRSS(t *testing.T) {
-	v, err := parseVmRSS(strings.NewReader("Name:\tjava\nVmPeak:\t  100 kB\nVmRSS:\t   2048 kB\n"))
+	v, err := parseVmRSS([]byte("Name:\tjava\nVmPeak:\t  100 kB\nVmRSS:\t   2048 kB\nRssAnon:\t 1 kB\n"))
 	if err != nil || v != 2048*1024 {
 		t.Fatalf("got %d %v", v, err)
 	}
-	v, err = parseVmRSS(strings.NewReader("Name:\tzombie\nState:\tZ (zombie)\n"))
+	v, err = parseVmRSS([]byte("Name:\tzombie\nState:\tZ (zombie)\n"))
 	if err != nil || v != 0 {
 		t.Fatalf("zombie: got %d %v", v, err)
 	}
-	if _, err := parseVmRSS(strings.NewReader("VmRSS:\t12 MB\n")); err == nil {
+	if _, err := parseVmRSS([]byte("Name:\tx\nVmRSS:\t12 MB\n")); err == nil {
 		t.Fatal("want an error for a unit other than kB")
 	}
 	own, err := RSS(os.Getpid())

@@ -96,7 +96,7 @@ func (s *sampleFiles) read() (usage, limit, rss uint64, err error) {
 	}
 	if s.status != nil {
 		if b, err := s.status.read(); err == nil {
-			rss, _ = parseVmRSS(bytes.NewReader(b))
+			rss, _ = parseVmRSS(b)
 		}
 	}
 	return usage, limit, rss, nil

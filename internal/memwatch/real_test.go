@@ -127,7 +127,7 @@ func TestRealWatermarkBeforeOOMKill(t *testing.T) {
 		t.Fatalf("evidence %v", written)
 	}
 	st, _ := os.ReadFile(filepath.Join(evDir, EvidenceStatus))
-	rss, _ := parseVmRSS(strings.NewReader(string(st)))
+	rss, _ := parseVmRSS(st)
 	if rss < 50<<20 {
 		t.Fatalf("evidence status shows RSS %d, want ≥ 50 MiB", rss)
 	}

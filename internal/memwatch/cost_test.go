@@ -63,8 +63,8 @@ func parseKeyedColon(s string) map[string]uint64 {
 }
 
 // TestRealSamplerCost measures, side by side over the same 20 s, a process
-// that samples once a second, one with a bare one-second ticker and an
-// idle one. It is a measurement for docs/memory-notes.md, run with
+// that samples once a second, one with a bare one-second ticker, an idle
+// one, and one that samples every 5 s (SlowInterval, far from the limit). It is a measurement for docs/memory-notes.md, run with
 // HOLDFAST_MEASURE_COST=1: on a loaded box the wakeups of the Go runtime
 // vary by several a second, too much for an assertion on the budget of one
 // a second that would not be flaky. It fails only when sampling costs more
@@ -82,8 +82,9 @@ func TestRealSamplerCost(t *testing.T) {
 		startHelper(t, "cost", "HOLDFAST_SAMPLING=1", "HOLDFAST_TIMELINE="+tempPath(t, "memory.timeline")),
 		startHelper(t, "cost", "HOLDFAST_SAMPLING=ticker"),
 		startHelper(t, "cost", "HOLDFAST_SAMPLING=0"),
+		startHelper(t, "cost", "HOLDFAST_SAMPLING=1", "HOLDFAST_SLOW=1", "HOLDFAST_TIMELINE="+tempPath(t, "memory.timeline")),
 	}
-	names := []string{"sampling", "bare ticker", "idle"}
+	names := []string{"sampling", "bare ticker", "idle", "slow 5 s"}
 	for _, h := range procs {
 		h.expect(t, "ready", 60*time.Second)
 	}
@@ -103,7 +104,7 @@ func TestRealSamplerCost(t *testing.T) {
 		after := readProcCost(t, h.cmd.Process.Pid)
 		wakeups[i] = float64(after.wakeups-before[i].wakeups) / secs
 		cpu[i] = float64(after.cpuNS-before[i].cpuNS) / 1e9 / secs * 100
-		t.Logf("%-11s %.2f wakeups/s, %.2f preempted/s, %.4f%% CPU", names[i], wakeups[i],
+		t.Logf("%-12s %.2f wakeups/s, %.2f preempted/s, %.4f%% CPU", names[i], wakeups[i],
 			float64(after.preempted-before[i].preempted)/secs, cpu[i])
 	}
 	if wakeups[0]-wakeups[1] > 2.0 {

@@ -129,7 +129,11 @@ func helperCost() {
 		fmt.Println("error", err)
 		return
 	}
-	s, err := NewSampler(Config{Cgroup: cg, PID: os.Getppid(), Timeline: os.Getenv("HOLDFAST_TIMELINE")})
+	var slow time.Duration
+	if os.Getenv("HOLDFAST_SLOW") == "1" {
+		slow = 5 * time.Second // the own cgroup here has no limit: always slow
+	}
+	s, err := NewSampler(Config{Cgroup: cg, PID: os.Getppid(), Timeline: os.Getenv("HOLDFAST_TIMELINE"), SlowInterval: slow})
 	if err != nil {
 		fmt.Println("error", err)
 		return

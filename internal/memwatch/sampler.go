@@ -23,7 +23,19 @@ type Config struct {
 	// OnWatermark is called once, from the Sample call that first sees
 	// usage at or above Watermark × limit (never without a limit).
 	OnWatermark func(Point)
+	// SlowInterval, if longer than Run's interval, is the interval Run
+	// uses while usage is below FastAbove × limit (or there is no limit):
+	// fewer wakeups while memory is far from the limit, at the price of a
+	// coarser timeline there.
+	SlowInterval time.Duration
+	// FastAbove is the fraction of the limit from which Run samples at its
+	// own interval; zero means DefaultFastAbove.
+	FastAbove float64
 }
+
+// DefaultFastAbove is the fraction of the limit above which Run samples at
+// its full rate when a SlowInterval is set.
+const DefaultFastAbove = 0.5
 
 // Summary is what a run's record keeps of its samples.
 type Summary struct {
@@ -58,6 +70,9 @@ func NewSampler(cfg Config) (*Sampler, error) {
 	}
 	if cfg.Watermark <= 0 || cfg.Watermark > 1 {
 		cfg.Watermark = DefaultWatermark
+	}
+	if cfg.FastAbove <= 0 || cfg.FastAbove > 1 {
+		cfg.FastAbove = DefaultFastAbove
 	}
 	files, err := openSampleFiles(cfg.Cgroup, cfg.PID)
 	if err != nil {
@@ -121,28 +136,39 @@ func (s *Sampler) Summary() Summary {
 	return s.sum
 }
 
-// Run calls Sample every interval until ctx is done, then returns. It is
-// the only goroutine-shaped thing here and costs one timer wakeup per
-// interval; errors of single samples are passed to onErr (if not nil) and
-// do not stop it.
+// Run calls Sample every interval until ctx is done, then returns; with
+// a SlowInterval, it waits that long instead after a sample below
+// FastAbove × limit. It costs one timer wakeup per sample. Errors of single
+// samples are passed to onErr (if not nil) and do not stop it.
 func (s *Sampler) Run(ctx context.Context, interval time.Duration, onErr func(error)) {
-	t := time.NewTicker(interval)
+	t := time.NewTimer(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			if _, err := s.Sample(now); err != nil {
-				if errors.Is(err, ErrClosed) {
-					return
-				}
-				if onErr != nil {
-					onErr(err)
-				}
+			p, err := s.Sample(now)
+			if errors.Is(err, ErrClosed) {
+				return
 			}
+			if err != nil && onErr != nil {
+				onErr(err)
+			}
+			t.Reset(s.next(p, err, interval))
 		}
 	}
+}
+
+// next is the wait after sample p.
+func (s *Sampler) next(p Point, err error, fast time.Duration) time.Duration {
+	if s.cfg.SlowInterval <= fast || err != nil {
+		return fast
+	}
+	if p.Limit != NoLimit && float64(p.Usage) >= s.cfg.FastAbove*float64(p.Limit) {
+		return fast
+	}
+	return s.cfg.SlowInterval
 }
 
 // Close closes the timeline file; later Sample calls fail with ErrClosed.

@@ -1,6 +1,7 @@
 package memwatch
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,5 +131,61 @@ func TestSaveEvidenceRefusesSymlinks(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(other); len(ents) != 0 {
 		t.Fatalf("files written through the symlinked dir: %v", ents)
+	}
+}
+
+func TestSamplerNextInterval(t *testing.T) {
+	s := &Sampler{cfg: Config{SlowInterval: 5 * time.Second, FastAbove: 0.5}}
+	cases := []struct {
+		p    Point
+		err  error
+		want time.Duration
+	}{
+		{Point{Usage: 100, Limit: 1000}, nil, 5 * time.Second},
+		{Point{Usage: 500, Limit: 1000}, nil, time.Second},
+		{Point{Usage: 900, Limit: NoLimit}, nil, 5 * time.Second},
+		{Point{}, os.ErrNotExist, time.Second},
+	}
+	for _, c := range cases {
+		if got := s.next(c.p, c.err, time.Second); got != c.want {
+			t.Errorf("%+v %v: %v, want %v", c.p, c.err, got, c.want)
+		}
+	}
+	plain := &Sampler{cfg: Config{}}
+	if got := plain.next(Point{Usage: 1, Limit: 1000}, nil, time.Second); got != time.Second {
+		t.Errorf("without SlowInterval: %v", got)
+	}
+}
+
+// Run samples until its context ends, then returns.
+func TestSamplerRunStops(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, v2Files("cg", "1000", false))
+	s, err := NewSampler(Config{Cgroup: Cgroup{Version: V2, Dir: filepath.Join(root, "cg")},
+		Timeline: filepath.Join(root, "memory.timeline")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx, time.Millisecond, nil); close(done) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for s.Summary().Samples < 3 {
+		if time.Now().After(deadline) {
+			t.Fatal("Run does not sample")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+	n := s.Summary().Samples
+	time.Sleep(20 * time.Millisecond) // would be ~20 samples if it ran on
+	if s.Summary().Samples != n {
+		t.Fatal("sampling after Run returned")
 	}
 }

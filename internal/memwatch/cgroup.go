@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -46,6 +47,12 @@ type Reading struct {
 // can read.
 var ErrNoCgroup = errors.New("memwatch: no memory cgroup found")
 
+// ErrOutsideNamespace is returned by Find when the only cgroup mount shows
+// a hierarchy from above the process's cgroup namespace (a mount root of
+// "/.."), as after unshare --cgroup without a new mount: the process's
+// cgroup cannot be told from there.
+var ErrOutsideNamespace = errors.New("memwatch: the cgroup mount's root is outside this cgroup namespace")
+
 // Find returns the memory cgroup of the calling process.
 func Find() (Cgroup, error) {
 	return FindFrom("/proc/self/cgroup", "/proc/self/mountinfo", "")
@@ -64,11 +71,19 @@ func FindFrom(procCgroup, mountinfo, root string) (Cgroup, error) {
 	}
 	paths := parseProcCgroup(cgData)
 	mounts := parseMountinfo(miData)
+	// A later mount at the same point hides an earlier one: try the
+	// latest first.
+	slices.Reverse(mounts)
+	outside := false
 	// v1 memory controller first: on a hybrid host the unified hierarchy
 	// exists but carries no memory controller.
 	if p, ok := paths["memory"]; ok {
 		for _, m := range mounts {
 			if m.fstype == "cgroup" && hasOption(m.superOpts, "memory") {
+				if isOutside(m) {
+					outside = true
+					continue
+				}
 				if dir, ok := resolve(m, p, root); ok {
 					return Cgroup{Version: V1, Dir: dir}, nil
 				}
@@ -78,6 +93,10 @@ func FindFrom(procCgroup, mountinfo, root string) (Cgroup, error) {
 	if p, ok := paths[""]; ok {
 		for _, m := range mounts {
 			if m.fstype == "cgroup2" {
+				if isOutside(m) {
+					outside = true
+					continue
+				}
 				dir, ok := resolve(m, p, root)
 				if ok && fileExists(filepath.Join(dir, "memory.current")) {
 					return Cgroup{Version: V2, Dir: dir}, nil
@@ -85,7 +104,16 @@ func FindFrom(procCgroup, mountinfo, root string) (Cgroup, error) {
 			}
 		}
 	}
+	if outside {
+		return Cgroup{}, ErrOutsideNamespace
+	}
 	return Cgroup{}, ErrNoCgroup
+}
+
+// isOutside reports whether a mount shows the hierarchy from above the
+// reader's cgroup namespace.
+func isOutside(m mount) bool {
+	return m.root == "/.." || strings.HasPrefix(m.root, "/../")
 }
 
 // parseProcCgroup maps each controller of /proc/<pid>/cgroup to its path;

@@ -156,6 +156,39 @@ func TestFindV2HostNoLimitNoPeak(t *testing.T) {
 	}
 }
 
+// After unshare --cgroup without a new mount, the old mount shows the
+// hierarchy from above the namespace: refuse rather than read the wrong
+// cgroup (here the host's root).
+func TestFindOutsideNamespace(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, v1Files("sys/fs/cgroup/memory", "9223372036854771712"))
+	writeTree(t, root, map[string]string{
+		"proc/cgroup":    "4:memory:/\n",
+		"proc/mountinfo": "34 30 0:31 /../.. /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n",
+	})
+	_, err := FindFrom(filepath.Join(root, "proc/cgroup"), filepath.Join(root, "proc/mountinfo"), root)
+	if err != ErrOutsideNamespace {
+		t.Fatalf("err %v, want ErrOutsideNamespace", err)
+	}
+}
+
+// A container runtime's fresh mount over a tmpfs: mountinfo lists the
+// host's hidden mount first (outside the namespace) and the container's
+// later; the later one wins.
+func TestFindHiddenMount(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, v1Files("sys/fs/cgroup/memory", "100663296"))
+	writeTree(t, root, map[string]string{
+		"proc/cgroup": "4:memory:/\n",
+		"proc/mountinfo": "53 49 0:31 /../../.. /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n" +
+			"66 65 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup memcg rw,memory\n",
+	})
+	cg, err := FindFrom(filepath.Join(root, "proc/cgroup"), filepath.Join(root, "proc/mountinfo"), root)
+	if err != nil || cg.Dir != filepath.Join(root, "sys/fs/cgroup/memory") {
+		t.Fatalf("got %+v %v", cg, err)
+	}
+}
+
 func TestFindNone(t *testing.T) {
 	root := t.TempDir()
 	writeTree(t, root, map[string]string{

@@ -28,6 +28,14 @@ func TestMain(m *testing.M) {
 		helperSample()
 	case "cost":
 		helperCost()
+	case "find":
+		cg, err := Find()
+		if err != nil {
+			fmt.Println("error", err)
+			return
+		}
+		r, err := cg.Read()
+		fmt.Println("found", cg.Version, cg.Dir, r.Limit, err)
 	default:
 		fmt.Fprintln(os.Stderr, "unknown helper mode")
 		os.Exit(2)

@@ -207,3 +207,41 @@ func TestRealTimelineSurvivesSIGKILL(t *testing.T) {
 	}
 	t.Logf("%d records survived; last seq %d", len(ps), last.Seq)
 }
+
+// Find in a container-like setup: a cgroup namespace rooted at a limited
+// cgroup, a tmpfs at /sys/fs/cgroup and a fresh v1 memory mount in it, as
+// a container runtime makes (mountinfo still lists the old, now hidden,
+// mount). Find must return the mount point and read the
+// limit set from outside. Without the fresh mount (the old one shows the
+// hierarchy from above the namespace) it must refuse.
+func TestRealFindInCgroupNamespace(t *testing.T) {
+	const limit = 96 << 20
+	cg := makeLimitedCgroup(t, limit)
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("no unshare")
+	}
+	run := func(mount bool) string {
+		inner := `exec "$1" -test.run='^$'`
+		if mount {
+			inner = `mount -t tmpfs tmpfs /sys/fs/cgroup && mkdir /sys/fs/cgroup/memory && ` +
+				`mount -t cgroup -o memory memcg /sys/fs/cgroup/memory && ` + inner
+		}
+		script := `echo $$ > "$2/cgroup.procs" && exec unshare --cgroup --mount sh -c '` +
+			strings.ReplaceAll(inner, "'", `'\''`) + `' sh "$1"`
+		cmd := exec.Command("/bin/sh", "-c", script, "sh", os.Args[0], cg.Dir)
+		cmd.Env = append(os.Environ(), helperEnv+"=find")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	got := run(true)
+	want := fmt.Sprintf("found v1 /sys/fs/cgroup/memory %d <nil>", limit)
+	if got != want {
+		t.Fatalf("with a fresh mount: %q, want %q", got, want)
+	}
+	if got := run(false); got != "error "+ErrOutsideNamespace.Error() {
+		t.Fatalf("with the old mount: %q", got)
+	}
+}

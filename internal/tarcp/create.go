@@ -27,10 +27,10 @@ type creator struct {
 	users  map[int]string
 	groups map[int]string
 	buf    []byte
-	// stripped is the prefix removed from member names ("" when none), for
-	// GNU's one message about hard link targets.
-	stripped   string
-	linkNoted  bool
+	// noted holds the prefixes already reported as removed, as GNU tar
+	// reports each once: "m:" + prefix for member names, "l:" + prefix
+	// for hard link targets.
+	noted      map[string]bool
 	outputFail error
 }
 
@@ -50,13 +50,11 @@ func create(path string, w io.Writer, stderr io.Writer) int {
 	f := &failures{w: stderr}
 	out := &countWriter{w: w}
 	c := &creator{tw: tar.NewWriter(out), out: out, f: f, links: map[[2]uint64]string{},
-		users: map[int]string{}, groups: map[int]string{}, buf: make([]byte, 32<<10)}
-	name, stripped := memberName(path)
-	if stripped != "" {
-		f.note("Removing leading `%s' from member names", stripped)
-		c.stripped = stripped
+		users: map[int]string{}, groups: map[int]string{}, buf: make([]byte, 32<<10), noted: map[string]bool{}}
+	if t := strings.TrimRight(path, "/"); t != "" {
+		path = t // GNU tar drops the trailing slashes of its argument
 	}
-	c.add(path, name)
+	c.add(path)
 	if c.outputFail == nil {
 		c.outputFail = c.tw.Close()
 	}
@@ -71,22 +69,31 @@ func create(path string, w io.Writer, stderr io.Writer) int {
 	return f.status()
 }
 
-// memberName is the archive name of a command-line path, as GNU tar makes
-// it: everything up to the last ".." component, and leading slashes, are
-// removed; the removed prefix is returned for the message.
+// memberName is the archive name of a file's path, as GNU tar makes it:
+// everything up to the last ".." component and the slashes after it, and
+// leading slashes, are removed; the removed prefix is returned for the
+// message.
 func memberName(path string) (name, stripped string) {
 	name = path
 	parts := strings.Split(name, "/")
 	if i := slices.Index(reverse(parts), ".."); i >= 0 {
-		last := len(parts) - 1 - i
-		name = strings.Join(parts[last+1:], "/")
-		stripped = strings.Join(parts[:last+1], "/") + "/"
+		name = strings.Join(parts[len(parts)-i:], "/")
 	}
-	if t := strings.TrimLeft(name, "/"); t != name {
-		stripped += name[:len(name)-len(t)]
-		name = t
+	name = strings.TrimLeft(name, "/")
+	return name, path[:len(path)-len(name)]
+}
+
+// noteStripped reports a removed prefix once, as GNU tar does.
+func (c *creator) noteStripped(kind, stripped string) {
+	if stripped == "" || c.noted[kind+stripped] {
+		return
 	}
-	return name, stripped
+	c.noted[kind+stripped] = true
+	what := "member names"
+	if kind == "l:" {
+		what = "hard link targets"
+	}
+	c.f.note("Removing leading `%s' from %s", stripped, what)
 }
 
 func reverse(s []string) []string {
@@ -95,11 +102,13 @@ func reverse(s []string) []string {
 	return r
 }
 
-// add archives path under name and, for a directory, what is below it.
-func (c *creator) add(path, name string) {
+// add archives path and, for a directory, what is below it.
+func (c *creator) add(path string) {
 	if c.outputFail != nil {
 		return
 	}
+	name, stripped := memberName(path)
+	c.noteStripped("m:", stripped)
 	var st unix.Stat_t
 	if err := unix.Lstat(path, &st); err != nil {
 		c.f.fail("%s: Cannot stat: %v", path, unwrap(err))
@@ -108,9 +117,9 @@ func (c *creator) add(path, name string) {
 	hdr := c.header(&st, name)
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
-		c.dir(path, name, hdr)
+		c.dir(path, hdr)
 	case unix.S_IFREG:
-		c.file(path, hdr, &st)
+		c.file(path, stripped, hdr, &st)
 	case unix.S_IFLNK:
 		target, err := os.Readlink(path)
 		if err != nil {
@@ -144,13 +153,14 @@ func (c *creator) header(st *unix.Stat_t, name string) *tar.Header {
 	}
 }
 
-func (c *creator) dir(path, name string, hdr *tar.Header) {
+func (c *creator) dir(path string, hdr *tar.Header) {
 	hdr.Typeflag = tar.TypeDir
-	if name != "" {
-		hdr.Name = strings.TrimSuffix(name, "/") + "/"
-		if !c.write(hdr) {
-			return
-		}
+	hdr.Name = strings.TrimSuffix(hdr.Name, "/") + "/"
+	if hdr.Name == "/" {
+		hdr.Name = "./" // the whole name was removed: GNU tar's name for it
+	}
+	if !c.write(hdr) {
+		return
 	}
 	d, err := os.Open(path)
 	if err != nil {
@@ -163,31 +173,24 @@ func (c *creator) dir(path, name string, hdr *tar.Header) {
 		c.f.fail("%s: Cannot read: %v", path, unwrap(err))
 	}
 	slices.Sort(names)
-	base := strings.TrimSuffix(name, "/")
 	dirPath := strings.TrimSuffix(path, "/")
 	for _, n := range names {
-		child := n
-		if base != "" {
-			child = base + "/" + n
-		}
-		c.add(dirPath+"/"+n, child)
+		c.add(dirPath + "/" + n)
 	}
 }
 
 // file archives a regular file, or a hard link to the first name of an
 // inode with more than one link.
-func (c *creator) file(path string, hdr *tar.Header, st *unix.Stat_t) {
+func (c *creator) file(path, stripped string, hdr *tar.Header, st *unix.Stat_t) {
 	if st.Nlink > 1 {
 		key := [2]uint64{uint64(st.Dev), st.Ino}
 		if first, ok := c.links[key]; ok {
-			if c.stripped != "" && !c.linkNoted {
-				c.f.note("Removing leading `%s' from hard link targets", c.stripped)
-				c.linkNoted = true
-			}
 			hdr.Typeflag, hdr.Linkname = tar.TypeLink, first
 			c.write(hdr)
 			return
 		}
+		// GNU tar says so when it records the name, link or not.
+		c.noteStripped("l:", stripped)
 		c.links[key] = hdr.Name
 	}
 	fd, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)

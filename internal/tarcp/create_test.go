@@ -39,9 +39,13 @@ func TestUnsupportedInvocations(t *testing.T) {
 func TestMemberName(t *testing.T) {
 	for _, c := range []struct{ in, name, stripped string }{
 		{"a", "a", ""},
+		{"..", "", ".."},
+		{"../", "", "../"},
+		{"/", "", "/"},
 		{"a/", "a/", ""},
 		{"./a", "./a", ""},
 		{"/var/lib/x", "var/lib/x", "/"},
+		{"/var/../lib/x", "lib/x", "/var/../"},
 		{"//x", "x", "//"},
 		{"../a", "a", "../"},
 		{"a/../b/../c", "c", "a/../b/../"},
@@ -61,13 +65,21 @@ func TestMemberName(t *testing.T) {
 func TestCreateMatchesGNU(t *testing.T) {
 	base := t.TempDir()
 	a := makeSource(t, base)
-	t.Chdir(base)
+	type invocation struct{ cwd, path string }
+	var cases []invocation
 	for _, path := range []string{"src/a", "src/a/", "./src/a", a, a + "/", "src/a/f.txt", "src/a/link",
-		"src/a/sub/../sub", filepath.Join(a, "sub", "deep.log")} {
-		t.Run(strings.ReplaceAll(path, "/", "_"), func(t *testing.T) {
+		"src/a/sub/../sub", filepath.Join(a, "sub", "deep.log"), "src/a/fifo"} {
+		cases = append(cases, invocation{base, path})
+	}
+	sub := filepath.Join(a, "sub")
+	cases = append(cases, invocation{sub, ".."}, invocation{sub, "../"}, invocation{sub, "."}, invocation{sub, "../f.txt"})
+	for _, c := range cases {
+		path := c.path
+		t.Run(strings.ReplaceAll(strings.TrimPrefix(c.cwd, base)+" "+path, "/", "_"), func(t *testing.T) {
+			t.Chdir(c.cwd)
 			argv := []string{"tar", "cf", "-", path}
 			code, ours, ourErr := runMain(t, argv, nil)
-			gcode, gnu, gnuErr := gnuTar(t, base, nil, argv[1:]...)
+			gcode, gnu, gnuErr := gnuTar(t, c.cwd, nil, argv[1:]...)
 			if code != gcode {
 				t.Errorf("exit %d, GNU tar %d (stderr %q / %q)", code, gcode, ourErr, gnuErr)
 			}

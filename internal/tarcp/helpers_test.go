@@ -27,19 +27,30 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// runMain runs Main with stdin fed through a real pipe, as kubectl exec
-// feeds a container's tar.
+// runMain runs Main with stdin and stdout on real pipes, as kubectl exec
+// connects a container's tar.
 func runMain(t *testing.T, argv []string, stdin []byte) (code int, stdout []byte, stderr string) {
 	t.Helper()
-	pr, pw, err := os.Pipe()
+	inR, inW, err := os.Pipe()
+	must(t, err)
+	outR, outW, err := os.Pipe()
 	must(t, err)
 	go func() {
-		pw.Write(stdin)
-		pw.Close()
+		inW.Write(stdin)
+		inW.Close()
 	}()
-	defer pr.Close()
-	var out, errb bytes.Buffer
-	code = Main(argv, pr, &out, &errb)
+	var out bytes.Buffer
+	read := make(chan struct{})
+	go func() {
+		io.Copy(&out, outR)
+		close(read)
+	}()
+	var errb bytes.Buffer
+	code = Main(argv, inR, outW, &errb)
+	inR.Close()
+	outW.Close()
+	<-read
+	outR.Close()
 	return code, out.Bytes(), errb.String()
 }
 

@@ -89,6 +89,11 @@ type builder struct {
 }
 
 func (b *builder) write() error {
+	// Everything that can refuse the bundle comes before its first byte.
+	nums, err := b.o.Select.pick(b.o.Runs, b.diskRuns())
+	if err != nil {
+		return err
+	}
 	runsJSON, err := runsJSON(b.o.Runs)
 	if err != nil {
 		return err
@@ -104,11 +109,6 @@ func (b *builder) write() error {
 		if err := b.addBytes(f.name, f.data); err != nil {
 			return err
 		}
-	}
-	onDisk := b.diskRuns()
-	nums, err := b.o.Select.pick(b.o.Runs, onDisk)
-	if err != nil {
-		return err
 	}
 	for _, n := range nums {
 		if err := b.addRun(n); err != nil {
@@ -179,12 +179,9 @@ func (b *builder) addRun(n int) error {
 func (b *builder) record(n int) []byte {
 	for _, r := range b.o.Runs {
 		if r.Run == n {
-			out, err := runsJSON([]Run{r})
-			if err != nil {
-				return nil
+			if rec, err := recordJSON(r); err == nil {
+				return rec
 			}
-			// One record, not a list of one.
-			return bytes.TrimSuffix(bytes.TrimPrefix(bytes.TrimSpace(out), []byte("[")), []byte("]"))
 		}
 	}
 	return nil

@@ -205,8 +205,12 @@ func TestSelection(t *testing.T) {
 		t.Errorf("--run 2 lacks its output.log: %v", m.files)
 	}
 	o.Select = Selection{Run: 9}
-	if _, err := Write(&bytes.Buffer{}, o); err == nil || !strings.Contains(err.Error(), "run 9 is not kept") {
+	var out bytes.Buffer
+	if _, err := Write(&out, o); err == nil || !strings.Contains(err.Error(), "run 9 is not kept") {
 		t.Errorf("--run 9: %v, want 'run 9 is not kept'", err)
+	}
+	if out.Len() != 0 {
+		t.Errorf("--run 9 wrote %d bytes before refusing", out.Len())
 	}
 
 	// A run dir the list does not name goes in with --all only.
@@ -313,5 +317,25 @@ func TestRunDirLink(t *testing.T) {
 	}
 	if !strings.Contains(m.read(t, "SUMMARY.txt"), "runs/2/: run dir is a symbolic link or not a directory; not followed") {
 		t.Errorf("SUMMARY.txt does not say why run 2's dir is missing:\n%s", m.read(t, "SUMMARY.txt"))
+	}
+}
+
+// TestMemoryOnlyRecords: with no runs dir (records kept in memory) each
+// run's record from the runs list is its run.json.
+func TestMemoryOnlyRecords(t *testing.T) {
+	f := newFixture(t)
+	o := f.opts
+	o.RunsDir = ""
+	m := makeBundle(t, o)
+	m.checkManifest(t)
+	want := []string{"MANIFEST", "SUMMARY.txt", "facts.json", "runs.json", "runs/1/run.json", "runs/2/run.json", "runs/3/run.json", "status.json"}
+	if !slices.Equal(m.files, want) {
+		t.Errorf("files %v, want %v", m.files, want)
+	}
+	if got := m.read(t, "runs/3/run.json"); got != string(f.runs[2].Raw) {
+		t.Errorf("runs/3/run.json is not the record:\n%s", got)
+	}
+	if !strings.Contains(m.read(t, "SUMMARY.txt"), "runs/3/: no run dir: records kept in memory only") {
+		t.Errorf("SUMMARY.txt does not say the runs have no dir:\n%s", m.read(t, "SUMMARY.txt"))
 	}
 }

@@ -84,15 +84,19 @@ func unique(nums []int) []int {
 func runsJSON(list []Run) ([]byte, error) {
 	out := make([]json.RawMessage, 0, len(list))
 	for _, r := range list {
-		raw := r.Raw
-		if raw == nil {
-			b, err := json.Marshal(r)
-			if err != nil {
-				return nil, err
-			}
-			raw = b
+		raw, err := recordJSON(r)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, raw)
 	}
 	return json.MarshalIndent(out, "", "  ")
+}
+
+// recordJSON is one run's record: Raw, or the fields of Run.
+func recordJSON(r Run) (json.RawMessage, error) {
+	if r.Raw != nil {
+		return r.Raw, nil
+	}
+	return json.MarshalIndent(r, "", "  ")
 }

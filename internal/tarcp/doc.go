@@ -31,6 +31,14 @@
 // message; unlike GNU tar a file that grew does not make the exit status 1,
 // because kubectl cp fails on any non-zero status of the remote tar.
 //
+// What kubectl keeps on its side (copy from the pod): names below PATH and
+// contents; it writes every file with os.Create, so modes and mtimes are
+// not kept, symbolic links are skipped with a warning, and the second name
+// of a hard link becomes an empty file, with this tar as with GNU tar.
+// Into the pod, kubectl's archive carries modes and owners, which the
+// extraction keeps as described below, and -m leaves mtimes at the time
+// of the copy.
+//
 // Extracting (-xmf -) writes only inside DIR (default: the working
 // directory), file by file; a member that would reach outside is refused
 // with a line "tar: NAME: refused: WHY" on stderr, nothing of it is

@@ -376,3 +376,36 @@ func TestExtractKeepsInsideLinks(t *testing.T) {
 		t.Errorf("dangling: %q, %v", l, err)
 	}
 }
+
+// TestExtractModes: setuid and setgid are dropped, the sticky bit and the
+// permission bits kept (as root); without -C the working directory is the
+// target.
+func TestExtractModes(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("permissions are kept only as root")
+	}
+	dest := t.TempDir()
+	t.Chdir(dest)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, h := range []*tar.Header{
+		{Typeflag: tar.TypeReg, Name: "suid", Mode: 0o4755},
+		{Typeflag: tar.TypeReg, Name: "sgid", Mode: 0o2750},
+		{Typeflag: tar.TypeDir, Name: "sticky/", Mode: 0o1777},
+		{Typeflag: tar.TypeReg, Name: "plain", Mode: 0o604},
+	} {
+		must(t, tw.WriteHeader(h))
+	}
+	must(t, tw.Close())
+	code, _, stderr := runMain(t, []string{"tar", "-xmf", "-"}, buf.Bytes())
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for name, want := range map[string]fs.FileMode{"suid": 0o755, "sgid": 0o750, "sticky": fs.ModeDir | fs.ModeSticky | 0o777, "plain": 0o604} {
+		fi, err := os.Stat(filepath.Join(dest, name))
+		must(t, err)
+		if fi.Mode() != want {
+			t.Errorf("%s: mode %v, want %v", name, fi.Mode(), want)
+		}
+	}
+}

@@ -32,7 +32,7 @@ var appEnv = []string{
 // springLog is a failed Spring Boot start as such an app writes it: the
 // banner, a hundred INFO lines, an exception with its stack, the failure
 // analysis.
-func springLog(run int) string {
+func springLog(t *testing.T, run int) string {
 	var b strings.Builder
 	b.WriteString("Picked up JAVA_TOOL_OPTIONS: -Xmx512m -Djavax.net.ssl.keyStorePassword=*** -XX:+HeapDumpOnOutOfMemoryError\n")
 	b.WriteString("  .   ____          _            __ _ _\n /\\\\ / ___'_ __ _ _(_)_ __  __ _ \\ \\ \\ \\\n( ( )\\___ | '_ | '_| | '_ \\/ _` | \\ \\ \\ \\\n :: Spring Boot ::                (v3.4.1)\n")
@@ -45,6 +45,13 @@ func springLog(run int) string {
 		fmt.Fprintf(&b, "\tat org.springframework.context.support.DefaultLifecycleProcessor.doStart(DefaultLifecycleProcessor.java:%d) ~[spring-context-6.2.1.jar:6.2.1]\n", 200+i)
 	}
 	b.WriteString("Caused by: java.net.BindException: Address already in use\n")
+	// Real stack traces of failed Spring Boot starts (package cause's
+	// corpus), so that the size measured is not only of repeated lines.
+	for _, name := range []string{"spring-nested-chain-noise.txt", "spring-hibernate-db-down.txt", "flyway-migration-failed.txt"} {
+		real, err := os.ReadFile(filepath.Join("..", "cause", "testdata", "corpus", name))
+		must(t, err)
+		b.Write(real)
+	}
 	b.WriteString("\n***************************\nAPPLICATION FAILED TO START\n***************************\n\nDescription:\n\nWeb server failed to start. Port 8080 was already in use.\n\nAction:\n\nIdentify and stop the process that's listening on port 8080 or configure this application to listen on another port.\n")
 	return b.String()
 }
@@ -80,13 +87,15 @@ func newFixture(t *testing.T) *fixture {
 		raw, err := json.MarshalIndent(rec, "", "  ")
 		must(t, err)
 		writeFile(t, filepath.Join(dir, "run.json"), string(raw))
-		writeFile(t, filepath.Join(dir, "output.log"), springLog(n))
+		writeFile(t, filepath.Join(dir, "output.log"), springLog(t, n))
 		runs, err := DecodeRuns([]byte("[" + string(raw) + "]"))
 		must(t, err)
 		f.runs = append(f.runs, runs...)
 	}
 	r3 := filepath.Join(f.runsDir, "3")
-	writeFile(t, filepath.Join(r3, "hs_err_pid7.log"), strings.Repeat("# A fatal error has been detected by the Java Runtime Environment:\n", 300))
+	hsErr, err := os.ReadFile(filepath.Join("..", "cause", "testdata", "hs_err_pid14691.log"))
+	must(t, err)
+	writeFile(t, filepath.Join(r3, "hs_err_pid7.log"), string(hsErr))
 	writeFile(t, filepath.Join(r3, "thread-dump-1.txt"), strings.Repeat("\"main\" #1 prio=5 os_prio=0 tid=0x1 nid=0x7 runnable\n", 200))
 	sparse(t, filepath.Join(r3, "java_pid7.hprof"), 64<<20)
 	sparse(t, filepath.Join(r3, "big.bin"), SmallFileMax+1)

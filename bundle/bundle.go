@@ -244,6 +244,9 @@ func (b *builder) addFile(dirfd int, name, rel string) error {
 		return nil
 	}
 	defer f.Close()
+	if afterOpen != nil {
+		afterOpen(rel)
+	}
 	mtime := time.Unix(st.Mtim.Sec, 0)
 	hdr := &tar.Header{Name: b.top + "/" + rel, Mode: fileMode(st), Size: st.Size,
 		ModTime: mtime, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
@@ -276,6 +279,9 @@ func (b *builder) addFile(dirfd int, name, rel string) error {
 	b.note(rel, st.Size)
 	return nil
 }
+
+// afterOpen, when set (by tests), runs between a file's open and its copy.
+var afterOpen func(rel string)
 
 // writeError marks an error of the archive's writer, as opposed to one of
 // the file being read.

@@ -339,3 +339,41 @@ func TestMemoryOnlyRecords(t *testing.T) {
 		t.Errorf("SUMMARY.txt does not say the runs have no dir:\n%s", m.read(t, "SUMMARY.txt"))
 	}
 }
+
+// TestFileChangesWhileRead: a file that grows while bundled (a live
+// output.log) is cut at its size at open, one that shrinks is padded with
+// zeros; SUMMARY.txt says so and MANIFEST stays true.
+func TestFileChangesWhileRead(t *testing.T) {
+	f := newFixture(t)
+	grow := filepath.Join(f.runsDir, "3", "output.log")
+	shrink := filepath.Join(f.runsDir, "2", "output.log")
+	orig, err := os.ReadFile(grow)
+	must(t, err)
+	afterOpen = func(rel string) {
+		switch rel {
+		case "runs/3/output.log":
+			fh, err := os.OpenFile(grow, os.O_APPEND|os.O_WRONLY, 0)
+			must(t, err)
+			fh.WriteString("a line written while the bundle reads\n")
+			fh.Close()
+		case "runs/2/output.log":
+			must(t, os.Truncate(shrink, 100))
+		}
+	}
+	defer func() { afterOpen = nil }()
+	m := makeBundle(t, f.opts)
+	m.checkManifest(t)
+	if got := m.read(t, "runs/3/output.log"); got != string(orig) {
+		t.Errorf("grown file: %d bytes bundled, want its %d at open", len(got), len(orig))
+	}
+	got := m.read(t, "runs/2/output.log")
+	if !strings.HasPrefix(springLog(t, 2), got[:100]) || strings.Trim(got[100:], "\x00") != "" {
+		t.Errorf("shrunk file is not its first 100 bytes and zeros")
+	}
+	sum := m.read(t, "SUMMARY.txt")
+	for _, s := range []string{"runs/3/output.log: grew while read; bundled its first", "runs/2/output.log: shrank while read after 100 of"} {
+		if !strings.Contains(sum, s) {
+			t.Errorf("SUMMARY.txt lacks %q:\n%s", s, sum)
+		}
+	}
+}

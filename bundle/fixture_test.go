@@ -32,7 +32,7 @@ var appEnv = []string{
 // springLog is a failed Spring Boot start as such an app writes it: the
 // banner, a hundred INFO lines, an exception with its stack, the failure
 // analysis.
-func springLog(t *testing.T, run int) string {
+func springLog(t testing.TB, run int) string {
 	var b strings.Builder
 	b.WriteString("Picked up JAVA_TOOL_OPTIONS: -Xmx512m -Djavax.net.ssl.keyStorePassword=*** -XX:+HeapDumpOnOutOfMemoryError\n")
 	b.WriteString("  .   ____          _            __ _ _\n /\\\\ / ___'_ __ _ _(_)_ __  __ _ \\ \\ \\ \\\n( ( )\\___ | '_ | '_| | '_ \\/ _` | \\ \\ \\ \\\n :: Spring Boot ::                (v3.4.1)\n")
@@ -66,7 +66,7 @@ type fixture struct {
 // newFixture makes a state dir with three held runs of a Spring Boot app;
 // run 3 also has an hs_err file, a thread dump, a 64 MiB heap dump (sparse),
 // a large other file, a jvm/ subdir with planted links and a fifo.
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{stateDir: t.TempDir()}
 	f.runsDir = filepath.Join(f.stateDir, "runs")
@@ -125,20 +125,20 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
 }
 
-func writeFile(t *testing.T, path, s string) {
+func writeFile(t testing.TB, path, s string) {
 	t.Helper()
 	must(t, os.WriteFile(path, []byte(s), 0o644))
 }
 
 // sparse makes a file of size bytes that takes no disk space.
-func sparse(t *testing.T, path string, size int64) {
+func sparse(t testing.TB, path string, size int64) {
 	t.Helper()
 	f, err := os.Create(path)
 	must(t, err)

@@ -280,11 +280,17 @@ func (c *creator) groupName(gid int) string {
 	return n
 }
 
-// unwrap is an error without the path the message already shows.
+// unwrap is an error without the path the message already shows, worded
+// as C's strerror does ("No such file or directory"), as GNU tar prints it.
 func unwrap(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
-		return pe.Err
+		err = pe.Err
+	}
+	var errno unix.Errno
+	if errors.As(err, &errno) {
+		msg := errno.Error()
+		return errors.New(strings.ToUpper(msg[:1]) + msg[1:])
 	}
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -406,6 +407,34 @@ func TestExtractModes(t *testing.T) {
 		must(t, err)
 		if fi.Mode() != want {
 			t.Errorf("%s: mode %v, want %v", name, fi.Mode(), want)
+		}
+	}
+}
+
+// TestExtractAsNonRoot: a user other than root gets the umask applied and
+// keeps ownership, as GNU tar's defaults for non-root users.
+func TestExtractAsNonRoot(t *testing.T) {
+	euid = func() int { return 1000 }
+	defer func() { euid = os.Geteuid }()
+	dest := t.TempDir()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	must(t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "open", Mode: 0o666, Uid: 4321, Gid: 4321}))
+	must(t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: "d/", Mode: 0o777, Uid: 4321, Gid: 4321}))
+	must(t, tw.Close())
+	code, _, stderr := runMain(t, []string{"tar", "-xmf", "-", "-C", dest}, buf.Bytes())
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	mask := umask()
+	for name, want := range map[string]fs.FileMode{"open": 0o666 &^ mask, "d": fs.ModeDir | (0o777 &^ mask)} {
+		fi, err := os.Stat(filepath.Join(dest, name))
+		must(t, err)
+		if fi.Mode() != want {
+			t.Errorf("%s: mode %v, want %v (umask %#o)", name, fi.Mode(), want, mask)
+		}
+		if uid := fi.Sys().(*syscall.Stat_t).Uid; uid == 4321 {
+			t.Errorf("%s: owner taken from the archive although not root", name)
 		}
 	}
 }

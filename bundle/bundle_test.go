@@ -248,6 +248,12 @@ func TestSecretFilter(t *testing.T) {
 			t.Errorf("facts.json lacks %q:\n%s", s, facts)
 		}
 	}
+	var fx Facts
+	must(t, json.Unmarshal([]byte(facts), &fx))
+	if fx.Kernel == "" || fx.Hostname == "" || fx.UptimeSeconds <= 0 || fx.Holdfast.Version != "v0.9.0-test" ||
+		fx.App.JavaToolOptions == nil || len(fx.App.Env) != len(appEnv) {
+		t.Errorf("facts.json lacks machine or app facts: %+v", fx)
+	}
 	if strings.Contains(facts, "shop-unlisted") {
 		t.Errorf("facts.json has the value of a variable that is not allow-listed")
 	}

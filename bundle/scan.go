@@ -1,0 +1,154 @@
+package bundle
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// SmallFileMax is the largest "other" file of a run dir that goes into the
+// bundle (1 MiB): thread dumps, hs_err files, run.json and output.log go in
+// whatever their size (output.log is bounded by --log-max-bytes), heap dumps
+// only with WithHeap, core dumps never; anything else larger than this is
+// listed in SUMMARY.txt with its size.
+const SmallFileMax = 1 << 20
+
+// Bounds on what one run dir can make the bundle hold in memory (the list
+// of left-out files and the MANIFEST lines grow with the number of files).
+const (
+	maxDepth   = 4    // subdirectories below runs/<N>/
+	maxEntries = 2000 // entries read per run dir, subdirs included
+)
+
+// kind classifies a file of a run dir by the names the JVM, the kernel and
+// holdfast give it (as crashhold does for run.json's artifacts).
+func kind(name string) string {
+	switch {
+	case name == "run.json":
+		return "run"
+	case name == "output.log" || strings.HasPrefix(name, "output.log."):
+		return "output"
+	case strings.HasSuffix(name, ".hprof") || strings.Contains(name, ".hprof."):
+		return "heap-dump"
+	case strings.HasPrefix(name, "hs_err_pid") && strings.HasSuffix(name, ".log"):
+		return "hs-err"
+	case name == "core" || strings.HasPrefix(name, "core."):
+		return "core"
+	case strings.HasPrefix(name, "thread-dump") || strings.HasPrefix(name, "threads-") ||
+		strings.HasSuffix(name, ".tdump"):
+		return "thread-dump"
+	default:
+		return "other"
+	}
+}
+
+// verdict says whether a regular file goes in, and why not when it does not.
+func verdict(name string, size int64, withHeap bool) (bool, string) {
+	switch kind(name) {
+	case "run", "output", "hs-err", "thread-dump":
+		return true, ""
+	case "heap-dump":
+		if withHeap {
+			return true, ""
+		}
+		return false, "heap dump; --with-heap includes it"
+	case "core":
+		return false, "core dump; never bundled (copy it with kubectl cp or sftp)"
+	}
+	if size > SmallFileMax {
+		return false, fmt.Sprintf("larger than %s", human(SmallFileMax))
+	}
+	return true, ""
+}
+
+// dir is a directory of a run opened without following links.
+type dir struct {
+	f   *os.File
+	rel string // "" for runs/<N> itself, else "jvm/" and so on
+}
+
+// openDirAt opens name below the directory fd parent as a directory, and
+// fails (ELOOP or ENOTDIR) when it is a symbolic link or not a directory.
+func openDirAt(parent int, name string) (*os.File, error) {
+	fd, err := unix.Openat(parent, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), name), nil
+}
+
+// openFileAt opens a regular file below parent without following a link
+// and without blocking on a fifo that replaced it.
+func openFileAt(parent int, name string) (*os.File, unix.Stat_t, error) {
+	var st unix.Stat_t
+	fd, err := unix.Openat(parent, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, st, err
+	}
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, st, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return nil, st, fmt.Errorf("not a regular file")
+	}
+	return os.NewFile(uintptr(fd), name), st, nil
+}
+
+// names lists a directory's entries, sorted, at most limit of them.
+func names(f *os.File, limit int) ([]string, bool, error) {
+	var out []string
+	more := false
+	for {
+		batch, err := f.Readdirnames(256)
+		out = append(out, batch...)
+		if len(out) > limit {
+			out, more = out[:limit], true
+			break
+		}
+		if err != nil || len(batch) == 0 {
+			break
+		}
+	}
+	slices.Sort(out)
+	return out, more, nil
+}
+
+// lstatAt describes name below parent without following a link.
+func lstatAt(parent int, name string) (unix.Stat_t, error) {
+	var st unix.Stat_t
+	err := unix.Fstatat(parent, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	return st, err
+}
+
+// typeName names a file type that is not bundled.
+func typeName(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFIFO:
+		return "fifo"
+	case unix.S_IFSOCK:
+		return "socket"
+	case unix.S_IFCHR:
+		return "character device"
+	case unix.S_IFBLK:
+		return "block device"
+	}
+	return fmt.Sprintf("file type %#o", mode&unix.S_IFMT)
+}
+
+// readlinkAt reads a link's target without following it.
+func readlinkAt(parent int, name string) string {
+	buf := make([]byte, 4096)
+	n, err := unix.Readlinkat(parent, name, buf)
+	if err != nil {
+		return "?"
+	}
+	return string(buf[:n])
+}
+
+// fileMode is the tar mode of a regular file: its permission bits only.
+func fileMode(st unix.Stat_t) int64 { return int64(st.Mode & 0o777) }

@@ -243,7 +243,7 @@ func (b *bench) report(w io.Writer, shm string) {
 		pid1 = slices.Insert(pid1, reapAt, t)
 	}
 
-	fmt.Fprintln(w, "## PID 1 (issue 2)")
+	fmt.Fprintln(w, "## PID 1")
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Run of %s, %s in all; load average %s at the start, %s at the end.\n\n",
 		started.UTC().Format("2006-01-02 15:04 UTC"), time.Since(started).Round(time.Second), load0, loadavg())
@@ -258,7 +258,7 @@ func (b *bench) report(w io.Writer, shm string) {
 	for _, t := range pid1 {
 		t.write(w)
 	}
-	fmt.Fprintln(w, "## Supervisor (issue 3)")
+	fmt.Fprintln(w, "## Supervisor")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Same run and machine as above.")
 	fmt.Fprintln(w)

@@ -9,7 +9,7 @@ import (
 )
 
 // benchRetain measures what a crash loop that logs a lot costs PID 1 in
-// memory (issue 10, item 6): the app writes bytesPerRun to stdout and exits
+// memory (docs/benchmarks.md "Retained output memory"): the app writes bytesPerRun to stdout and exits
 // 1, runs times with zero backoff, and holdfast then holds. 4 s into the
 // hold it reads PID 1's Rss (smaps_rollup) and its peak (VmHWM). The rows
 // run interleaved, reps sessions each, so that a base binary (-holdfast-base)

@@ -19,7 +19,7 @@
 //     jvm/ dir, which holdfast reads but never writes into. On a full disk
 //     the newest run's record comes first (space.go).
 //
-// The phase diagram (CONTRACT.md "Phases"):
+// The phase diagram (docs/contract.md "Phases"):
 //
 //	starting ──spawned──▶ running ──startup crash, budget left──▶ backoff
 //	    ▲                    │  │                                     │

@@ -12,7 +12,7 @@ import (
 // enterHold stops restarting and keeps the container (and the evidence)
 // for diagnosis. Holding is loud: a banner goes to stderr, which is what
 // `kubectl logs` shows (silent holds are what users of supervisord's FATAL
-// and s6 hate most; NOTES.md §5).
+// and s6 hate most).
 func (s *Supervisor) enterHold(reason string) {
 	s.heldSince = s.d.Clock.Now()
 	s.holdReason = reason

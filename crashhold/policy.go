@@ -2,7 +2,8 @@ package crashhold
 
 import "time"
 
-// Policy is the restart/hold configuration (CONTRACT.md flags).
+// Policy is the restart/hold configuration (docs/contract.md "Flags and
+// environment variables").
 type Policy struct {
 	Hold        bool          // --hold
 	HoldWindow  time.Duration // --hold-window
@@ -83,7 +84,7 @@ func Decide(p Policy, used int, end RunEnd) Decision {
 	case end.Stopped && !end.HangKill:
 		return Decision{Action: Exit, Reason: ReasonStopped}
 	case !end.Crashed && !end.HangKill:
-		// Exit code 0 is not a crash (CONTRACT.md "Phases").
+		// Exit code 0 is not a crash (docs/contract.md "Phases").
 		return Decision{Action: Exit, Reason: ReasonCleanExit}
 	}
 	reason := ReasonLateCrash

@@ -1,6 +1,6 @@
 package e2e
 
-// Attacks on the CLI and its control socket (issue 10, items 1, 8, 10-13):
+// Attacks on the CLI and its control socket (docs/security/control.md):
 // an unprivileged user planting its own control server, a second holdfast
 // started on a live state dir (`holdfast --state-dir=X status` used to be
 // one), empty environment twins that left listeners on, mistyped

@@ -76,7 +76,7 @@ func hzStart(t testing.TB, o hzOpts) *hzHF {
 	return z
 }
 
-// hzStatus is the status JSON (CONTRACT.md "HTTP" and the added fields).
+// hzStatus is the status JSON (docs/contract.md "Status JSON").
 type hzStatus struct {
 	Phase            string     `json:"phase"`
 	Ready            bool       `json:"ready"`
@@ -107,7 +107,7 @@ type hzExit struct {
 	Run           int       `json:"run"`
 }
 
-// hzStatusKeys are the keys CONTRACT.md promises in the status JSON (null when absent).
+// hzStatusKeys are the keys docs/contract.md promises in the status JSON (null when absent).
 var hzStatusKeys = []string{"phase", "ready", "pid", "run", "restarts", "started_at", "in_hold_window",
 	"held_since", "hold_reason", "hold_expires_at", "last_exit", "evidence_dir", "version",
 	"budget_used", "max_restarts", "state_dir_writable"}

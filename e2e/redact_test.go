@@ -1,6 +1,6 @@
 package e2e
 
-// Issue 10 item 5: secrets on the app's command line. An unauthenticated GET /status,
+// Secrets on the app's command line (docs/security/redact.md). An unauthenticated GET /status,
 // the run record, the CLI and holdfast's own log lines (the hold banner) show the
 // app's argv; the values of secret-named arguments must not be in any of them, while
 // the app itself still gets them.

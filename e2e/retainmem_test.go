@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// The attack of issue 10 item 6: an app in a crash loop that logs a lot
+// The attack of docs/security/memory.md: an app in a crash loop that logs a lot
 // before each crash makes holdfast, PID 1, hold every kept run's output in
 // memory (557 MB after 8 runs of 100 MB) until the container is OOM-killed
 // with all its evidence. With the memory budget (--retain-memory, 8 MiB by

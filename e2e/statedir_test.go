@@ -158,7 +158,7 @@ func fakePlantSpin(args []string) int {
 }
 
 // TestStateDirOutputLogLink: a process the app leaves behind races holdfast for the
-// next run's output.log, planting a link to a root-owned file there (issue 10 item 1:
+// next run's output.log, planting a link to a root-owned file there (docs/security/statedir.md:
 // an old holdfast chowned each run dir to the app before opening output.log, and so
 // wrote the app's output into whatever the link named).
 func TestStateDirOutputLogLink(t *testing.T) {
@@ -499,8 +499,8 @@ func TestStateDirFullDisk(t *testing.T) {
 	}
 }
 
-// TestStateDirPIDAtStart: run.json names the running app's pid while it runs (issue 10
-// item 13), so a holdfast killed mid-run leaves a record that says which process it
+// TestStateDirPIDAtStart: run.json names the running app's pid while it runs
+// (docs/security/statedir.md "Full disk"), so a holdfast killed mid-run leaves a record that says which process it
 // was. (An old holdfast wrote pid 0 until the run ended.)
 func TestStateDirPIDAtStart(t *testing.T) {
 	t.Parallel()

@@ -4,12 +4,12 @@
 // It owns:
 //
 //   - the probe server: GET /livez (alias /healthz), /readyz, /status and
-//     /metrics, as CONTRACT.md "HTTP" fixes them. /livez is 200 for as long as
+//     /metrics, as docs/contract.md "HTTP" fixes them. /livez is 200 for as long as
 //     holdfast serves, held or not, so kubelet never restarts a container that
 //     holds a crashed app (the evidence would go with it). /readyz is 503 with
 //     a JSON reason whenever the snapshot is not ready.
 //   - holdfast's own Prometheus registry: a Collector that turns one
-//     state.Store.Load per scrape into the CONTRACT.md metrics, plus the Go
+//     state.Store.Load per scrape into the docs/contract.md metrics, plus the Go
 //     collector and the standard process_* metrics from a lean collector
 //     (process.go) that keeps a scrape under 0.5 ms of CPU. /metrics is
 //     served uncompressed for the same reason, and at most 4 scrapes run at

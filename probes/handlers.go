@@ -28,7 +28,7 @@ type readyBody struct {
 
 // livez is 200 for as long as holdfast serves, held included: a liveness
 // failure makes kubelet kill the container, and with it the held app and its
-// evidence (CONTRACT.md "HTTP").
+// evidence (docs/contract.md "HTTP").
 func (s *Server) livez(w http.ResponseWriter, r *http.Request) {
 	snap := s.store.Load()
 	b := liveBody{Status: "ok", Phase: snap.Phase, Ready: snap.Ready, Run: snap.Run, HoldReason: snap.HoldReason}

@@ -46,7 +46,7 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc(name, help, labels, nil)
 }
 
-// The metric names are the contract (CONTRACT.md "HTTP"); holdfast_build_info,
+// The metric names are the contract (docs/contract.md "Metrics"); holdfast_build_info,
 // holdfast_app_run, holdfast_hold_expires_timestamp_seconds and
 // holdfast_in_hold_window are additions.
 var (

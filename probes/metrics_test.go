@@ -24,7 +24,7 @@ var update = flag.Bool("update", false, "rewrite testdata/metrics.golden")
 
 const goldenPath = "testdata/metrics.golden"
 
-// contractMetrics are the names CONTRACT.md "HTTP" promises, with their
+// contractMetrics are the names docs/contract.md "Metrics" promises, with their
 // label names; additions are the ones this package adds. A metric missing
 // from either list, or one that appears without being listed, fails.
 var (
@@ -170,7 +170,7 @@ func TestMetricNamesMatchContract(t *testing.T) {
 	for name, labels := range want {
 		g, ok := got[name]
 		if !ok {
-			t.Errorf("metric %s (CONTRACT.md) is missing", name)
+			t.Errorf("metric %s (docs/contract.md) is missing", name)
 			continue
 		}
 		if !slices.Equal(g, labels) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Benchmarks holdfast's probe server (issue 4) with wrk, the way the issue
-# states the target: holdfast on one core (taskset + GOMAXPROCS=1), wrk on
+# Benchmarks holdfast's probe server (docs/benchmarks.md "Probes") with wrk, the way
+# its target is stated: holdfast on one core (taskset + GOMAXPROCS=1), wrk on
 # another, keep-alive connections against /livez and /readyz, then /metrics
 # (Prometheus scrapes one at a time; holdfast serves at most 4 at once).
 #   scripts/bench-probes.sh [seconds per row, default 10]

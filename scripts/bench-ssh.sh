@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks holdfast's embedded ssh server against OpenSSH's sshd on this
-# machine and prints the "## SSH (issue 5)" section of docs/benchmarks.md:
+# machine and prints the "## SSH" section of docs/benchmarks.md:
 #   scripts/bench-ssh.sh [bench/ssh flags, e.g. -runs 100 -bytes 268435456]
 # Needs root (sshd's privilege separation; holdfast runs in a new pid
 # namespace). Takes about 3 minutes on an idle 2-core box; progress goes to

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks holdfast as PID 1 and as a supervisor against tini, dumb-init
-# and catatonit in one run, and prints the markdown of the "PID 1 (issue 2)"
-# and "Supervisor (issue 3)" sections of docs/benchmarks.md on stdout
+# and catatonit in one run, and prints the markdown of the "PID 1"
+# and "Supervisor" sections of docs/benchmarks.md on stdout
 # (progress goes to stderr). Needs root: every PID 1 gets its own pid
 # namespace. Takes about 5-10 minutes; arguments go to the benchmark, e.g.
 #   sudo ./scripts/bench.sh -only startup,rss -iters 50   (or without sudo as root)

@@ -4,16 +4,22 @@
 # its evidence kept; we look at it, fix it, restart it, and stop it.
 #
 # holdfast runs as PID 1 of its own pid namespace, as in a container.
-# Needs root. Everything it makes lives under /tmp/holdfast-demo.
+# Needs Debian 12, root and Go 1.26 (scripts/prereq.sh checks them before anything
+# else); installs only what it uses (scripts/deps.sh --demo: a JDK, curl, CA
+# certificates). Everything it makes lives under /tmp/holdfast-demo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="/usr/local/go/bin:$PATH"
-[ "$(id -u)" = 0 ] || { echo "demo.sh: run as root (it uses unshare for a pid namespace)" >&2; exit 1; }
+. scripts/prereq.sh
+prereq_root "it runs holdfast as PID 1 of a new pid namespace with unshare"
+prereq_debian
+prereq_go
 
-bash scripts/deps.sh
+bash scripts/deps.sh --demo
+echo "demo: building holdfast (go build; the first build downloads its Go modules)" >&2
 bash scripts/build.sh bin/holdfast >/dev/null
 work=/tmp/holdfast-demo
 rm -rf "$work"; mkdir -p "$work/etc"
+echo "demo: building the demo service (javac, jar)" >&2
 bash demo/build.sh "$work/shop.jar" >/dev/null
 
 hf="$PWD/bin/holdfast"

@@ -4,12 +4,10 @@
 # built binary (as PID 1, with real JVMs, ssh, runc). Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="/usr/local/go/bin:$PATH"
-
-if [ "$(id -u)" != 0 ]; then
-  echo "test.sh: run as root (PID-1 tests use unshare and runc)" >&2
-  exit 1
-fi
+. scripts/prereq.sh
+prereq_root "PID-1 tests use unshare and runc, the kubelet test runs containerd"
+prereq_debian
+prereq_go
 bash scripts/deps.sh
 
 echo "== static checks"
@@ -33,5 +31,9 @@ bash scripts/fuzz.sh
 echo "== end-to-end tests of the built binary"
 (cd e2e && HOLDFAST_BIN="$PWD/../bin/holdfast" go test -count=1 -timeout 30m $(go list ./... | grep -v /kubelet))
 
-echo "== end-to-end under a real kubelet (builds kubelet and crictl once, cached in /var/cache/holdfast-e2e)"
+echo "== end-to-end under a real kubelet"
+# The test runs scripts/kubelet-env.sh itself, but go test shows a test's output only
+# when it ends: run it here first, so that its progress is seen. The first run builds
+# kubelet and crictl (many minutes); later runs find them in /var/cache/holdfast-e2e.
+bash scripts/kubelet-env.sh >/dev/null
 (cd e2e && HOLDFAST_BIN="$PWD/../bin/holdfast" go test -count=1 -timeout 60m ./kubelet/)

@@ -1,6 +1,6 @@
 // Command ssh compares holdfast's embedded ssh server with OpenSSH's sshd on
 // this machine, in one run, and prints a markdown section for
-// docs/benchmarks.md ("## SSH (issue 5)").
+// docs/benchmarks.md ("## SSH").
 //
 //	go run ./ssh -holdfast ../bin/holdfast   (as root; scripts/bench-ssh.sh does this)
 //

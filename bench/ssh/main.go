@@ -194,7 +194,7 @@ func report(w io.Writer, c config, work string) error {
 	}
 
 	// The section.
-	fmt.Fprintln(w, "## SSH (issue 5)")
+	fmt.Fprintln(w, "## SSH")
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "holdfast's embedded ssh server against OpenSSH's sshd, one run of %s, %s in all; load average %s at the start, %s at the end.\n\n",
 		started.UTC().Format("2006-01-02 15:04 UTC"), time.Since(started).Round(time.Second), load0, loadavg())

@@ -17,7 +17,7 @@ import (
 )
 
 // Exit codes of the subcommands: 0 success (for probe: healthy), 1 failure
-// or no holdfast running (CONTRACT.md), 2 bad usage.
+// or no holdfast running (docs/contract.md "Exit codes"), 2 bad usage.
 const (
 	cliOK    = 0
 	cliFail  = 1

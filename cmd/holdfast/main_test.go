@@ -10,7 +10,7 @@ import (
 )
 
 // With no holdfast running, every subcommand prints one line and exits 1
-// (CONTRACT.md).
+// (docs/contract.md "Exit codes").
 func TestSubcommandWithoutHoldfast(t *testing.T) {
 	dir := t.TempDir()
 	for _, args := range [][]string{

@@ -147,7 +147,7 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) {
 	snap := s.b.Status()
 	switch r.PathValue("which") {
 	case "live":
-		// Alive while holdfast answers, held or not (CONTRACT.md /livez).
+		// Alive while holdfast answers, held or not (docs/contract.md "HTTP").
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "phase": snap.Phase})
 	case "ready":
 		if snap.Ready {

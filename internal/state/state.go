@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Phase is the supervisor's public phase (CONTRACT.md "Phases").
+// Phase is the supervisor's public phase (docs/contract.md "Phases").
 type Phase string
 
 const (
@@ -55,7 +55,7 @@ type Snapshot struct {
 	EvidenceDir   *string    `json:"evidence_dir"`
 	Version       string     `json:"version"`
 
-	// Added fields (CONTRACT.md allows additions).
+	// Added fields (docs/contract.md "The rule: add, don't rename").
 	Command     []string  `json:"command"`
 	StateDir    string    `json:"state_dir"`
 	HoldfastPID int       `json:"holdfast_pid"`

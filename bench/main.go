@@ -168,14 +168,14 @@ func (b *bench) report(w io.Writer, shm string) {
 	}
 	if b.want("rss") {
 		pid1 = append(pid1, timed("rss", func() *table {
-			noTrim := holdfastAs("holdfast --trim-memory=false", b.holdfast, diskRoot, "--trim-memory=false")
+			trimmed := holdfastAs("holdfast --trim-memory", b.holdfast, diskRoot, "--trim-memory")
 			addr, err := freeAddr()
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "bench:", err)
 				os.Exit(1)
 			}
 			probed := holdfastAs("holdfast (probe on, probed)", b.holdfast, diskRoot, "--probe-addr="+addr)
-			return b.benchRSS([]variant{tini, dumb, cata, hfDisk, noTrim, hfTmpfs, hfProbe, probed}, c.rssReps,
+			return b.benchRSS([]variant{tini, dumb, cata, hfDisk, trimmed, hfTmpfs, hfProbe, probed}, c.rssReps,
 				map[string]func() error{probed.name: func() error { return probeTwice(addr) }})
 		}))
 	}
@@ -185,8 +185,8 @@ func (b *bench) report(w io.Writer, shm string) {
 	reapAt := len(pid1)
 	if b.want("signals") {
 		pid1 = append(pid1, timed("signals", func() *table {
-			noTrim := holdfastAs("holdfast --trim-memory=false", b.holdfast, diskRoot, "--trim-memory=false")
-			return b.benchSignals([]variant{bareV, tini, dumb, cata, hfDisk, noTrim}, c.signals)
+			trimmed := holdfastAs("holdfast --trim-memory", b.holdfast, diskRoot, "--trim-memory")
+			return b.benchSignals([]variant{bareV, tini, dumb, cata, hfDisk, trimmed}, c.signals)
 		}))
 	}
 	if b.want("stdout") {

@@ -94,8 +94,8 @@ func namedMedian(vs []variant, samples []sample, name string) float64 {
 // read /proc/<pid1>/smaps_rollup (and the thread count from status). reps
 // sessions per variant, interleaved.
 func (b *bench) benchRSS(vs []variant, reps int, pokes map[string]func() error) *table {
-	// holdfast gives back its start-up pages 1 s after the app started
-	// (--trim-memory); settle is past that.
+	// With --trim-memory holdfast gives back its start-up pages 1 s after
+	// the app started; settle is past that.
 	const settle = 2 * time.Second
 	type mem struct{ rss, anon, file, pss, threads sample }
 	res := make([]mem, len(vs))
@@ -147,7 +147,7 @@ func (b *bench) benchRSS(vs []variant, reps int, pokes map[string]func() error) 
 	}
 	t := &table{
 		title:  "Idle RSS of PID 1",
-		intro:  fmt.Sprintf("Rss of PID 1 from /proc/<pid>/smaps_rollup (split into anonymous and file-backed pages) and Pss, %s after the app (`benchapp ready`) printed ready; median of %d sessions per row. holdfast gives back the pages of its binary that only its start-up used 1 s after the app starts (`--trim-memory`, on by default); the `--trim-memory=false` row keeps them. The probed row first GETs /livez and /readyz twice each, as a kubelet would, and is measured after the answers.", settle, reps),
+		intro:  fmt.Sprintf("Rss of PID 1 from /proc/<pid>/smaps_rollup (split into anonymous and file-backed pages) and Pss, %s after the app (`benchapp ready`) printed ready; median of %d sessions per row. With `--trim-memory` (off by default) holdfast gives back the pages of its binary that only its start-up used 1 s after the app starts; the other holdfast rows keep them. The probed row first GETs /livez and /readyz twice each, as a kubelet would, and is measured after the answers.", settle, reps),
 		header: []string{"PID 1", "Rss MiB", "of it anon MiB", "of it file MiB", "Pss MiB", "threads", "vs tini (Rss)"},
 	}
 	tini := namedMedianOf(vs, func(j int) sample { return res[j].rss }, "tini")

@@ -1,8 +1,6 @@
 package crashhold
 
 import (
-	"fmt"
-	"os"
 	"syscall"
 	"time"
 
@@ -210,7 +208,7 @@ func (s *Supervisor) killAll(grace time.Duration) {
 	s.log.Warn("processes left behind outlived the grace period; killing them")
 	s.d.Reaper.SignalAllOthers(syscall.SIGKILL)
 	if !s.waitNoChildren(5 * time.Second) {
-		fmt.Fprintln(os.Stderr, "holdfast: some processes did not die after SIGKILL")
+		s.log.Error("some processes did not die after SIGKILL", "waited", 5*time.Second)
 	}
 }
 

@@ -196,6 +196,10 @@ func TestSignalsFromInsideNamespace(t *testing.T) {
 	}
 }
 
+// TestSigchldStorm: a storm of SIGCHLDs, sent and real. The 2,000 sent ones must
+// neither be forwarded nor stop holdfast. Then 200 orphans of holdfast die of one
+// kill(2), so their SIGCHLDs arrive at once and coalesce into fewer wake-ups: every
+// one must still be reaped, which a reaper that collects one child per SIGCHLD does not.
 func TestSigchldStorm(t *testing.T) {
 	t.Parallel()
 	a := startSigApp(t, true, nil)
@@ -212,10 +216,43 @@ func TestSigchldStorm(t *testing.T) {
 		t.Errorf("after 2,000 SIGCHLDs and one SIGUSR1 the app received %v, want only [USR1] (CHLD is never forwarded)", got)
 	}
 	if !a.alive(t) {
-		t.Errorf("holdfast exited during the SIGCHLD storm")
+		t.Fatalf("holdfast exited during the SIGCHLD storm")
 	}
 	if st, err := procState(a.app); err != nil || st == "Z" {
 		t.Errorf("the app is gone after the SIGCHLD storm (state %q, %v)", st, err)
+	}
+
+	// n sleeps in a group of their own, orphaned as their shell exits.
+	const n = 200
+	out, err := execInNS(t, a.hf, "setsid", "--wait", "sh", "-c",
+		fmt.Sprintf(`i=0; while [ $i -lt %d ]; do sleep 1000 </dev/null >/dev/null 2>&1 & i=$((i+1)); done; echo $$`, n))
+	pgid := strings.TrimSpace(out)
+	if err != nil || pgid == "" {
+		t.Fatalf("starting %d sleeps inside the namespace: %v\n%s", n, err, out)
+	}
+	orphans := func() int {
+		k := 0
+		for _, p := range nsProcs(pid) {
+			if p.ppid == pid && p.comm == "sleep" && p.state != "Z" {
+				k++
+			}
+		}
+		return k
+	}
+	waitFor(t, waitLong, fmt.Sprintf("%d sleeps orphaned to holdfast", n), func() bool { return orphans() == n },
+		func() string { return fmt.Sprintf("%d", orphans()) })
+	if out, err := execInNS(t, a.hf, "kill", "-KILL", "--", "-"+pgid); err != nil {
+		t.Fatalf("kill -KILL -- -%s inside the namespace: %v\n%s", pgid, err, out)
+	}
+	var ps []proc
+	waitFor(t, waitLong, fmt.Sprintf("all %d orphans, killed at once, to be reaped (only holdfast and the app left)", n), func() bool {
+		ps = nsProcs(pid)
+		return len(ps) == 2 && countState(ps, "Z") == 0
+	}, func() string {
+		return fmt.Sprintf("%d processes in the namespace, %d zombies", len(ps), countState(ps, "Z"))
+	})
+	if !a.alive(t) {
+		t.Errorf("holdfast exited while reaping the orphans")
 	}
 }
 

@@ -131,17 +131,32 @@ func TestExitCodesPassThrough(t *testing.T) {
 	}
 }
 
+// TestSignalDeathCodes: an app killed by a signal is a crash, and holdfast exits with
+// 128+N once it stops restarting it. One restart is allowed, so a crash runs the app
+// twice; a death by signal taken for a clean exit would run it once (and exit with the
+// same code, which alone cannot tell the two apart). The clean exit is the control.
 func TestSignalDeathCodes(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
-		sig  string
-		want int
-	}{{"TERM", 143}, {"KILL", 137}, {"SEGV", 139}} {
-		t.Run(c.sig, func(t *testing.T) {
+		name, script string
+		want, runs   int
+	}{
+		{"TERM", "kill -s TERM $$", 143, 2},
+		{"KILL", "kill -s KILL $$", 137, 2},
+		{"SEGV", "kill -s SEGV $$", 139, 2},
+		{"clean exit", "exit 0", 0, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			h := startPID1(t, nil, "--", "/bin/sh", "-c", "kill -s "+c.sig+" $$")
+			runs := filepath.Join(t.TempDir(), "runs")
+			h := startPID1(t, nil, "--max-restarts=1", "--backoff=0", "--backoff-max=0",
+				"--", "/bin/sh", "-c", "echo run >> "+runs+"; "+c.script)
 			if code := h.waitExit(t, waitLong); code != c.want {
-				t.Errorf("app killed by SIG%s: holdfast exited %d, want %d", c.sig, code, c.want)
+				t.Errorf("app: %s; holdfast exited %d, want %d", c.script, code, c.want)
+			}
+			b, _ := os.ReadFile(runs)
+			if n := strings.Count(string(b), "run"); n != c.runs {
+				t.Errorf("app: %s, with one restart allowed; it ran %d time(s), want %d", c.script, n, c.runs)
 			}
 		})
 	}

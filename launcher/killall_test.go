@@ -46,27 +46,21 @@ func TestSignalAllOthersChildrenOnly(t *testing.T) {
 	if n := r.SignalAllOthers(syscall.SIGTERM); n != 3 {
 		t.Errorf("signalled %d processes, want the 3 children", n)
 	}
-	// Nothing else reaps in this test: reap until all three have been seen.
-	pending := append(kids, shChild)
-	deadline := time.Now().Add(30 * time.Second)
-	for len(pending) > 0 {
-		r.Reap()
-		left := pending[:0]
-		for _, c := range pending {
-			select {
-			case st := <-c.Done:
-				if st.Signal != syscall.SIGTERM {
-					t.Errorf("child %d: %v, want killed by SIGTERM", c.Pid, st)
-				}
-			default:
-				left = append(left, c)
+	// Let all three die before reaping, then reap once: their exits are
+	// pending together, as after coalesced SIGCHLDs, and one Reap must
+	// collect them all.
+	kids = append(kids, shChild)
+	waitExited(t, pidsOf(kids)...)
+	r.Reap()
+	for _, c := range kids {
+		select {
+		case st := <-c.Done:
+			if st.Signal != syscall.SIGTERM {
+				t.Errorf("child %d: %v, want killed by SIGTERM", c.Pid, st)
 			}
+		default:
+			t.Errorf("child %d died of the SIGTERM, but Reap did not collect it", c.Pid)
 		}
-		pending = left
-		if len(pending) > 0 && time.Now().After(deadline) {
-			t.Fatalf("%d children still alive 30s after SIGTERM", len(pending))
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 	if err := syscall.Kill(grandchild, 0); err != nil {
 		t.Errorf("the grandchild %d (not a child) is gone: %v", grandchild, err)

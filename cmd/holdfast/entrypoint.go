@@ -90,14 +90,19 @@ func entrypoint(args []string) int {
 		}
 	}
 
-	// Listeners are opened before the app starts: an address in use is a
-	// configuration error, reported before anything runs.
-	var probeL net.Listener
-	if cfg.ProbeAddr != "" {
-		if probeL, err = net.Listen("tcp", cfg.ProbeAddr); err != nil {
-			fmt.Fprintf(os.Stderr, "holdfast: cannot listen on --probe-addr %q: %v\n", cfg.ProbeAddr, err)
-			return launcher.ExitUsage
-		}
+	// Every listener a flag asks for is opened before the app starts: an
+	// address that cannot be bound is a configuration error, reported before
+	// anything runs (exit 2). Those are --probe-addr, and --ssh-addr when
+	// keys are configured (without keys ssh is off and opens nothing). The
+	// control socket is no such listener: it is optional (README, "When the
+	// state dir cannot hold the socket").
+	probeL, err := listen("--probe-addr", cfg.ProbeAddr)
+	if err != nil {
+		return refuse(console, err)
+	}
+	sshL, err := listen("--ssh-addr", sshAddrIfEnabled(cfg))
+	if err != nil {
+		return refuse(console, err)
 	}
 
 	// A state dir the app could write into while holdfast cannot fix it is
@@ -107,8 +112,7 @@ func entrypoint(args []string) int {
 	if err := statedir.Prepare(cfg.StateDir, cfg.Credential); err != nil {
 		var unsafe *statedir.UnsafeError
 		if errors.As(err, &unsafe) {
-			fmt.Fprintf(os.Stderr, "holdfast: %v\n", err)
-			return launcher.ExitUsage
+			return refuse(console, err)
 		}
 		log.Debug("cannot prepare the state dir", "err", err)
 	}
@@ -145,7 +149,7 @@ func entrypoint(args []string) int {
 		servers = append(servers, ps)
 		go serve(log, "probes", func() error { return ps.Serve(probeL) })
 	}
-	if s := startSSH(cfg, reaper, store, sup, logger); s != nil {
+	if s := startSSH(cfg, sshL, reaper, store, sup, logger); s != nil {
 		servers = append(servers, s)
 		// Only a listening ssh server is advertised in the hold banner.
 		sup.AdvertiseSSH(cfg.SSHAddr)
@@ -176,6 +180,30 @@ func entrypoint(args []string) int {
 	// on a stuck stderr); write out the last ones before exiting.
 	_ = console.Flush(ctx)
 	return code
+}
+
+// listen opens the TCP listener of flag at addr; none for an empty addr.
+func listen(flag, addr string) (net.Listener, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s %q: %w", flag, addr, err)
+	}
+	return l, nil
+}
+
+// refuse reports a configuration that fails only once holdfast tries it
+// (an address in use, an unsafe state dir) and returns exit code 2. Nothing
+// has started yet. The line goes through the console, as every line after
+// it exists does, and is written out before holdfast exits.
+func refuse(console *capture.Console, err error) int {
+	fmt.Fprintf(console.LogWriter(), "holdfast: %v\n", err)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = console.Flush(ctx)
+	return launcher.ExitUsage
 }
 
 // exitDrain bounds how long holdfast waits at exit for its stdout and stderr

@@ -22,6 +22,8 @@ func sshConfig(cfg *config.Config) shellsrv.Config {
 	}
 }
 
+// sshAddrIfEnabled is the address the ssh server listens on: --ssh-addr when
+// keys are configured, else "" (ssh is off).
 func sshAddrIfEnabled(cfg *config.Config) string {
 	if cfg.SSHAddr == "" || !sshConfig(cfg).Enabled() {
 		return ""
@@ -29,17 +31,17 @@ func sshAddrIfEnabled(cfg *config.Config) string {
 	return cfg.SSHAddr
 }
 
-// startSSH starts the embedded ssh server when keys are configured. Any
-// problem (a bad key file, the port in use) disables ssh with one clear
-// error; the app runs regardless.
-func startSSH(cfg *config.Config, reaper *launcher.Reaper, store *state.Store, sup *crashhold.Supervisor, logger *slog.Logger) *shellsrv.Server {
+// startSSH serves the embedded ssh server on l, which the entrypoint opened
+// when keys are configured (an address that cannot be bound has already
+// ended holdfast with exit 2). A key file or host key the server cannot load
+// disables ssh with one clear error; the app runs regardless.
+func startSSH(cfg *config.Config, l net.Listener, reaper *launcher.Reaper, store *state.Store, sup *crashhold.Supervisor, logger *slog.Logger) *shellsrv.Server {
 	sc := sshConfig(cfg)
 	log := logger.With("component", "ssh")
-	if cfg.SSHAddr == "" {
-		return nil
-	}
-	if !sc.Enabled() {
-		log.Info("ssh off: no authorized keys configured", "file", cfg.SSHAuthorizedKeysFile, "env", "HOLDFAST_SSH_AUTHORIZED_KEYS")
+	if l == nil {
+		if cfg.SSHAddr != "" {
+			log.Info("ssh off: no authorized keys configured", "file", cfg.SSHAuthorizedKeysFile, "env", "HOLDFAST_SSH_AUTHORIZED_KEYS")
+		}
 		return nil
 	}
 	sc.Reaper, sc.Store, sc.AppEnv, sc.Logger = reaper, store, sup.AppEnv, logger
@@ -49,11 +51,7 @@ func startSSH(cfg *config.Config, reaper *launcher.Reaper, store *state.Store, s
 	srv, err := shellsrv.New(sc)
 	if err != nil {
 		log.Error("ssh disabled", "err", err)
-		return nil
-	}
-	l, err := net.Listen("tcp", cfg.SSHAddr)
-	if err != nil {
-		log.Error("ssh disabled: cannot listen", "addr", cfg.SSHAddr, "err", err)
+		_ = l.Close()
 		return nil
 	}
 	log.Info("ssh listening", "addr", l.Addr().String(), "host_key", srv.HostKeyFingerprint())

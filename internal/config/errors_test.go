@@ -81,6 +81,27 @@ func TestBadValues(t *testing.T) {
 	}
 }
 
+// TestBackoffEqualToMax: --backoff-max is the cap of the delay, so a
+// --backoff equal to it is a constant delay, not an error; only a cap below
+// the first delay is refused (TestBadValues).
+func TestBackoffEqualToMax(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want time.Duration
+	}{
+		{[]string{"--backoff=5s", "--backoff-max=5s"}, nil, 5 * time.Second},
+		{[]string{"--backoff=30s"}, nil, 30 * time.Second}, // the default cap
+		{[]string{"--backoff=0", "--backoff-max=0"}, nil, 0},
+		{nil, map[string]string{"HOLDFAST_BACKOFF": "2s", "HOLDFAST_BACKOFF_MAX": "2000ms"}, 2 * time.Second},
+	} {
+		c := mustParse(t, append(tc.args, "app"), tc.env)
+		if c.Backoff != tc.want || c.BackoffMax != tc.want {
+			t.Errorf("%q %v: backoff %v, max %v; want both %v", tc.args, tc.env, c.Backoff, c.BackoffMax, tc.want)
+		}
+	}
+}
+
 // A valid flag wins over a bad twin (the README's rule): the twin is
 // ignored, with a warning naming it; without the flag the twin is an error.
 func TestFlagWinsOverBadTwin(t *testing.T) {

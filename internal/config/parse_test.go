@@ -78,7 +78,7 @@ func TestDefaults(t *testing.T) {
 		LogMaxBytes:           64 << 20,
 		RetainMemory:          8 << 20,
 		Capture:               true,
-		TrimMemory:            true,
+		TrimMemory:            false,
 		JVM:                   "auto",
 	}
 	for _, getenv := range []LookupEnv{nil, envOf(nil)} {
@@ -144,7 +144,7 @@ var flagCases = map[string]flagCase{
 	"log-max-bytes":       {a: "512KiB", b: "4096", wantA: int64(512 << 10), wantB: int64(4096), get: func(c *Config) any { return c.LogMaxBytes }},
 	"retain-memory":       {a: "16MiB", b: "4096", wantA: int64(16 << 20), wantB: int64(4096), get: func(c *Config) any { return c.RetainMemory }},
 	"capture":             {a: "false", b: "true", wantA: false, wantB: true, get: func(c *Config) any { return c.Capture }},
-	"trim-memory":         {a: "false", b: "true", wantA: false, wantB: true, get: func(c *Config) any { return c.TrimMemory }},
+	"trim-memory":         {a: "true", b: "false", wantA: true, wantB: false, get: func(c *Config) any { return c.TrimMemory }},
 	"jvm":                 {a: "off", b: "On", wantA: "off", wantB: "on", get: func(c *Config) any { return c.JVM }},
 	"user": {a: "1234", b: "5:6",
 		wantA: cred{"1234", &syscall.Credential{Uid: 1234}},

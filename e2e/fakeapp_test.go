@@ -53,6 +53,14 @@ func fakeMain(mode string, args []string) int {
 		return fakeSignals()
 	case "dump":
 		return fakeDump(args)
+	case "isatty": // isatty N: say which of fds 0, 1, 2 are terminals, a line on stderr, exit N
+		fmt.Printf("isatty 0=%v 1=%v 2=%v\n", isatty(0), isatty(1), isatty(2))
+		fmt.Fprintln(os.Stderr, "stderr-line")
+		n, err := strconv.Atoi(args[0])
+		if err != nil {
+			return fakeFail("bad exit code %q", args[0])
+		}
+		return n
 	case "echo": // one stdin line to stdout and stderr
 		line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
 		line = strings.TrimSuffix(line, "\n")
@@ -197,6 +205,13 @@ func fakeSignals() int {
 		}
 	}
 	return 0
+}
+
+// isatty reports whether fd is a terminal (tcgetattr succeeds), as isatty(3).
+func isatty(fd int) bool {
+	var t syscall.Termios
+	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), syscall.TCGETS, uintptr(unsafe.Pointer(&t)))
+	return errno == 0
 }
 
 // tcgetpgrp returns the foreground process group of the terminal on fd, or -1.

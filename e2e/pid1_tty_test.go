@@ -25,11 +25,17 @@ func startInPty(t *testing.T, env []string, argv ...string) (*hf, *os.File) {
 	for i, a := range argv {
 		quoted[i] = shellQuote(a)
 	}
+	return startInPtySh(t, env, strings.Join(quoted, " "))
+}
+
+// startInPtySh is startInPty for a sh command line (redirections allowed).
+func startInPtySh(t *testing.T, env []string, cmdline string) (*hf, *os.File) {
+	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := start(t, spec{env: env, stdin: r, prog: []string{"script", "-qec", strings.Join(quoted, " "), "/dev/null"}})
+	h := start(t, spec{env: env, stdin: r, prog: []string{"script", "-qec", cmdline, "/dev/null"}})
 	r.Close()
 	t.Cleanup(func() {
 		w.Close()

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -25,9 +27,13 @@ const maxQueued = 1 << 20
 
 // Console owns holdfast's stdout and stderr. The app's stdout passes to
 // stdout unchanged; the app's stderr and holdfast's own log lines share
-// stderr without a log line ever splitting an app line.
+// stderr without a log line ever splitting an app line. A stream whose file
+// is a terminal is handed to the app itself (Start) and does not pass
+// through the console; a log line may then land inside an app line there.
 type Console struct {
 	out, err *os.File
+	tty      [3]bool   // by Stream: holdfast's file for it is a terminal
+	ttyOnce  sync.Once // the hand-over of a terminal is logged once
 
 	// lineWait is how long a log line waits for the app's newline;
 	// splitLines turns the rule off (a test's negative control).
@@ -74,8 +80,34 @@ func NewConsole(stdout, stderr *os.File) *Console {
 		wrote:    make(chan struct{}),
 		kick:     make(chan struct{}, 1),
 	}
+	c.tty[Stdout], c.tty[Stderr] = isTerminal(stdout), isTerminal(stderr)
 	go c.flusher()
 	return c
+}
+
+// terminal returns holdfast's own file for stream s when it is a terminal,
+// else nil. The app gets such a file itself rather than a pipe (Start).
+func (c *Console) terminal(s Stream) *os.File {
+	switch {
+	case s == Stdout && c.tty[Stdout]:
+		return c.out
+	case s == Stderr && c.tty[Stderr]:
+		return c.err
+	}
+	return nil
+}
+
+// reportTerminal logs, the first time a run is handed a terminal, which
+// streams go to it directly and are not kept.
+func (c *Console) reportTerminal(log *slog.Logger, direct []Stream) {
+	c.ttyOnce.Do(func() {
+		names := make([]string, len(direct))
+		for i, s := range direct {
+			names[i] = s.String()
+		}
+		log.Info("holdfast's output is a terminal: the app writes there directly, as under tini, and holdfast keeps no copy of that stream (output.log and holdfast logs say so)",
+			"streams", strings.Join(names, ","))
+	})
 }
 
 // LogWriter is where holdfast's slog handler writes. Each Write should be

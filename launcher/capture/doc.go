@@ -41,6 +41,15 @@
 // app's bytes are never changed. Log lines are queued, never blocking the
 // caller; Console.Flush writes them out before holdfast exits.
 //
+// When holdfast's stdout or stderr is a terminal (docker run -it), that
+// stream gets no pipe: the app is handed the terminal itself, as under tini,
+// so it sees a terminal there (isatty, the window size, colours, line
+// buffering). Such a stream is neither relayed nor kept; the run's retained
+// log, and so output.log, starts with a note naming it, and the console
+// logs the hand-over once. A pty of holdfast's own with a relay would keep
+// the stream but would make a second terminal whose size, modes and
+// foreground group must be kept in step with the real one.
+//
 // Writing to a closed fd 1 or 2 raises SIGPIPE, which kills a Go program
 // unless it is notified (os/signal); launcher.RouteSignals does that.
 //

@@ -74,6 +74,10 @@ func helper(mode string, args []string) error {
 		}
 		os.Stderr.WriteString("def\n")
 		return wait()
+	case "isatty": // each stream says whether it is a terminal
+		fmt.Fprintf(os.Stdout, "out: isatty 1=%v 2=%v\n", isTerminal(os.Stdout), isTerminal(os.Stderr))
+		fmt.Fprintf(os.Stderr, "err: isatty 1=%v 2=%v\n", isTerminal(os.Stdout), isTerminal(os.Stderr))
+		return nil
 	case "early-close": // args: bytes; closes stdout at once, then writes stderr
 		os.Stdout.Close()
 		return writeChunked(os.Stderr, streamData(Stderr, 7, int(num(0))), 7)

@@ -47,20 +47,24 @@ type Options struct {
 
 // Run is the capture of one run of the app.
 type Run struct {
-	// StdoutW and StderrW are the write ends of the pipes, for the child's
-	// Stdout and Stderr. The parent closes them with CloseWriters.
+	// StdoutW and StderrW are for the child's Stdout and Stderr: the write
+	// end of the stream's pipe, or, for a stream whose console file is a
+	// terminal, that file itself. The parent closes its pipe ends with
+	// CloseWriters.
 	StdoutW, StderrW *os.File
 
 	opts    Options
 	log     *retained
 	file    *fileLog // nil when LogPath is ""
 	totals  [3]atomic.Int64
-	pipes   [3]*pipeRelay // by Stream
+	pipes   [3]*pipeRelay // by Stream; nil for a stream handed a terminal
+	direct  []Stream      // the streams the app writes to a terminal directly
+	owned   []*os.File    // the pipes' write ends, for CloseWriters
 	closeW  sync.Once
 	hurried sync.Once
 	readers sync.WaitGroup
 	writers sync.WaitGroup
-	drained chan struct{} // both pipes reached EOF and all went to the console
+	drained chan struct{} // every pipe reached EOF and all went to the console
 
 	noHurry bool // tests: Finish does not take the rest of the pipes (negative control)
 }
@@ -93,9 +97,14 @@ type pipeRelay struct {
 	caught     chan struct{} // the reader took what the pipe held at the hurry, or is done
 }
 
-// Start makes the two pipes and starts relaying them. The caller hands
-// StdoutW/StderrW to the child's Stdout/Stderr, then calls CloseWriters in
-// the parent right after spawning (or after a failed spawn).
+// Start makes a pipe for each stream and starts relaying them. A stream
+// whose console file is a terminal gets no pipe: the app is handed the
+// terminal itself, as under tini, so that it sees a terminal (colours, line
+// buffering, the window size); that stream is not kept, the retained log
+// starts with a note that says so, and the console logs it once. The caller
+// hands StdoutW/StderrW to the child's Stdout/Stderr, then calls
+// CloseWriters in the parent right after spawning (or after a failed
+// spawn).
 func Start(opts Options) (*Run, error) {
 	if opts.Console == nil {
 		return nil, errors.New("cannot start output capture: no console")
@@ -106,22 +115,13 @@ func Start(opts Options) (*Run, error) {
 	if opts.MaxBytes <= 0 {
 		opts.MaxBytes = DefaultMaxBytes
 	}
-	outR, outW, err := newPipe()
-	if err != nil {
-		return nil, fmt.Errorf("cannot create the app's stdout pipe: %w", err)
-	}
-	errR, errW, err := newPipe()
-	if err != nil {
-		outR.Close()
-		outW.Close()
-		return nil, fmt.Errorf("cannot create the app's stderr pipe: %w", err)
-	}
 	r := &Run{
-		StdoutW: outW,
-		StderrW: errW,
 		opts:    opts,
 		log:     newRetained(opts.MaxBytes),
 		drained: make(chan struct{}),
+	}
+	if err := r.makePipes(); err != nil {
+		return nil, err
 	}
 	if opts.LogPath != "" {
 		r.file = openFileLog(opts.LogPath, r.log, opts.MaxBytes, opts.Logger)
@@ -136,10 +136,17 @@ func Start(opts Options) (*Run, error) {
 		}
 		b.add(r.log)
 	}
-	r.readers.Add(2)
-	r.writers.Add(2)
-	r.pipes[Stdout], r.pipes[Stderr] = newPipeRelay(Stdout, outR), newPipeRelay(Stderr, errR)
-	for _, pr := range r.pipes[Stdout:] {
+	if len(r.direct) > 0 {
+		r.log.giveBack(r.log.commit(terminalNote(r.direct)))
+		if r.file != nil {
+			r.file.wake()
+		}
+		opts.Console.reportTerminal(opts.Logger, r.direct)
+	}
+	relays := r.relays()
+	r.readers.Add(len(relays))
+	r.writers.Add(len(relays))
+	for _, pr := range relays {
 		go r.relay(pr)
 		go r.pass(pr)
 	}
@@ -154,15 +161,62 @@ func Start(opts Options) (*Run, error) {
 	return r, nil
 }
 
+// makePipes gives each stream a pipe, or the console's terminal for it.
+func (r *Run) makePipes() error {
+	for _, s := range []Stream{Stdout, Stderr} {
+		w := r.opts.Console.terminal(s)
+		if w != nil {
+			r.direct = append(r.direct, s)
+		} else {
+			pr, pw, err := newPipe()
+			if err != nil {
+				for _, p := range r.relays() {
+					p.p.Close()
+				}
+				for _, f := range r.owned {
+					f.Close()
+				}
+				return fmt.Errorf("cannot create the app's %s pipe: %w", s, err)
+			}
+			r.pipes[s] = newPipeRelay(s, pr)
+			r.owned = append(r.owned, pw)
+			w = pw
+		}
+		if s == Stdout {
+			r.StdoutW = w
+		} else {
+			r.StderrW = w
+		}
+	}
+	return nil
+}
+
 // CloseWriters closes the parent's copies of the pipes' write ends, so that
 // the relays see EOF once the app (and whatever inherited its stdio) is
-// done. Idempotent.
+// done. A terminal handed to the app stays open: it is holdfast's own.
+// Idempotent.
 func (r *Run) CloseWriters() {
 	r.closeW.Do(func() {
-		r.StdoutW.Close()
-		r.StderrW.Close()
+		for _, f := range r.owned {
+			f.Close()
+		}
 	})
 }
+
+// relays returns the streams' relays, without those handed a terminal.
+func (r *Run) relays() []*pipeRelay {
+	var out []*pipeRelay
+	for _, pr := range r.pipes[Stdout:] {
+		if pr != nil {
+			out = append(out, pr)
+		}
+	}
+	return out
+}
+
+// Direct returns the streams the app writes straight to holdfast's
+// terminal: they are not kept.
+func (r *Run) Direct() []Stream { return r.direct }
 
 func newPipeRelay(s Stream, p *os.File) *pipeRelay {
 	pr := &pipeRelay{s: s, p: p, caught: make(chan struct{})}
@@ -351,10 +405,10 @@ func (r *Run) takeRest() {
 	r.hurried.Do(func() {
 		timeout := time.NewTimer(hurryWait)
 		defer timeout.Stop()
-		for _, pr := range r.pipes[Stdout:] {
+		for _, pr := range r.relays() {
 			pr.hurryUp()
 		}
-		for _, pr := range r.pipes[Stdout:] {
+		for _, pr := range r.relays() {
 			select {
 			case <-pr.caught:
 			case <-timeout.C:

@@ -148,11 +148,21 @@ func describeCheckError(ctx context.Context, err error, start time.Time) string 
 	return s
 }
 
-// roundDuration keeps "1s" reading as 1s when the deadline was set a few
-// microseconds before start was taken.
+// roundDuration gives back the timeout the caller set: the deadline was set
+// before start was taken, so d falls short of it by however long the caller
+// took in between (milliseconds on a loaded machine). d is rounded up to 10ms
+// (100ms from 1s), so "200ms" reads as 200ms, not 199ms.
 func roundDuration(d time.Duration) time.Duration {
-	if d >= time.Second {
-		return d.Round(100 * time.Millisecond)
+	step := 10 * time.Millisecond
+	if d >= time.Second-step {
+		step = 100 * time.Millisecond
 	}
-	return d.Round(time.Millisecond)
+	return ceilTo(d, step)
+}
+
+func ceilTo(d, step time.Duration) time.Duration {
+	if r := d % step; r != 0 {
+		d += step - r
+	}
+	return d
 }

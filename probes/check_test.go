@@ -231,3 +231,23 @@ func TestCheckURLBadURL(t *testing.T) {
 		t.Errorf("bad url: CheckURL = %v %q", ok, detail)
 	}
 }
+
+// The timeout a check reports is the one the caller set, however long the
+// caller took between setting the deadline and the check's start.
+func TestRoundDurationGivesBackTheTimeout(t *testing.T) {
+	ms := time.Millisecond
+	for _, c := range []struct{ in, want time.Duration }{
+		{200 * ms, 200 * ms},
+		{200*ms - 600*time.Microsecond, 200 * ms}, // the flake: 199.4ms read as "199ms"
+		{200*ms - 9*ms, 200 * ms},
+		{250 * ms, 250 * ms},
+		{time.Second - 3*ms, time.Second},
+		{time.Second, time.Second},
+		{2*time.Second - 40*ms, 2 * time.Second},
+		{1500 * ms, 1500 * ms},
+	} {
+		if got := roundDuration(c.in); got != c.want {
+			t.Errorf("roundDuration(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 func TestIsJava(t *testing.T) {
@@ -301,7 +303,7 @@ func TestJVMEnvRealOOMPerRunDirs(t *testing.T) {
 		return string(out)
 	}
 
-	r := OpenRecords(t.TempDir(), 5, nil)
+	r := runrec.Open(t.TempDir(), 5, nil)
 	for n := 1; n <= 2; n++ {
 		rec := r.Begin(argv, n, 0, time.Now())
 		run(rec.Dir, rec.Run)

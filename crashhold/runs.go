@@ -11,6 +11,7 @@ import (
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/launcher"
 	"github.com/holdfast-dev/holdfast/launcher/capture"
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 // outputDrain bounds how long an ended run's pipes may stay open (held by
@@ -110,7 +111,7 @@ func (s *Supervisor) spawn() {
 // app's user with --user); the run dir itself stays holdfast's. Without a
 // run dir, or when jvm/ cannot be made, JVMEnv picks a temp dir, handed to
 // the app's user here.
-func (s *Supervisor) jvmEnv(rec *RunRecord) (env []string, evidenceDir string) {
+func (s *Supervisor) jvmEnv(rec *runrec.RunRecord) (env []string, evidenceDir string) {
 	appDir := ""
 	if rec.Dir != "" && JVMApplies(s.cfg.JVM, s.cfg.Command, s.cfg.Env) {
 		var err error
@@ -134,13 +135,13 @@ func (s *Supervisor) jvmEnv(rec *RunRecord) (env []string, evidenceDir string) {
 // when the app is to write straight to holdfast's stdout and stderr: with
 // --capture=false, or when capturing failed (retention is lost then, never
 // the output).
-func (s *Supervisor) startCapture(rec *RunRecord) *capture.Run {
+func (s *Supervisor) startCapture(rec *runrec.RunRecord) *capture.Run {
 	if s.cfg.NoCapture {
 		return nil
 	}
 	logPath := ""
 	if rec.Dir != "" {
-		logPath = filepath.Join(rec.Dir, "output.log")
+		logPath = filepath.Join(rec.Dir, runrec.OutputFile)
 	}
 	run := rec.Run
 	out, err := capture.Start(capture.Options{
@@ -161,7 +162,7 @@ func (s *Supervisor) startCapture(rec *RunRecord) *capture.Run {
 
 // execFailed ends holdfast: a command that cannot be executed is a
 // configuration error, not a crash to hold (tini exits 127/126 the same way).
-func (s *Supervisor) execFailed(rec *RunRecord, out *capture.Run, err error) {
+func (s *Supervisor) execFailed(rec *runrec.RunRecord, out *capture.Run, err error) {
 	code := launcher.ExecErrorCode(err)
 	fmt.Fprintf(s.d.Console.LogWriter(), "holdfast: %v\n", err)
 	if out != nil {
@@ -263,13 +264,13 @@ func (s *Supervisor) onExit(st launcher.Status) {
 }
 
 // closeRun writes the ended run's record and counts the exit.
-func (s *Supervisor) closeRun(rec *RunRecord, reason string, a Action) {
+func (s *Supervisor) closeRun(rec *runrec.RunRecord, reason string, a Action) {
 	rec.Reason, rec.Decision = reason, a.String()
 	s.finishRecord(rec)
 	s.d.Store.Counters.AddExit(reason)
 }
 
-func (s *Supervisor) finishRecord(rec *RunRecord) {
+func (s *Supervisor) finishRecord(rec *runrec.RunRecord) {
 	if err := s.d.Records.Finish(rec); err != nil {
 		s.log.Warn("cannot write run record", "run", rec.Run, "err", err)
 	}
@@ -295,7 +296,7 @@ func (s *Supervisor) keepCapture(run int, out *capture.Run) {
 	s.capMu.Lock()
 	defer s.capMu.Unlock()
 	s.captures[run] = out
-	keep := s.d.Records.keep
+	keep := s.d.Records.Keep()
 	for n, c := range s.captures {
 		if n <= run-keep {
 			c.Release()

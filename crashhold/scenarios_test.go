@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 func quickPolicy() Policy {
@@ -48,7 +49,7 @@ func scenarioStartupCrashHoldsThenRestart(t *testing.T) {
 		if err != nil || !contains(string(out), "config missing") {
 			t.Errorf("run %d output.log = %q, %v", r.Run, out, err)
 		}
-		var onDisk RunRecord
+		var onDisk runrec.RunRecord
 		b, _ := os.ReadFile(filepath.Join(r.Dir, "run.json"))
 		if err := json.Unmarshal(b, &onDisk); err != nil || onDisk.Decision != wantDecision {
 			t.Errorf("run %d run.json = %s (%v)", r.Run, b, err)

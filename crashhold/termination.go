@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 // termMaxBytes is the kubelet's limit for a container's termination message
@@ -19,7 +21,7 @@ const termMaxBytes = 4096
 // that file by bind mount; when it does not exist we are not under a kubelet
 // and nothing is written (it is never created). runs is how many runs
 // holdfast made. rec may be nil (no run was started).
-func WriteTerminationMessage(path string, rec *RunRecord, runs int) error {
+func WriteTerminationMessage(path string, rec *runrec.RunRecord, runs int) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -41,7 +43,7 @@ func WriteTerminationMessage(path string, rec *RunRecord, runs int) error {
 // termMessage is the summary WriteTerminationMessage writes, at most
 // termMaxBytes long, e.g. "holdfast: app exited with code 1 (startup-crash)
 // after 3 runs; evidence: /var/lib/holdfast/runs/7 (hs_err_pid13.log)".
-func termMessage(rec *RunRecord, runs int) string {
+func termMessage(rec *runrec.RunRecord, runs int) string {
 	if rec == nil {
 		return "holdfast: exiting; the app never ran"
 	}

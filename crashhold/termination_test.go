@@ -6,11 +6,13 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
-func termRecord(code int, signal string) *RunRecord {
-	return &RunRecord{Run: 7, ExitCode: &code, Signal: signal, Reason: "startup-crash",
-		Dir: "/var/lib/holdfast/runs/7", Artifacts: []Artifact{
+func termRecord(code int, signal string) *runrec.RunRecord {
+	return &runrec.RunRecord{Run: 7, ExitCode: &code, Signal: signal, Reason: "startup-crash",
+		Dir: "/var/lib/holdfast/runs/7", Artifacts: []runrec.Artifact{
 			{Name: "output.log", Kind: "output"},
 			{Name: "hs_err_pid13.log", Kind: "hs-err"},
 			{Name: "java_pid13.hprof", Kind: "heap-dump"},
@@ -59,14 +61,14 @@ func TestTermMessageVariants(t *testing.T) {
 	tmp := termRecord(2, "")
 	tmp.Dir, tmp.EvidenceDir = "", "/tmp/holdfast-evidence/2"
 	for _, tc := range []struct {
-		rec  *RunRecord
+		rec  *runrec.RunRecord
 		runs int
 		want string
 	}{
 		{seg, 1, "holdfast: app killed by SIGSEGV (code 139, core dumped) (late-crash) after 1 run; evidence: /var/lib/holdfast/runs/7 (hs_err_pid13.log, java_pid13.hprof)"},
 		{mem, 2, "holdfast: app exited with code 2 (startup-crash) after 2 runs; no evidence kept on disk (state dir not writable)"},
 		{tmp, 2, "holdfast: app exited with code 2 (startup-crash) after 2 runs; evidence: /tmp/holdfast-evidence/2 (state dir not writable) (hs_err_pid13.log, java_pid13.hprof)"},
-		{&RunRecord{Reason: "exec-failed"}, 0, "holdfast: app ended (exec-failed); no evidence kept on disk (state dir not writable)"},
+		{&runrec.RunRecord{Reason: "exec-failed"}, 0, "holdfast: app ended (exec-failed); no evidence kept on disk (state dir not writable)"},
 		{nil, 0, "holdfast: exiting; the app never ran"},
 	} {
 		if got := termMessage(tc.rec, tc.runs); got != tc.want {
@@ -78,7 +80,7 @@ func TestTermMessageVariants(t *testing.T) {
 func TestTermMessageFitsKubeletLimit(t *testing.T) {
 	rec := termRecord(1, "")
 	for range 500 {
-		rec.Artifacts = append(rec.Artifacts, Artifact{Name: "java_pid1é.hprof", Kind: "heap-dump"})
+		rec.Artifacts = append(rec.Artifacts, runrec.Artifact{Name: "java_pid1é.hprof", Kind: "heap-dump"})
 	}
 	msg := termMessage(rec, 3)
 	if len(msg) > termMaxBytes || len(msg) < termMaxBytes-4 || !strings.HasSuffix(msg, "...") {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/holdfast-dev/holdfast/internal/control"
 	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 // captureStdout is captureStderr for stdout.
@@ -33,8 +34,8 @@ func captureStdout(t *testing.T, f func()) string {
 type fakeBackend struct{ snap state.Snapshot }
 
 func (f fakeBackend) Status() state.Snapshot { return f.snap }
-func (f fakeBackend) Runs() []any {
-	return []any{map[string]any{"run": 1, "dir": "/s/runs/1"}}
+func (f fakeBackend) Runs() []runrec.RunRecord {
+	return []runrec.RunRecord{{Run: 1, Dir: "/s/runs/1"}}
 }
 func (f fakeBackend) Logs(context.Context, int, bool) ([]byte, <-chan []byte, error) {
 	return []byte("out\n"), nil, nil
@@ -147,7 +148,7 @@ func TestSuggest(t *testing.T) {
 }
 
 func TestFormatRunsWithoutRecord(t *testing.T) {
-	out := formatRuns([]runView{{Run: 3, Dir: "/s/runs/3"}}, state.Snapshot{Run: 4})
+	out := formatRuns([]runrec.RunRecord{{Run: 3, Dir: "/s/runs/3"}}, state.Snapshot{Run: 4})
 	if strings.Contains(out, "0001-01-01") || !strings.Contains(out, "unknown") {
 		t.Errorf("a run without a record:\n%s", out)
 	}

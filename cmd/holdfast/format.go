@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 // formatStatus renders the status for a person: the phase and why first,
@@ -72,26 +73,7 @@ func formatStatus(s state.Snapshot) string {
 	return b.String()
 }
 
-// runView is the part of run.json the runs table shows.
-type runView struct {
-	Run           int        `json:"run"`
-	Attempt       int        `json:"attempt"`
-	StartedAt     time.Time  `json:"started_at"`
-	EndedAt       *time.Time `json:"ended_at"`
-	RanForSeconds float64    `json:"ran_for_seconds"`
-	ExitCode      *int       `json:"exit_code"`
-	Signal        string     `json:"signal"`
-	Reason        string     `json:"reason"`
-	Decision      string     `json:"decision"`
-	Dir           string     `json:"dir"`
-	Artifacts     []struct {
-		Name string `json:"name"`
-		Kind string `json:"kind"`
-		Size int64  `json:"size"`
-	} `json:"artifacts"`
-}
-
-func formatRuns(runs []runView, now state.Snapshot) string {
+func formatRuns(runs []runrec.RunRecord, now state.Snapshot) string {
 	if len(runs) == 0 {
 		return "no runs kept yet\n"
 	}

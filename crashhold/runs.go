@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/holdfast-dev/holdfast/internal/jvmflags"
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/launcher"
 	"github.com/holdfast-dev/holdfast/launcher/capture"
@@ -93,7 +94,7 @@ func (s *Supervisor) spawn() {
 	s.appEnv.Store(&env)
 	s.cur = &appRun{
 		rec: rec, child: child, out: out, started: now, alive: true,
-		isJava: IsJava(s.cfg.Command), evidenceDir: evidenceDir,
+		isJava: jvmflags.IsJava(s.cfg.Command), evidenceDir: evidenceDir,
 	}
 	s.keepCapture(rec.Run, out)
 	if !s.cfg.Policy.ReadyGated && s.cfg.Policy.HoldWindow > 0 {
@@ -109,18 +110,18 @@ func (s *Supervisor) spawn() {
 // jvmEnv adds the JVM evidence flags for rec. They point at the run's
 // jvm/ subdirectory, the only place the app may write in (owned by the
 // app's user with --user); the run dir itself stays holdfast's. Without a
-// run dir, or when jvm/ cannot be made, JVMEnv picks a temp dir, handed to
+// run dir, or when jvm/ cannot be made, jvmflags.Env picks a temp dir, handed to
 // the app's user here.
 func (s *Supervisor) jvmEnv(rec *runrec.RunRecord) (env []string, evidenceDir string) {
 	appDir := ""
-	if rec.Dir != "" && JVMApplies(s.cfg.JVM, s.cfg.Command, s.cfg.Env) {
+	if rec.Dir != "" && jvmflags.Applies(s.cfg.JVM, s.cfg.Command, s.cfg.Env) {
 		var err error
 		if appDir, err = s.d.Records.AppDir(rec.Run, s.cfg.Credential); err != nil {
 			s.log.Warn("cannot make the app's evidence dir in the run dir; using a temp dir", "run", rec.Run, "err", err)
 			appDir = ""
 		}
 	}
-	env, evidenceDir, _ = JVMEnv(s.cfg.JVM, s.cfg.Command, s.cfg.Env, appDir, rec.Run)
+	env, evidenceDir, _ = jvmflags.Env(s.cfg.JVM, s.cfg.Command, s.cfg.Env, appDir, rec.Run)
 	if c := s.cfg.Credential; c != nil && evidenceDir != "" && evidenceDir != appDir {
 		// A temp dir holdfast just made: the app's user must be able to
 		// write its heap dump and hs_err file there.

@@ -41,9 +41,9 @@ type RunRecord struct {
 	Decision      string     `json:"decision"` // set by the supervisor: "restart", "hold", "exit"
 	Dir           string     `json:"dir"`      // absolute run dir ("" when kept in memory only)
 	Artifacts     []Artifact `json:"artifacts"`
-	// EvidenceDir is where JVMEnv sent the JVM's evidence when there is no run
+	// EvidenceDir is where jvmflags.Env sent the JVM's evidence when there is no run
 	// dir (memory mode: a directory under os.TempDir()). The caller sets it
-	// from JVMEnv's result; Finish scans it for artifacts when Dir is "".
+	// from jvmflags.Env's result; Finish scans it for artifacts when Dir is "".
 	EvidenceDir string `json:"evidence_dir,omitempty"`
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/holdfast-dev/holdfast/internal/exitdesc"
 	"github.com/holdfast-dev/holdfast/internal/state"
 )
 
@@ -45,11 +46,7 @@ func (s *Supervisor) banner() string {
 		line("held on request (holdfast hold).")
 	}
 	if e := snap.LastExit; e != nil {
-		how := fmt.Sprintf("exit code %d", e.Code)
-		if e.Signal != "" {
-			how = fmt.Sprintf("killed by %s (code %d)", e.Signal, e.Code)
-		}
-		line("last exit: run %d, %s after %s.", e.Run, how, time.Duration(e.RanForSeconds*float64(time.Second)).Round(time.Millisecond))
+		line("last exit: run %d, %s after %s.", e.Run, exitdesc.Text(e.Code, e.Signal, e.CoreDumped), time.Duration(e.RanForSeconds*float64(time.Second)).Round(time.Millisecond))
 	}
 	switch {
 	case snap.EvidenceDir != nil && s.cfg.NoCapture:

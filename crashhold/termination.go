@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/holdfast-dev/holdfast/internal/exitdesc"
 	"github.com/holdfast-dev/holdfast/runrec"
 )
 
@@ -41,25 +42,16 @@ func WriteTerminationMessage(path string, rec *runrec.RunRecord, runs int) error
 }
 
 // termMessage is the summary WriteTerminationMessage writes, at most
-// termMaxBytes long, e.g. "holdfast: app exited with code 1 (startup-crash)
+// termMaxBytes long, e.g. "holdfast: app ended: exit code 1 (startup-crash)
 // after 3 runs; evidence: /var/lib/holdfast/runs/7 (hs_err_pid13.log)".
 func termMessage(rec *runrec.RunRecord, runs int) string {
 	if rec == nil {
 		return "holdfast: exiting; the app never ran"
 	}
 	var b strings.Builder
-	b.WriteString("holdfast: app ")
-	switch {
-	case rec.ExitCode == nil:
-		b.WriteString("ended")
-	case rec.Signal != "":
-		fmt.Fprintf(&b, "killed by %s (code %d", rec.Signal, *rec.ExitCode)
-		if rec.CoreDumped {
-			b.WriteString(", core dumped")
-		}
-		b.WriteString(")")
-	default:
-		fmt.Fprintf(&b, "exited with code %d", *rec.ExitCode)
+	b.WriteString("holdfast: app ended")
+	if rec.ExitCode != nil {
+		b.WriteString(": " + exitdesc.Text(*rec.ExitCode, rec.Signal, rec.CoreDumped))
 	}
 	if rec.Reason != "" {
 		fmt.Fprintf(&b, " (%s)", rec.Reason)

@@ -30,7 +30,7 @@ func TestWriteTerminationMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(path)
-	want := "holdfast: app exited with code 1 (startup-crash) after 3 runs; evidence: /var/lib/holdfast/runs/7 (hs_err_pid13.log, java_pid13.hprof)"
+	want := "holdfast: app ended: exit code 1 (startup-crash) after 3 runs; evidence: /var/lib/holdfast/runs/7 (hs_err_pid13.log, java_pid13.hprof)"
 	if string(got) != want {
 		t.Fatalf("message\n got %q\nwant %q", got, want)
 	}
@@ -65,9 +65,9 @@ func TestTermMessageVariants(t *testing.T) {
 		runs int
 		want string
 	}{
-		{seg, 1, "holdfast: app killed by SIGSEGV (code 139, core dumped) (late-crash) after 1 run; evidence: /var/lib/holdfast/runs/7 (hs_err_pid13.log, java_pid13.hprof)"},
-		{mem, 2, "holdfast: app exited with code 2 (startup-crash) after 2 runs; no evidence kept on disk (state dir not writable)"},
-		{tmp, 2, "holdfast: app exited with code 2 (startup-crash) after 2 runs; evidence: /tmp/holdfast-evidence/2 (state dir not writable) (hs_err_pid13.log, java_pid13.hprof)"},
+		{seg, 1, "holdfast: app ended: killed by SIGSEGV (code 139, core dumped) (late-crash) after 1 run; evidence: /var/lib/holdfast/runs/7 (hs_err_pid13.log, java_pid13.hprof)"},
+		{mem, 2, "holdfast: app ended: exit code 2 (startup-crash) after 2 runs; no evidence kept on disk (state dir not writable)"},
+		{tmp, 2, "holdfast: app ended: exit code 2 (startup-crash) after 2 runs; evidence: /tmp/holdfast-evidence/2 (state dir not writable) (hs_err_pid13.log, java_pid13.hprof)"},
 		{&runrec.RunRecord{Reason: "exec-failed"}, 0, "holdfast: app ended (exec-failed); no evidence kept on disk (state dir not writable)"},
 		{nil, 0, "holdfast: exiting; the app never ran"},
 	} {

@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/holdfast-dev/holdfast/internal/exitdesc"
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/runrec"
 )
@@ -40,14 +41,7 @@ func formatStatus(s state.Snapshot) string {
 		row("window:", "in the crash-hold window (a crash now counts as a startup crash)")
 	}
 	if e := s.LastExit; e != nil {
-		how := fmt.Sprintf("exit code %d", e.Code)
-		if e.Signal != "" {
-			how = fmt.Sprintf("killed by %s (code %d)", e.Signal, e.Code)
-		}
-		if e.CoreDumped {
-			how += ", core dumped"
-		}
-		row("last exit:", "%s after %.1fs (run %d, %s ago)", how, e.RanForSeconds, e.Run, ago(e.At))
+		row("last exit:", "%s after %.1fs (run %d, %s ago)", exitdesc.Text(e.Code, e.Signal, e.CoreDumped), e.RanForSeconds, e.Run, ago(e.At))
 	}
 	if s.EvidenceDir != nil {
 		row("evidence:", "%s", *s.EvidenceDir)

@@ -14,7 +14,7 @@ import (
 // for diagnosis. Holding is loud: a banner goes to stderr, which is what
 // `kubectl logs` shows (silent holds are what users of supervisord's FATAL
 // and s6 hate most; NOTES.md §5).
-func (s *Supervisor) enterHold(reason string) {
+func (s *Supervisor) enterHold(reason state.HoldReason) {
 	s.heldSince = s.d.Clock.Now()
 	s.holdReason = reason
 	stopTimer(&s.probeT)

@@ -172,10 +172,10 @@ func (s *Supervisor) execFailed(rec *runrec.RunRecord, out *capture.Run, err err
 	now := s.d.Clock.Now()
 	rec.EndedAt = &now
 	rec.ExitCode = &code
-	rec.Reason, rec.Decision = ReasonExecFailed, Exit.String()
+	rec.Reason, rec.Decision = runrec.ExecFailed, Exit.String()
 	s.finishRecord(rec)
 	s.lastExit = &state.Exit{Code: code, At: now, Run: rec.Run}
-	s.d.Store.Counters.AddExit(ReasonExecFailed)
+	s.d.Store.Counters.AddExit(string(runrec.ExecFailed))
 	s.exitCode = code
 	s.transition(state.Stopping)
 	s.done = true
@@ -216,16 +216,16 @@ func (s *Supervisor) onExit(st launcher.Status) {
 	switch {
 	case s.phase == state.Held && r.then != afterRestart && r.then != afterExit:
 		// A hang-held process died on its own; stay held.
-		s.closeRun(rec, ReasonHang, Hold)
+		s.closeRun(rec, runrec.Hang, Hold)
 		return
 	case r.stopRequested && r.then == afterExit:
-		s.closeRun(rec, ReasonStopped, Exit)
+		s.closeRun(rec, runrec.Stopped, Exit)
 		s.exitCode = code
 		s.transition(state.Stopping)
 		s.done = true
 		return
 	case r.stopRequested && r.then == afterRestart:
-		s.closeRun(rec, ReasonStopped, Restart)
+		s.closeRun(rec, runrec.Stopped, Restart)
 		s.used = 0
 		s.d.Store.Counters.Restarts.Add(1)
 		s.startRun()
@@ -265,10 +265,10 @@ func (s *Supervisor) onExit(st launcher.Status) {
 }
 
 // closeRun writes the ended run's record and counts the exit.
-func (s *Supervisor) closeRun(rec *runrec.RunRecord, reason string, a Action) {
+func (s *Supervisor) closeRun(rec *runrec.RunRecord, reason runrec.EndReason, a Action) {
 	rec.Reason, rec.Decision = reason, a.String()
 	s.finishRecord(rec)
-	s.d.Store.Counters.AddExit(reason)
+	s.d.Store.Counters.AddExit(string(reason))
 }
 
 func (s *Supervisor) finishRecord(rec *runrec.RunRecord) {

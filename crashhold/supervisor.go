@@ -121,7 +121,7 @@ type Supervisor struct {
 	starts     int // runs started since holdfast started
 	holdNext   bool
 	heldSince  time.Time
-	holdReason string
+	holdReason state.HoldReason
 	exitCode   int
 	done       bool
 	upSince    time.Time

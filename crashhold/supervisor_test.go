@@ -255,7 +255,7 @@ func (h *harness) noteEdges() {
 	}
 }
 
-func strPtr(s *string) string {
+func strPtr(s *state.HoldReason) state.HoldReason {
 	if s == nil {
 		return "<nil>"
 	}

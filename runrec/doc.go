@@ -22,6 +22,16 @@
 // reserve is released, then older runs' output.log deleted, then the end of
 // the current run's output.log cut.
 //
+// EndReason is the vocabulary of why a run ended (the table EndReasons):
+//
+//	clean-exit     the app exited with code 0
+//	stopped        holdfast stopped it (SIGTERM, holdfast stop, release or restart)
+//	startup-crash  it crashed inside the crash-hold window
+//	late-crash     it crashed after the crash-hold window
+//	hang           it stopped answering its liveness URL and holdfast stopped it, or a hang-held process died
+//	exec-failed    the command could not be executed (exit 126 or 127)
+//	unknown        the run's run.json could not be read (never counted)
+//
 // The package must not decide policy: what a run's end means (restart,
 // hold, exit) is the supervisor's (package crashhold); the records only
 // keep what they are told.

@@ -37,7 +37,7 @@ type RunRecord struct {
 	ExitCode      *int       `json:"exit_code"` // holdfast-style code (128+n for signals); null while running
 	Signal        string     `json:"signal"`    // "SIGSEGV" or ""
 	CoreDumped    bool       `json:"core_dumped"`
-	Reason        string     `json:"reason"`   // set by the supervisor: "clean-exit", "startup-crash", ...
+	Reason        EndReason  `json:"reason"`   // set by the supervisor: "clean-exit", "startup-crash", ...
 	Decision      string     `json:"decision"` // set by the supervisor: "restart", "hold", "exit"
 	Dir           string     `json:"dir"`      // absolute run dir ("" when kept in memory only)
 	Artifacts     []Artifact `json:"artifacts"`
@@ -62,8 +62,6 @@ const (
 	// evidence into; holdfast only reads it.
 	AppDirName = "jvm"
 	tempPrefix = ".run.json." // temp files of the atomic write; never artifacts
-	// unknownReason marks a run whose run.json could not be read.
-	unknownReason = "unknown"
 )
 
 // Records keeps run directories under <stateDir>/runs.
@@ -529,7 +527,7 @@ func (r *Records) readDisk(n int) RunRecord {
 			r.badWarned[n] = true
 			r.logger.Warn("cannot read run record; listing the run with what its dir shows", "path", path, "error", err)
 		}
-		rec = RunRecord{Reason: unknownReason}
+		rec = RunRecord{Reason: Unknown}
 		rec.Artifacts, _ = r.scanRun(n)
 	}
 	rec.Run, rec.Dir = n, dir

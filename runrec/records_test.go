@@ -23,7 +23,7 @@ type warnLog struct{ testutil.Buffer }
 func (l *warnLog) warnings() int { return strings.Count(l.String(), "level=WARN") }
 
 // finishCode ends rec like the supervisor would.
-func finishCode(t *testing.T, r *Records, rec *RunRecord, code int, reason string) {
+func finishCode(t *testing.T, r *Records, rec *RunRecord, code int, reason EndReason) {
 	t.Helper()
 	end := rec.StartedAt.Add(1500 * time.Millisecond)
 	rec.EndedAt, rec.ExitCode, rec.Reason, rec.Decision = &end, &code, reason, "restart"
@@ -413,10 +413,10 @@ func TestRecordsListSurvivesCorruptRunJSON(t *testing.T) {
 	if len(list) != 3 {
 		t.Fatalf("List = %+v", list)
 	}
-	if list[0].Reason != unknownReason || list[0].Dir != r2.RunDir(1) {
+	if list[0].Reason != Unknown || list[0].Dir != r2.RunDir(1) {
 		t.Fatalf("corrupt run 1 listed as %+v", list[0])
 	}
-	if list[1].Reason != unknownReason || len(list[1].Artifacts) != 1 || list[1].Artifacts[0].Kind != "hs-err" {
+	if list[1].Reason != Unknown || len(list[1].Artifacts) != 1 || list[1].Artifacts[0].Kind != "hs-err" {
 		t.Fatalf("run 2 without run.json listed as %+v", list[1])
 	}
 	if list[2].Reason != "startup-crash" { // negative control: the intact one

@@ -19,7 +19,7 @@ func formatStatus(s state.Snapshot) string {
 	row := func(k, format string, a ...any) { fmt.Fprintf(w, "%s\t"+format+"\n", append([]any{k}, a...)...) }
 	phase := strings.ToUpper(string(s.Phase))
 	if s.Phase == state.Held && s.HoldReason != nil {
-		phase += " (" + *s.HoldReason + ")"
+		phase += " (" + string(*s.HoldReason) + ")"
 		if s.HeldSince != nil {
 			phase += fmt.Sprintf(" since %s, %s ago", s.HeldSince.UTC().Format(time.RFC3339), ago(*s.HeldSince))
 		}

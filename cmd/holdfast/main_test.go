@@ -65,7 +65,7 @@ func TestBadFlagExitsTwo(t *testing.T) {
 }
 
 func TestFormatStatusHeld(t *testing.T) {
-	reason, dir := "startup-crash", "/var/lib/holdfast/runs/3"
+	reason, dir := state.ReasonStartupCrash, "/var/lib/holdfast/runs/3"
 	since := time.Now().Add(-time.Minute)
 	s := formatStatus(state.Snapshot{
 		Phase: state.Held, HoldReason: &reason, HeldSince: &since, Run: 3, Restarts: 2, BudgetUsed: 2, MaxRestarts: 2,

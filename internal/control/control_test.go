@@ -92,7 +92,7 @@ func TestNotRunning(t *testing.T) {
 }
 
 func TestStatusProbeAndActions(t *testing.T) {
-	reason := "startup-crash"
+	reason := state.ReasonStartupCrash
 	b := &fakeBackend{snap: state.Snapshot{Phase: state.Held, HoldReason: &reason, NotReadyReason: "the app is held (startup-crash)"}}
 	_, c := serveFake(t, b)
 	ctx := context.Background()

@@ -1,4 +1,4 @@
-package crashhold
+package termmsg
 
 import (
 	"os"
@@ -10,7 +10,7 @@ import (
 	"github.com/holdfast-dev/holdfast/runrec"
 )
 
-func termRecord(code int, signal string) *runrec.RunRecord {
+func record(code int, signal string) *runrec.RunRecord {
 	return &runrec.RunRecord{Run: 7, ExitCode: &code, Signal: signal, Reason: "startup-crash",
 		Dir: "/var/lib/holdfast/runs/7", Artifacts: []runrec.Artifact{
 			{Name: "output.log", Kind: "output"},
@@ -26,7 +26,7 @@ func TestWriteTerminationMessage(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.Repeat("stale ", 100)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteTerminationMessage(path, termRecord(1, ""), 3); err != nil {
+	if err := Write(path, record(1, ""), 3); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(path)
@@ -38,7 +38,7 @@ func TestWriteTerminationMessage(t *testing.T) {
 
 func TestWriteTerminationMessageNeverCreates(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "termination-log")
-	if err := WriteTerminationMessage(path, termRecord(1, ""), 1); err != nil {
+	if err := Write(path, record(1, ""), 1); err != nil {
 		t.Fatalf("absent file: %v", err)
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
@@ -46,19 +46,19 @@ func TestWriteTerminationMessageNeverCreates(t *testing.T) {
 	}
 	// A path that exists but cannot be written is an error for the caller.
 	dir := t.TempDir()
-	if err := WriteTerminationMessage(dir, termRecord(1, ""), 1); err == nil ||
+	if err := Write(dir, record(1, ""), 1); err == nil ||
 		!strings.Contains(err.Error(), "cannot open termination log") {
 		t.Fatalf("directory as path: err = %v", err)
 	}
 }
 
 func TestTermMessageVariants(t *testing.T) {
-	seg := termRecord(139, "SIGSEGV")
+	seg := record(139, "SIGSEGV")
 	seg.CoreDumped = true
 	seg.Reason = "late-crash"
-	mem := termRecord(2, "")
+	mem := record(2, "")
 	mem.Dir, mem.Artifacts = "", nil
-	tmp := termRecord(2, "")
+	tmp := record(2, "")
 	tmp.Dir, tmp.EvidenceDir = "", "/tmp/holdfast-evidence/2"
 	for _, tc := range []struct {
 		rec  *runrec.RunRecord
@@ -71,32 +71,32 @@ func TestTermMessageVariants(t *testing.T) {
 		{&runrec.RunRecord{Reason: "exec-failed"}, 0, "holdfast: app ended (exec-failed); no evidence kept on disk (state dir not writable)"},
 		{nil, 0, "holdfast: exiting; the app never ran"},
 	} {
-		if got := termMessage(tc.rec, tc.runs); got != tc.want {
+		if got := message(tc.rec, tc.runs); got != tc.want {
 			t.Errorf("\n got %q\nwant %q", got, tc.want)
 		}
 	}
 }
 
 func TestTermMessageFitsKubeletLimit(t *testing.T) {
-	rec := termRecord(1, "")
+	rec := record(1, "")
 	for range 500 {
 		rec.Artifacts = append(rec.Artifacts, runrec.Artifact{Name: "java_pid1é.hprof", Kind: "heap-dump"})
 	}
-	msg := termMessage(rec, 3)
-	if len(msg) > termMaxBytes || len(msg) < termMaxBytes-4 || !strings.HasSuffix(msg, "...") {
+	msg := message(rec, 3)
+	if len(msg) > maxBytes || len(msg) < maxBytes-4 || !strings.HasSuffix(msg, "...") {
 		t.Fatalf("len %d, suffix %q", len(msg), msg[len(msg)-10:])
 	}
 	if !utf8.ValidString(msg) {
 		t.Fatal("truncation split a rune")
 	}
-	for cut := termMaxBytes - 8; cut <= termMaxBytes; cut++ {
-		s := strings.Repeat("é", termMaxBytes) // 2 bytes each
-		if got := termTruncate(s, cut); len(got) > cut || !utf8.ValidString(got) {
-			t.Fatalf("termTruncate(%d): len %d valid %v", cut, len(got), utf8.ValidString(got))
+	for cut := maxBytes - 8; cut <= maxBytes; cut++ {
+		s := strings.Repeat("é", maxBytes) // 2 bytes each
+		if got := truncate(s, cut); len(got) > cut || !utf8.ValidString(got) {
+			t.Fatalf("truncate(%d): len %d valid %v", cut, len(got), utf8.ValidString(got))
 		}
 	}
 	// Negative control: a short message is not touched.
-	if short := termMessage(termRecord(1, ""), 3); strings.HasSuffix(short, "...") {
+	if short := message(record(1, ""), 3); strings.HasSuffix(short, "...") {
 		t.Fatalf("short message truncated: %q", short)
 	}
 }

@@ -14,9 +14,10 @@
 //     time and publishes a state.Snapshot. Nothing else signals the app.
 //
 // What it drives lives elsewhere: the run records and run dirs (runrec),
-// the JVM evidence flags (internal/jvmflags), the termination message
-// (internal/termmsg), the wording of an exit (internal/exitdesc). Why holdfast
-// holds is a state.HoldReason; why a run ended a runrec.EndReason.
+// the JVM evidence flags (internal/jvmflags), the hold banner
+// (internal/holdbanner), the termination message (internal/termmsg), the
+// wording of an exit (internal/exitdesc). Why holdfast holds is a
+// state.HoldReason; why a run ended a runrec.EndReason.
 //
 // The phase diagram (CONTRACT.md "Phases"):
 //

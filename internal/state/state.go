@@ -98,9 +98,9 @@ type Snapshot struct {
 // CounterValues is a plain copy of Counters.
 type CounterValues struct {
 	Starts           uint64
-	Restarts         uint64 // every restart since holdfast started
-	ExitsByReason    map[string]uint64
-	Reaped           uint64 // orphans reaped (not the app, not shells)
+	Restarts         uint64            // every restart since holdfast started
+	ExitsByReason    map[string]uint64 // by runrec.EndReason
+	Reaped           uint64            // orphans reaped (not the app, not shells)
 	SignalsForwarded map[string]uint64
 	LogBytesStdout   uint64
 	LogBytesStderr   uint64
@@ -124,8 +124,10 @@ type Counters struct {
 	signalsForwarded map[string]uint64
 }
 
-// AddExit counts an app exit under a bounded reason label
-// ("clean", "crash", "signal", "stopped", ...).
+// AddExit counts an app exit under its reason, the label of
+// holdfast_app_exits_total: a runrec.EndReason ("clean-exit",
+// "startup-crash", ...; the table runrec.EndReasons). It is a string here
+// because this package imports no other holdfast package.
 func (c *Counters) AddExit(reason string) {
 	c.mu.Lock()
 	if c.exitsByReason == nil {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
@@ -83,6 +85,17 @@ func TestGlobalFlagsBeforeSubcommand(t *testing.T) {
 	out := captureStdout(t, func() { run([]string{"--state-dir", dir, "runs", "--json"}) })
 	if !strings.HasSuffix(out, "]\n") {
 		t.Errorf("runs --json does not end with a newline: %q", out)
+	}
+	// The records as the control socket encodes them (indented), not a
+	// schema of the CLI's own.
+	var want bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(fakeBackend{}.Runs()); err != nil {
+		t.Fatal(err)
+	}
+	if out != want.String() || !strings.Contains(out, `"ended_at": null`) {
+		t.Errorf("runs --json = %q, want %q", out, want.String())
 	}
 	// An entrypoint flag before a subcommand does nothing there: refused.
 	errOut := captureStderr(t, func() {

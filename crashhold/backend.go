@@ -10,6 +10,7 @@ import (
 
 	"github.com/holdfast-dev/holdfast/internal/redact"
 	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 // The methods below serve the control socket (internal/control.Backend).
@@ -20,15 +21,13 @@ import (
 func (s *Supervisor) Status() state.Snapshot { return s.d.Store.Load() }
 
 // Runs lists every kept run record, oldest first.
-func (s *Supervisor) Runs() []any {
+func (s *Supervisor) Runs() []runrec.RunRecord {
 	recs := s.d.Records.List()
-	out := make([]any, len(recs))
 	for i := range recs {
 		// A record written before redaction existed is hidden here.
 		recs[i].Command = redact.Argv(recs[i].Command)
-		out[i] = recs[i]
 	}
-	return out
+	return recs
 }
 
 // Logs returns a run's retained output; run 0 means the current or last run.
@@ -65,7 +64,7 @@ func (s *Supervisor) Logs(ctx context.Context, run int, follow bool) ([]byte, <-
 	var b []byte
 	err := fs.ErrNotExist
 	if rec.Dir != "" {
-		b, err = os.ReadFile(filepath.Join(rec.Dir, "output.log"))
+		b, err = os.ReadFile(filepath.Join(rec.Dir, runrec.OutputFile))
 	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && s.cfg.NoCapture:

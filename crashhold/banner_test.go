@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 // The banner names ssh only once the ssh server listens (AdvertiseSSH):
@@ -14,7 +15,7 @@ import (
 func TestBannerAdvertisesSSHOnlyWhenListening(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	s := New(Config{StateDir: t.TempDir()}, Deps{
-		Records: OpenRecords(t.TempDir(), 5, log),
+		Records: runrec.Open(t.TempDir(), 5, log),
 		Store:   state.NewStore(state.Snapshot{}),
 		Logger:  log,
 	})

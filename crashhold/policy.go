@@ -1,6 +1,10 @@
 package crashhold
 
-import "time"
+import (
+	"time"
+
+	"github.com/holdfast-dev/holdfast/runrec"
+)
 
 // Policy is the restart/hold configuration (docs/contract.md "Flags and
 // environment variables").
@@ -37,17 +41,6 @@ func (a Action) String() string {
 	return "unknown"
 }
 
-// Reasons recorded in run.json and used as the bounded label of
-// holdfast_app_exits_total.
-const (
-	ReasonCleanExit    = "clean-exit"
-	ReasonStopped      = "stopped"
-	ReasonStartupCrash = "startup-crash"
-	ReasonLateCrash    = "late-crash"
-	ReasonHang         = "hang"
-	ReasonExecFailed   = "exec-failed"
-)
-
 // RunEnd is everything the policy needs to know about an ended run.
 type RunEnd struct {
 	Crashed   bool // non-zero exit or death by signal
@@ -61,8 +54,8 @@ type RunEnd struct {
 // Decision is the policy's answer.
 type Decision struct {
 	Action Action
-	Delay  time.Duration // before the restart
-	Reason string
+	Delay  time.Duration    // before the restart
+	Reason runrec.EndReason // why the run ended, for run.json and metrics
 	// ResetBudget: the run was healthy (a late crash), so the next startup
 	// crash starts a fresh budget.
 	ResetBudget bool
@@ -82,23 +75,23 @@ func InWindow(p Policy, started, now time.Time, everReady bool) bool {
 func Decide(p Policy, used int, end RunEnd) Decision {
 	switch {
 	case end.Stopped && !end.HangKill:
-		return Decision{Action: Exit, Reason: ReasonStopped}
+		return Decision{Action: Exit, Reason: runrec.Stopped}
 	case !end.Crashed && !end.HangKill:
 		// Exit code 0 is not a crash (docs/contract.md "Phases").
-		return Decision{Action: Exit, Reason: ReasonCleanExit}
+		return Decision{Action: Exit, Reason: runrec.CleanExit}
 	}
-	reason := ReasonLateCrash
+	reason := runrec.LateCrash
 	if end.HangKill {
-		reason = ReasonHang
+		reason = runrec.Hang
 	}
 	if !end.HangKill && InWindow(p, end.StartedAt, end.EndedAt, end.EverReady) {
 		switch {
 		case used < p.MaxRestarts:
-			return Decision{Action: Restart, Delay: BackoffDelay(p, used), Reason: ReasonStartupCrash}
+			return Decision{Action: Restart, Delay: BackoffDelay(p, used), Reason: runrec.StartupCrash}
 		case p.Hold:
-			return Decision{Action: Hold, Reason: ReasonStartupCrash}
+			return Decision{Action: Hold, Reason: runrec.StartupCrash}
 		default:
-			return Decision{Action: Exit, Reason: ReasonStartupCrash}
+			return Decision{Action: Exit, Reason: runrec.StartupCrash}
 		}
 	}
 	if p.LateRestart {

@@ -1,9 +1,11 @@
 package crashhold
 
 import (
-	"github.com/holdfast-dev/holdfast/internal/state"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
@@ -29,22 +31,22 @@ func TestDecide(t *testing.T) {
 		end  RunEnd
 		want Decision
 	}{
-		{"clean exit ends holdfast", base, 0, RunEnd{StartedAt: t0, EndedAt: t0.Add(time.Second)}, Decision{Action: Exit, Reason: ReasonCleanExit}},
-		{"clean exit inside the window is no crash", base, 2, RunEnd{StartedAt: t0, EndedAt: t0}, Decision{Action: Exit, Reason: ReasonCleanExit}},
-		{"requested stop is no crash", base, 0, RunEnd{Crashed: true, Stopped: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Exit, Reason: ReasonStopped}},
-		{"first startup crash restarts after the base backoff", base, 0, crashAfter(time.Second), Decision{Action: Restart, Delay: time.Second, Reason: ReasonStartupCrash}},
-		{"second startup crash doubles the backoff", base, 1, crashAfter(time.Second), Decision{Action: Restart, Delay: 2 * time.Second, Reason: ReasonStartupCrash}},
-		{"budget spent holds", base, 2, crashAfter(time.Second), Decision{Action: Hold, Reason: ReasonStartupCrash}},
-		{"max-restarts 0 holds at the first crash", zero, 0, crashAfter(0), Decision{Action: Hold, Reason: ReasonStartupCrash}},
-		{"hold=false exits when the budget is spent", noHold, 2, crashAfter(time.Second), Decision{Action: Exit, Reason: ReasonStartupCrash}},
-		{"hold=false still restarts within the budget", noHold, 0, crashAfter(time.Second), Decision{Action: Restart, Delay: time.Second, Reason: ReasonStartupCrash}},
-		{"one nanosecond before the window ends is a startup crash", base, 2, crashAfter(10*time.Minute - 1), Decision{Action: Hold, Reason: ReasonStartupCrash}},
-		{"at the window's end it is a late crash", base, 2, crashAfter(10 * time.Minute), Decision{Action: Exit, Reason: ReasonLateCrash}},
-		{"late crash with on-late-crash=restart resets the budget", late, 2, crashAfter(time.Hour), Decision{Action: Restart, Delay: time.Second, Reason: ReasonLateCrash, ResetBudget: true}},
-		{"ready-gated: a crash before ready is a startup crash, however late", gated, 2, crashAfter(time.Hour), Decision{Action: Hold, Reason: ReasonStartupCrash}},
-		{"ready-gated: a crash after ready is late, however early", gated, 0, RunEnd{Crashed: true, StartedAt: t0, EndedAt: t0.Add(time.Second), EverReady: true}, Decision{Action: Exit, Reason: ReasonLateCrash}},
-		{"hang kill follows on-late-crash=exit", base, 0, RunEnd{Crashed: true, Stopped: true, HangKill: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Exit, Reason: ReasonHang}},
-		{"hang kill follows on-late-crash=restart", late, 0, RunEnd{Stopped: true, HangKill: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Restart, Delay: time.Second, Reason: ReasonHang, ResetBudget: true}},
+		{"clean exit ends holdfast", base, 0, RunEnd{StartedAt: t0, EndedAt: t0.Add(time.Second)}, Decision{Action: Exit, Reason: runrec.CleanExit}},
+		{"clean exit inside the window is no crash", base, 2, RunEnd{StartedAt: t0, EndedAt: t0}, Decision{Action: Exit, Reason: runrec.CleanExit}},
+		{"requested stop is no crash", base, 0, RunEnd{Crashed: true, Stopped: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Exit, Reason: runrec.Stopped}},
+		{"first startup crash restarts after the base backoff", base, 0, crashAfter(time.Second), Decision{Action: Restart, Delay: time.Second, Reason: runrec.StartupCrash}},
+		{"second startup crash doubles the backoff", base, 1, crashAfter(time.Second), Decision{Action: Restart, Delay: 2 * time.Second, Reason: runrec.StartupCrash}},
+		{"budget spent holds", base, 2, crashAfter(time.Second), Decision{Action: Hold, Reason: runrec.StartupCrash}},
+		{"max-restarts 0 holds at the first crash", zero, 0, crashAfter(0), Decision{Action: Hold, Reason: runrec.StartupCrash}},
+		{"hold=false exits when the budget is spent", noHold, 2, crashAfter(time.Second), Decision{Action: Exit, Reason: runrec.StartupCrash}},
+		{"hold=false still restarts within the budget", noHold, 0, crashAfter(time.Second), Decision{Action: Restart, Delay: time.Second, Reason: runrec.StartupCrash}},
+		{"one nanosecond before the window ends is a startup crash", base, 2, crashAfter(10*time.Minute - 1), Decision{Action: Hold, Reason: runrec.StartupCrash}},
+		{"at the window's end it is a late crash", base, 2, crashAfter(10 * time.Minute), Decision{Action: Exit, Reason: runrec.LateCrash}},
+		{"late crash with on-late-crash=restart resets the budget", late, 2, crashAfter(time.Hour), Decision{Action: Restart, Delay: time.Second, Reason: runrec.LateCrash, ResetBudget: true}},
+		{"ready-gated: a crash before ready is a startup crash, however late", gated, 2, crashAfter(time.Hour), Decision{Action: Hold, Reason: runrec.StartupCrash}},
+		{"ready-gated: a crash after ready is late, however early", gated, 0, RunEnd{Crashed: true, StartedAt: t0, EndedAt: t0.Add(time.Second), EverReady: true}, Decision{Action: Exit, Reason: runrec.LateCrash}},
+		{"hang kill follows on-late-crash=exit", base, 0, RunEnd{Crashed: true, Stopped: true, HangKill: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Exit, Reason: runrec.Hang}},
+		{"hang kill follows on-late-crash=restart", late, 0, RunEnd{Stopped: true, HangKill: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Restart, Delay: time.Second, Reason: runrec.Hang, ResetBudget: true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -52,6 +54,37 @@ func TestDecide(t *testing.T) {
 				t.Errorf("Decide = %+v, want %+v", got, tc.want)
 			}
 		})
+	}
+}
+
+// Every reason Decide gives is in runrec.EndReasons: it is what run.json
+// says and the label holdfast_app_exits_total counts.
+func TestDecideReasonsAreKnown(t *testing.T) {
+	seen := map[runrec.EndReason]bool{}
+	for _, p := range []Policy{
+		{Hold: true, HoldWindow: time.Minute, MaxRestarts: 1, Backoff: time.Second, BackoffMax: time.Second},
+		{HoldWindow: time.Minute, LateRestart: true, Backoff: time.Second, BackoffMax: time.Second},
+		{Hold: true, ReadyGated: true, Backoff: time.Second, BackoffMax: time.Second},
+	} {
+		for _, used := range []int{0, 1} {
+			for _, ran := range []time.Duration{0, time.Hour} {
+				for bits := range 16 {
+					end := RunEnd{Crashed: bits&1 != 0, Stopped: bits&2 != 0, HangKill: bits&4 != 0, EverReady: bits&8 != 0,
+						StartedAt: t0, EndedAt: t0.Add(ran)}
+					d := Decide(p, used, end)
+					if !d.Reason.Known() {
+						t.Errorf("Decide(%+v, %d, %+v) gives reason %q, not in runrec.EndReasons", p, used, end, d.Reason)
+					}
+					seen[d.Reason] = true
+				}
+			}
+		}
+	}
+	// Negative control: the walk reaches every reason Decide can give.
+	for _, r := range []runrec.EndReason{runrec.CleanExit, runrec.Stopped, runrec.StartupCrash, runrec.LateCrash, runrec.Hang} {
+		if !seen[r] {
+			t.Errorf("the walk never saw %s", r)
+		}
 	}
 }
 

@@ -7,13 +7,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 // The app's argv is stored and shown with secret values hidden (internal/redact);
 // only the app's exec gets it as it is.
 func TestRecordsRedactCommand(t *testing.T) {
 	state := t.TempDir()
-	r := OpenRecords(state, 20, nil)
+	r := runrec.Open(state, 20, nil)
 	argv := []string{"java", "--spring.datasource.password=hunter2", "-jar", "app.jar"}
 	rec := r.Begin(argv, 1, 0, time.Now())
 	want := []string{"java", "--spring.datasource.password=***", "-jar", "app.jar"}
@@ -38,8 +40,7 @@ func TestRecordsRedactCommand(t *testing.T) {
 	}
 	s := &Supervisor{d: Deps{Records: r}}
 	listed := false
-	for _, x := range s.Runs() {
-		got := x.(RunRecord)
+	for _, got := range s.Runs() {
 		if slices.Contains(got.Command, "t0ps3cret") || slices.Contains(got.Command, "hunter2") {
 			t.Errorf("Runs shows run %d's command %q", got.Run, got.Command)
 		}

@@ -8,9 +8,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/holdfast-dev/holdfast/internal/jvmflags"
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/launcher"
 	"github.com/holdfast-dev/holdfast/launcher/capture"
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 // outputDrain bounds how long an ended run's pipes may stay open (held by
@@ -92,7 +94,7 @@ func (s *Supervisor) spawn() {
 	s.appEnv.Store(&env)
 	s.cur = &appRun{
 		rec: rec, child: child, out: out, started: now, alive: true,
-		isJava: IsJava(s.cfg.Command), evidenceDir: evidenceDir,
+		isJava: jvmflags.IsJava(s.cfg.Command), evidenceDir: evidenceDir,
 	}
 	s.keepCapture(rec.Run, out)
 	if !s.cfg.Policy.ReadyGated && s.cfg.Policy.HoldWindow > 0 {
@@ -108,18 +110,18 @@ func (s *Supervisor) spawn() {
 // jvmEnv adds the JVM evidence flags for rec. They point at the run's
 // jvm/ subdirectory, the only place the app may write in (owned by the
 // app's user with --user); the run dir itself stays holdfast's. Without a
-// run dir, or when jvm/ cannot be made, JVMEnv picks a temp dir, handed to
+// run dir, or when jvm/ cannot be made, jvmflags.Env picks a temp dir, handed to
 // the app's user here.
-func (s *Supervisor) jvmEnv(rec *RunRecord) (env []string, evidenceDir string) {
+func (s *Supervisor) jvmEnv(rec *runrec.RunRecord) (env []string, evidenceDir string) {
 	appDir := ""
-	if rec.Dir != "" && JVMApplies(s.cfg.JVM, s.cfg.Command, s.cfg.Env) {
+	if rec.Dir != "" && jvmflags.Applies(s.cfg.JVM, s.cfg.Command, s.cfg.Env) {
 		var err error
 		if appDir, err = s.d.Records.AppDir(rec.Run, s.cfg.Credential); err != nil {
 			s.log.Warn("cannot make the app's evidence dir in the run dir; using a temp dir", "run", rec.Run, "err", err)
 			appDir = ""
 		}
 	}
-	env, evidenceDir, _ = JVMEnv(s.cfg.JVM, s.cfg.Command, s.cfg.Env, appDir, rec.Run)
+	env, evidenceDir, _ = jvmflags.Env(s.cfg.JVM, s.cfg.Command, s.cfg.Env, appDir, rec.Run)
 	if c := s.cfg.Credential; c != nil && evidenceDir != "" && evidenceDir != appDir {
 		// A temp dir holdfast just made: the app's user must be able to
 		// write its heap dump and hs_err file there.
@@ -134,13 +136,13 @@ func (s *Supervisor) jvmEnv(rec *RunRecord) (env []string, evidenceDir string) {
 // when the app is to write straight to holdfast's stdout and stderr: with
 // --capture=false, or when capturing failed (retention is lost then, never
 // the output).
-func (s *Supervisor) startCapture(rec *RunRecord) *capture.Run {
+func (s *Supervisor) startCapture(rec *runrec.RunRecord) *capture.Run {
 	if s.cfg.NoCapture {
 		return nil
 	}
 	logPath := ""
 	if rec.Dir != "" {
-		logPath = filepath.Join(rec.Dir, "output.log")
+		logPath = filepath.Join(rec.Dir, runrec.OutputFile)
 	}
 	run := rec.Run
 	out, err := capture.Start(capture.Options{
@@ -161,7 +163,7 @@ func (s *Supervisor) startCapture(rec *RunRecord) *capture.Run {
 
 // execFailed ends holdfast: a command that cannot be executed is a
 // configuration error, not a crash to hold (tini exits 127/126 the same way).
-func (s *Supervisor) execFailed(rec *RunRecord, out *capture.Run, err error) {
+func (s *Supervisor) execFailed(rec *runrec.RunRecord, out *capture.Run, err error) {
 	code := launcher.ExecErrorCode(err)
 	fmt.Fprintf(s.d.Console.LogWriter(), "holdfast: %v\n", err)
 	if out != nil {
@@ -170,10 +172,10 @@ func (s *Supervisor) execFailed(rec *RunRecord, out *capture.Run, err error) {
 	now := s.d.Clock.Now()
 	rec.EndedAt = &now
 	rec.ExitCode = &code
-	rec.Reason, rec.Decision = ReasonExecFailed, Exit.String()
+	rec.Reason, rec.Decision = runrec.ExecFailed, Exit.String()
 	s.finishRecord(rec)
 	s.lastExit = &state.Exit{Code: code, At: now, Run: rec.Run}
-	s.d.Store.Counters.AddExit(ReasonExecFailed)
+	s.d.Store.Counters.AddExit(string(runrec.ExecFailed))
 	s.exitCode = code
 	s.transition(state.Stopping)
 	s.done = true
@@ -214,16 +216,16 @@ func (s *Supervisor) onExit(st launcher.Status) {
 	switch {
 	case s.phase == state.Held && r.then != afterRestart && r.then != afterExit:
 		// A hang-held process died on its own; stay held.
-		s.closeRun(rec, ReasonHang, Hold)
+		s.closeRun(rec, runrec.Hang, Hold)
 		return
 	case r.stopRequested && r.then == afterExit:
-		s.closeRun(rec, ReasonStopped, Exit)
+		s.closeRun(rec, runrec.Stopped, Exit)
 		s.exitCode = code
 		s.transition(state.Stopping)
 		s.done = true
 		return
 	case r.stopRequested && r.then == afterRestart:
-		s.closeRun(rec, ReasonStopped, Restart)
+		s.closeRun(rec, runrec.Stopped, Restart)
 		s.used = 0
 		s.d.Store.Counters.Restarts.Add(1)
 		s.startRun()
@@ -263,13 +265,13 @@ func (s *Supervisor) onExit(st launcher.Status) {
 }
 
 // closeRun writes the ended run's record and counts the exit.
-func (s *Supervisor) closeRun(rec *RunRecord, reason string, a Action) {
+func (s *Supervisor) closeRun(rec *runrec.RunRecord, reason runrec.EndReason, a Action) {
 	rec.Reason, rec.Decision = reason, a.String()
 	s.finishRecord(rec)
-	s.d.Store.Counters.AddExit(reason)
+	s.d.Store.Counters.AddExit(string(reason))
 }
 
-func (s *Supervisor) finishRecord(rec *RunRecord) {
+func (s *Supervisor) finishRecord(rec *runrec.RunRecord) {
 	if err := s.d.Records.Finish(rec); err != nil {
 		s.log.Warn("cannot write run record", "run", rec.Run, "err", err)
 	}
@@ -295,7 +297,7 @@ func (s *Supervisor) keepCapture(run int, out *capture.Run) {
 	s.capMu.Lock()
 	defer s.capMu.Unlock()
 	s.captures[run] = out
-	keep := s.d.Records.keep
+	keep := s.d.Records.Keep()
 	for n, c := range s.captures {
 		if n <= run-keep {
 			c.Release()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 func quickPolicy() Policy {
@@ -41,14 +42,14 @@ func scenarioStartupCrashHoldsThenRestart(t *testing.T) {
 		if i == 2 {
 			wantDecision = "hold"
 		}
-		if r.ExitCode == nil || *r.ExitCode != 3 || r.Reason != ReasonStartupCrash || r.Decision != wantDecision || r.Attempt != i+1 {
+		if r.ExitCode == nil || *r.ExitCode != 3 || r.Reason != runrec.StartupCrash || r.Decision != wantDecision || r.Attempt != i+1 {
 			t.Errorf("run %d record: exit=%v reason=%s decision=%s attempt=%d", r.Run, r.ExitCode, r.Reason, r.Decision, r.Attempt)
 		}
 		out, err := os.ReadFile(filepath.Join(r.Dir, "output.log"))
 		if err != nil || !contains(string(out), "config missing") {
 			t.Errorf("run %d output.log = %q, %v", r.Run, out, err)
 		}
-		var onDisk RunRecord
+		var onDisk runrec.RunRecord
 		b, _ := os.ReadFile(filepath.Join(r.Dir, "run.json"))
 		if err := json.Unmarshal(b, &onDisk); err != nil || onDisk.Decision != wantDecision {
 			t.Errorf("run %d run.json = %s (%v)", r.Run, b, err)
@@ -87,7 +88,7 @@ func scenarioCleanExitEndsHoldfast(t *testing.T) {
 	if code := h.exitCode(); code != 0 {
 		t.Errorf("code = %d, want 0", code)
 	}
-	if r := h.records.List(); len(r) != 1 || r[0].Reason != ReasonCleanExit {
+	if r := h.records.List(); len(r) != 1 || r[0].Reason != runrec.CleanExit {
 		t.Errorf("records = %+v", r)
 	}
 	h.noteEdges()
@@ -154,7 +155,7 @@ func scenarioLateCrash(t *testing.T) {
 				<-h.store.Changed()
 			}
 			for _, r := range h.records.List() {
-				if r.Reason != "" && r.Reason != ReasonLateCrash {
+				if r.Reason != "" && r.Reason != runrec.LateCrash {
 					t.Errorf("run %d reason %s", r.Run, r.Reason)
 				}
 			}

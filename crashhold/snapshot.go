@@ -61,7 +61,7 @@ func (s *Supervisor) readiness() (bool, string) {
 	r := s.cur
 	switch {
 	case s.phase == state.Held:
-		return false, "the app is held (" + s.holdReason + ")"
+		return false, "the app is held (" + string(s.holdReason) + ")"
 	case s.phase != state.Running:
 		return false, "the app is " + string(s.phase)
 	case r == nil || !r.alive:

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/internal/termmsg"
 	"github.com/holdfast-dev/holdfast/launcher"
 )
 
@@ -185,7 +186,7 @@ func (s *Supervisor) finish() {
 		s.killAll(grace)
 	}
 	if s.lastRec != nil && s.lastRec.ExitCode != nil && *s.lastRec.ExitCode != 0 && s.cfg.TerminationLog != "" {
-		if err := WriteTerminationMessage(s.cfg.TerminationLog, s.lastRec, s.starts); err != nil {
+		if err := termmsg.Write(s.cfg.TerminationLog, s.lastRec, s.starts); err != nil {
 			s.log.Warn("cannot write termination message", "err", err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/launcher"
 	"github.com/holdfast-dev/holdfast/launcher/capture"
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 // Config is the supervisor's configuration; cmd/holdfast fills it from flags.
@@ -58,7 +59,7 @@ type Config struct {
 // Deps are the parts the supervisor drives.
 type Deps struct {
 	Reaper   *launcher.Reaper
-	Records  *Records
+	Records  *runrec.Records
 	Console  *capture.Console
 	Store    *state.Store
 	Logger   *slog.Logger
@@ -80,7 +81,7 @@ const (
 
 // appRun is one run of the app. Only the supervisor goroutine touches it.
 type appRun struct {
-	rec         *RunRecord
+	rec         *runrec.RunRecord
 	child       *launcher.Child
 	out         *capture.Run
 	started     time.Time
@@ -115,12 +116,12 @@ type Supervisor struct {
 	phase      state.Phase
 	cur        *appRun
 	lastExit   *state.Exit
-	lastRec    *RunRecord
+	lastRec    *runrec.RunRecord
 	used       int // startup crashes restarted under the current budget
 	starts     int // runs started since holdfast started
 	holdNext   bool
 	heldSince  time.Time
-	holdReason string
+	holdReason state.HoldReason
 	exitCode   int
 	done       bool
 	upSince    time.Time

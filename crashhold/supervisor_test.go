@@ -19,6 +19,7 @@ import (
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/launcher"
 	"github.com/holdfast-dev/holdfast/launcher/capture"
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 // The test binary re-runs itself as the fake app (os/exec's
@@ -123,7 +124,7 @@ type harness struct {
 	t       *testing.T
 	sup     *Supervisor
 	store   *state.Store
-	records *Records
+	records *runrec.Records
 	sigs    chan os.Signal
 	done    chan int
 	dir     string
@@ -165,7 +166,7 @@ func newHarness(t *testing.T, cfg Config, env ...string) *harness {
 	cfg.JVM = "off"
 	h := &harness{t: t, dir: dir, sigs: make(chan os.Signal, 8), done: make(chan int, 1)}
 	h.store = state.NewStore(state.Snapshot{Phase: state.Starting})
-	h.records = OpenRecords(cfg.StateDir, 20, logger)
+	h.records = runrec.Open(cfg.StateDir, 20, logger)
 	h.sup = New(cfg, Deps{
 		Reaper: testReaper, Records: h.records, Console: console, Store: h.store, Logger: logger,
 		Check: func(ctx context.Context, url string) (bool, string) {
@@ -254,7 +255,7 @@ func (h *harness) noteEdges() {
 	}
 }
 
-func strPtr(s *string) string {
+func strPtr(s *state.HoldReason) state.HoldReason {
 	if s == nil {
 		return "<nil>"
 	}

@@ -447,7 +447,7 @@ func TestSSHHeldJava(t *testing.T) {
 			t.Fatalf("status has no evidence_dir: %v", s.status)
 		}
 		r := sshRun(t, "exit 7\n", "ssh", cl.args(cl.key, "-tt", "127.0.0.1")...)
-		for _, want := range []string{"app is HELD (startup-crash)", "last exit:  code 1", "evidence:   " + evidence, "holdfast restart"} {
+		for _, want := range []string{"app is HELD (startup-crash)", "last exit:  exit code 1", "evidence:   " + evidence, "holdfast restart"} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("interactive login banner lacks %q:\n%s", want, r.stdout)
 			}

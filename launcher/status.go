@@ -2,12 +2,13 @@ package launcher
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os/exec"
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/holdfast-dev/holdfast/internal/exitdesc"
 )
 
 // Exit codes holdfast itself chooses. The app's own code passes through.
@@ -63,14 +64,7 @@ func (s Status) SignalName() string {
 }
 
 func (s Status) String() string {
-	if s.Exited {
-		return fmt.Sprintf("exit code %d", s.Code)
-	}
-	str := fmt.Sprintf("killed by %s (exit code %d)", SignalName(s.Signal), s.ExitCode())
-	if s.CoreDumped {
-		str += ", core dumped"
-	}
-	return str
+	return exitdesc.Text(s.ExitCode(), s.SignalName(), s.CoreDumped)
 }
 
 // ExecErrorCode maps an error from starting a command to holdfast's exit

@@ -12,11 +12,11 @@ import (
 // backing off or has no process: holdfast itself is alive (200), but a
 // human reading the body should see that the app is not.
 type liveBody struct {
-	Status     string      `json:"status"`
-	Phase      state.Phase `json:"phase"`
-	Ready      bool        `json:"ready"`
-	Run        int         `json:"run"`
-	HoldReason *string     `json:"hold_reason,omitempty"`
+	Status     string            `json:"status"`
+	Phase      state.Phase       `json:"phase"`
+	Ready      bool              `json:"ready"`
+	Run        int               `json:"run"`
+	HoldReason *state.HoldReason `json:"hold_reason,omitempty"`
 }
 
 // readyBody is the /readyz answer.
@@ -68,7 +68,7 @@ func notReadyReason(snap state.Snapshot) string {
 	switch snap.Phase {
 	case state.Held:
 		if snap.HoldReason != nil && *snap.HoldReason != "" {
-			return "app is held (" + *snap.HoldReason + ")"
+			return "app is held (" + string(*snap.HoldReason) + ")"
 		}
 		return "app is held"
 	case state.Backoff:

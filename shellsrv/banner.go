@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/holdfast-dev/holdfast/internal/exitdesc"
 	"github.com/holdfast-dev/holdfast/internal/state"
 )
 
@@ -36,15 +37,7 @@ func bannerText(snap state.Snapshot, now time.Time) string {
 	}
 	b.WriteString("\n")
 	if e := snap.LastExit; e != nil {
-		fmt.Fprintf(&b, "  last exit:  code %d", e.Code)
-		if e.Signal != "" {
-			fmt.Fprintf(&b, " (%s", e.Signal)
-			if e.CoreDumped {
-				b.WriteString(", core dumped")
-			}
-			b.WriteString(")")
-		}
-		fmt.Fprintf(&b, " after %.1fs, run %d", e.RanForSeconds, e.Run)
+		fmt.Fprintf(&b, "  last exit:  %s after %.1fs, run %d", exitdesc.Text(e.Code, e.Signal, e.CoreDumped), e.RanForSeconds, e.Run)
 		if !e.At.IsZero() {
 			fmt.Fprintf(&b, ", at %s", e.At.UTC().Format(time.RFC3339))
 		}

@@ -189,7 +189,7 @@ func TestBanner(t *testing.T) {
 	})
 	// Interactive: the banner comes first (stderr without a pty).
 	r := h.ssh("echo interactive-marker\n", "-T", "127.0.0.1")
-	for _, want := range []string{"HELD (startup-crash)", "code 137 (SIGKILL)", evidence, "holdfast status", "holdfast logs", "holdfast restart", "holdfast release"} {
+	for _, want := range []string{"HELD (startup-crash)", "killed by SIGKILL (code 137)", evidence, "holdfast status", "holdfast logs", "holdfast restart", "holdfast release"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("banner lacks %q: %v", want, r)
 		}

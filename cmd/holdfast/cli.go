@@ -14,6 +14,7 @@ import (
 	"github.com/holdfast-dev/holdfast/internal/config"
 	"github.com/holdfast-dev/holdfast/internal/control"
 	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 // Exit codes of the subcommands: 0 success (for probe: healthy), 1 failure
@@ -123,22 +124,24 @@ func cmdStatus(c *control.Client, w io.Writer, asJSON bool) error {
 func cmdRuns(c *control.Client, w io.Writer, asJSON bool) error {
 	ctx, cancel := control.WithTimeout()
 	defer cancel()
-	var raw json.RawMessage
-	if err := c.Runs(ctx, &raw); err != nil {
+	runs, err := c.Runs(ctx)
+	if err != nil {
 		return err
 	}
 	if asJSON {
-		return writeLine(w, raw)
-	}
-	var runs []runView
-	if err := json.Unmarshal(raw, &runs); err != nil {
-		return fmt.Errorf("cannot decode runs: %w", err)
+		// As the control socket sends it: indented, one array.
+		if runs == nil {
+			runs = []runrec.RunRecord{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(runs)
 	}
 	var snap state.Snapshot
 	if err := c.Status(ctx, &snap); err != nil {
 		return err
 	}
-	_, err := io.WriteString(w, formatRuns(runs, snap))
+	_, err = io.WriteString(w, formatRuns(runs, snap))
 	return err
 }
 

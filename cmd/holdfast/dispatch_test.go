@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/holdfast-dev/holdfast/internal/control"
 	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 // captureStdout is captureStderr for stdout.
@@ -33,8 +36,8 @@ func captureStdout(t *testing.T, f func()) string {
 type fakeBackend struct{ snap state.Snapshot }
 
 func (f fakeBackend) Status() state.Snapshot { return f.snap }
-func (f fakeBackend) Runs() []any {
-	return []any{map[string]any{"run": 1, "dir": "/s/runs/1"}}
+func (f fakeBackend) Runs() []runrec.RunRecord {
+	return []runrec.RunRecord{{Run: 1, Dir: "/s/runs/1"}}
 }
 func (f fakeBackend) Logs(context.Context, int, bool) ([]byte, <-chan []byte, error) {
 	return []byte("out\n"), nil, nil
@@ -82,6 +85,17 @@ func TestGlobalFlagsBeforeSubcommand(t *testing.T) {
 	out := captureStdout(t, func() { run([]string{"--state-dir", dir, "runs", "--json"}) })
 	if !strings.HasSuffix(out, "]\n") {
 		t.Errorf("runs --json does not end with a newline: %q", out)
+	}
+	// The records as the control socket encodes them (indented), not a
+	// schema of the CLI's own.
+	var want bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(fakeBackend{}.Runs()); err != nil {
+		t.Fatal(err)
+	}
+	if out != want.String() || !strings.Contains(out, `"ended_at": null`) {
+		t.Errorf("runs --json = %q, want %q", out, want.String())
 	}
 	// An entrypoint flag before a subcommand does nothing there: refused.
 	errOut := captureStderr(t, func() {
@@ -147,7 +161,7 @@ func TestSuggest(t *testing.T) {
 }
 
 func TestFormatRunsWithoutRecord(t *testing.T) {
-	out := formatRuns([]runView{{Run: 3, Dir: "/s/runs/3"}}, state.Snapshot{Run: 4})
+	out := formatRuns([]runrec.RunRecord{{Run: 3, Dir: "/s/runs/3"}}, state.Snapshot{Run: 4})
 	if strings.Contains(out, "0001-01-01") || !strings.Contains(out, "unknown") {
 		t.Errorf("a run without a record:\n%s", out)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/holdfast-dev/holdfast/launcher"
 	"github.com/holdfast-dev/holdfast/launcher/capture"
 	"github.com/holdfast-dev/holdfast/probes"
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 // terminationLog is where kubelet reads a container's termination message.
@@ -116,7 +117,7 @@ func entrypoint(args []string) int {
 		}
 		log.Debug("cannot prepare the state dir", "err", err)
 	}
-	records := crashhold.OpenRecords(cfg.StateDir, cfg.KeepRuns, logger)
+	records := runrec.Open(cfg.StateDir, cfg.KeepRuns, logger)
 
 	sup := crashhold.New(supervisorConfig(cfg, isPID1), crashhold.Deps{
 		Reaper:   reaper,

@@ -6,7 +6,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/holdfast-dev/holdfast/internal/exitdesc"
 	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 // formatStatus renders the status for a person: the phase and why first,
@@ -17,7 +19,7 @@ func formatStatus(s state.Snapshot) string {
 	row := func(k, format string, a ...any) { fmt.Fprintf(w, "%s\t"+format+"\n", append([]any{k}, a...)...) }
 	phase := strings.ToUpper(string(s.Phase))
 	if s.Phase == state.Held && s.HoldReason != nil {
-		phase += " (" + *s.HoldReason + ")"
+		phase += " (" + string(*s.HoldReason) + ")"
 		if s.HeldSince != nil {
 			phase += fmt.Sprintf(" since %s, %s ago", s.HeldSince.UTC().Format(time.RFC3339), ago(*s.HeldSince))
 		}
@@ -39,14 +41,7 @@ func formatStatus(s state.Snapshot) string {
 		row("window:", "in the crash-hold window (a crash now counts as a startup crash)")
 	}
 	if e := s.LastExit; e != nil {
-		how := fmt.Sprintf("exit code %d", e.Code)
-		if e.Signal != "" {
-			how = fmt.Sprintf("killed by %s (code %d)", e.Signal, e.Code)
-		}
-		if e.CoreDumped {
-			how += ", core dumped"
-		}
-		row("last exit:", "%s after %.1fs (run %d, %s ago)", how, e.RanForSeconds, e.Run, ago(e.At))
+		row("last exit:", "%s after %.1fs (run %d, %s ago)", exitdesc.Text(e.Code, e.Signal, e.CoreDumped), e.RanForSeconds, e.Run, ago(e.At))
 	}
 	if s.EvidenceDir != nil {
 		row("evidence:", "%s", *s.EvidenceDir)
@@ -72,26 +67,7 @@ func formatStatus(s state.Snapshot) string {
 	return b.String()
 }
 
-// runView is the part of run.json the runs table shows.
-type runView struct {
-	Run           int        `json:"run"`
-	Attempt       int        `json:"attempt"`
-	StartedAt     time.Time  `json:"started_at"`
-	EndedAt       *time.Time `json:"ended_at"`
-	RanForSeconds float64    `json:"ran_for_seconds"`
-	ExitCode      *int       `json:"exit_code"`
-	Signal        string     `json:"signal"`
-	Reason        string     `json:"reason"`
-	Decision      string     `json:"decision"`
-	Dir           string     `json:"dir"`
-	Artifacts     []struct {
-		Name string `json:"name"`
-		Kind string `json:"kind"`
-		Size int64  `json:"size"`
-	} `json:"artifacts"`
-}
-
-func formatRuns(runs []runView, now state.Snapshot) string {
+func formatRuns(runs []runrec.RunRecord, now state.Snapshot) string {
 	if len(runs) == 0 {
 		return "no runs kept yet\n"
 	}

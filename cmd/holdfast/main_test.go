@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 // With no holdfast running, every subcommand prints one line and exits 1
@@ -64,7 +65,7 @@ func TestBadFlagExitsTwo(t *testing.T) {
 }
 
 func TestFormatStatusHeld(t *testing.T) {
-	reason, dir := "startup-crash", "/var/lib/holdfast/runs/3"
+	reason, dir := state.ReasonStartupCrash, "/var/lib/holdfast/runs/3"
 	since := time.Now().Add(-time.Minute)
 	s := formatStatus(state.Snapshot{
 		Phase: state.Held, HoldReason: &reason, HeldSince: &since, Run: 3, Restarts: 2, BudgetUsed: 2, MaxRestarts: 2,
@@ -81,13 +82,9 @@ func TestFormatStatusHeld(t *testing.T) {
 func TestFormatRuns(t *testing.T) {
 	one, two := 1, 0
 	now := time.Now()
-	out := formatRuns([]runView{
+	out := formatRuns([]runrec.RunRecord{
 		{Run: 1, ExitCode: &one, Reason: "startup-crash", Decision: "hold", Dir: "/s/runs/1", EndedAt: &now,
-			Artifacts: []struct {
-				Name string `json:"name"`
-				Kind string `json:"kind"`
-				Size int64  `json:"size"`
-			}{{Name: "output.log", Kind: "output"}, {Name: "java_pid7.hprof", Kind: "heap-dump"}}},
+			Artifacts: []runrec.Artifact{{Name: "output.log", Kind: "output"}, {Name: "java_pid7.hprof", Kind: "heap-dump"}}},
 		{Run: 2, ExitCode: &two, Reason: "clean-exit", Decision: "exit"},
 		{Run: 3},
 		{Run: 4},

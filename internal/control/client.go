@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 // ErrNotRunning means no holdfast answers on the state dir's socket.
@@ -103,10 +105,13 @@ func (c *Client) Status(ctx context.Context, v any) error {
 	return err
 }
 
-// Runs fetches every kept run's record.
-func (c *Client) Runs(ctx context.Context, v any) error {
-	_, err := c.getJSON(ctx, http.MethodGet, "/v1/runs", v)
-	return err
+// Runs fetches every kept run's record, oldest first.
+func (c *Client) Runs(ctx context.Context) ([]runrec.RunRecord, error) {
+	var runs []runrec.RunRecord
+	if _, err := c.getJSON(ctx, http.MethodGet, "/v1/runs", &runs); err != nil {
+		return nil, err
+	}
+	return runs, nil
 }
 
 // Action asks for restart, release, stop or hold.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 // fakeBackend is pure logic: the control server's job is the protocol.
@@ -24,8 +25,8 @@ type fakeBackend struct {
 	reqErr  error
 }
 
-func (f *fakeBackend) Status() state.Snapshot { return f.snap }
-func (f *fakeBackend) Runs() []any            { return []any{map[string]int{"run": 1}} }
+func (f *fakeBackend) Status() state.Snapshot   { return f.snap }
+func (f *fakeBackend) Runs() []runrec.RunRecord { return []runrec.RunRecord{{Run: 1}} }
 func (f *fakeBackend) Logs(ctx context.Context, run int, follow bool) ([]byte, <-chan []byte, error) {
 	if run > 1 {
 		return nil, nil, errors.New("no run 2 is kept")
@@ -91,7 +92,7 @@ func TestNotRunning(t *testing.T) {
 }
 
 func TestStatusProbeAndActions(t *testing.T) {
-	reason := "startup-crash"
+	reason := state.ReasonStartupCrash
 	b := &fakeBackend{snap: state.Snapshot{Phase: state.Held, HoldReason: &reason, NotReadyReason: "the app is held (startup-crash)"}}
 	_, c := serveFake(t, b)
 	ctx := context.Background()

@@ -47,7 +47,7 @@ func FuzzRequest(f *testing.F) {
 		if err != nil {
 			return
 		}
-		reason := "startup-crash"
+		reason := state.ReasonStartupCrash
 		b := &fakeBackend{snap: state.Snapshot{Phase: state.Held, HoldReason: &reason}, logs: []byte("a\nb\n")}
 		s := NewServer(b, slogDiscard())
 		s.uid = 4242 // a non-root holdfast: root and 4242 are served (read per request)

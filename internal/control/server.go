@@ -14,16 +14,14 @@ import (
 
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/launcher/capture"
+	"github.com/holdfast-dev/holdfast/runrec"
 )
-
-// RunInfo is one run as `holdfast runs` shows it: run.json as written.
-type RunInfo = json.RawMessage
 
 // Backend is what the control socket serves.
 type Backend interface {
 	Status() state.Snapshot
-	// Runs returns every kept run's record as JSON objects, oldest first.
-	Runs() []any
+	// Runs returns every kept run's record, oldest first.
+	Runs() []runrec.RunRecord
 	// Logs returns a run's retained output (run 0: the current or last
 	// run) and, when follow is set, a channel of later output that closes
 	// when the run's output ends or ctx is done.
@@ -138,7 +136,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 func (s *Server) runs(w http.ResponseWriter, r *http.Request) {
 	runs := s.b.Runs()
 	if runs == nil {
-		runs = []any{}
+		runs = []runrec.RunRecord{}
 	}
 	writeJSON(w, http.StatusOK, runs)
 }

@@ -8,5 +8,12 @@
 // sessions) are atomics in Counters, bumped where the event happens and copied
 // into every Snapshot that is read.
 //
+// Why holdfast holds the app is the vocabulary HoldReason (the table
+// HoldReasons):
+//
+//	startup-crash  the app crashed during startup with its restart budget spent (--max-restarts)
+//	hang           the app stopped answering its liveness URL; its process is kept alive for thread dumps
+//	manual         held on request (holdfast hold)
+//
 // This package must not import any other holdfast package.
 package state

@@ -21,12 +21,30 @@ const (
 // Phases lists every phase, in diagram order; metrics export one series each.
 var Phases = []Phase{Starting, Running, Backoff, Held, Stopping, Exited}
 
-// Hold reasons.
+// HoldReason is why holdfast holds the app: the status's hold_reason.
+// The set is closed: HoldReasons lists every value. (Why a run ended is
+// another vocabulary, runrec.EndReason.)
+type HoldReason string
+
 const (
-	ReasonStartupCrash = "startup-crash"
-	ReasonHang         = "hang"
-	ReasonManual       = "manual"
+	ReasonStartupCrash HoldReason = "startup-crash"
+	ReasonHang         HoldReason = "hang"
+	ReasonManual       HoldReason = "manual"
 )
+
+// HoldReasonInfo describes one HoldReason for docs and tests.
+type HoldReasonInfo struct {
+	Reason  HoldReason
+	Meaning string
+}
+
+// HoldReasons is the one table of why holdfast holds. doc.go shows it; a
+// test checks that they agree.
+var HoldReasons = []HoldReasonInfo{
+	{ReasonStartupCrash, "the app crashed during startup with its restart budget spent (--max-restarts)"},
+	{ReasonHang, "the app stopped answering its liveness URL; its process is kept alive for thread dumps"},
+	{ReasonManual, "held on request (holdfast hold)"},
+}
 
 // Exit describes how one run of the app ended.
 type Exit struct {
@@ -41,19 +59,19 @@ type Exit struct {
 // Snapshot is a copy of the whole public state. JSON field names are the
 // contract's; pointer fields are null when absent.
 type Snapshot struct {
-	Phase         Phase      `json:"phase"`
-	Ready         bool       `json:"ready"`
-	PID           int        `json:"pid"` // 0 when no app process exists; JSON null then (see MarshalJSON)
-	Run           int        `json:"run"`
-	Restarts      int        `json:"restarts"` // restarts since holdfast started
-	StartedAt     *time.Time `json:"started_at"`
-	InHoldWindow  bool       `json:"in_hold_window"`
-	HeldSince     *time.Time `json:"held_since"`
-	HoldReason    *string    `json:"hold_reason"`
-	HoldExpiresAt *time.Time `json:"hold_expires_at"`
-	LastExit      *Exit      `json:"last_exit"`
-	EvidenceDir   *string    `json:"evidence_dir"`
-	Version       string     `json:"version"`
+	Phase         Phase       `json:"phase"`
+	Ready         bool        `json:"ready"`
+	PID           int         `json:"pid"` // 0 when no app process exists; JSON null then (see MarshalJSON)
+	Run           int         `json:"run"`
+	Restarts      int         `json:"restarts"` // restarts since holdfast started
+	StartedAt     *time.Time  `json:"started_at"`
+	InHoldWindow  bool        `json:"in_hold_window"`
+	HeldSince     *time.Time  `json:"held_since"`
+	HoldReason    *HoldReason `json:"hold_reason"`
+	HoldExpiresAt *time.Time  `json:"hold_expires_at"`
+	LastExit      *Exit       `json:"last_exit"`
+	EvidenceDir   *string     `json:"evidence_dir"`
+	Version       string      `json:"version"`
 
 	// Added fields (docs/contract.md "The rule: add, don't rename").
 	Command     []string  `json:"command"`
@@ -80,9 +98,9 @@ type Snapshot struct {
 // CounterValues is a plain copy of Counters.
 type CounterValues struct {
 	Starts           uint64
-	Restarts         uint64 // every restart since holdfast started
-	ExitsByReason    map[string]uint64
-	Reaped           uint64 // orphans reaped (not the app, not shells)
+	Restarts         uint64            // every restart since holdfast started
+	ExitsByReason    map[string]uint64 // by runrec.EndReason
+	Reaped           uint64            // orphans reaped (not the app, not shells)
 	SignalsForwarded map[string]uint64
 	LogBytesStdout   uint64
 	LogBytesStderr   uint64
@@ -106,8 +124,10 @@ type Counters struct {
 	signalsForwarded map[string]uint64
 }
 
-// AddExit counts an app exit under a bounded reason label
-// ("clean", "crash", "signal", "stopped", ...).
+// AddExit counts an app exit under its reason, the label of
+// holdfast_app_exits_total: a runrec.EndReason ("clean-exit",
+// "startup-crash", ...; the table runrec.EndReasons). It is a string here
+// because this package imports no other holdfast package.
 func (c *Counters) AddExit(reason string) {
 	c.mu.Lock()
 	if c.exitsByReason == nil {

@@ -2,6 +2,7 @@ package state
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -47,5 +48,19 @@ func TestStoreChangedWakesWaiters(t *testing.T) {
 	s.Counters.AddSignal("SIGTERM")
 	if n := s.Load().Counters.SignalsForwarded["SIGTERM"]; n != 2 {
 		t.Fatalf("SIGTERM count = %d, want 2", n)
+	}
+}
+
+// TestHoldReasonsDocumented checks that doc.go lists the table HoldReasons.
+func TestHoldReasonsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range HoldReasons {
+		line := "//\t" + string(r.Reason) + strings.Repeat(" ", 15-len(r.Reason)) + r.Meaning + "\n"
+		if !strings.Contains(string(doc), line) {
+			t.Errorf("doc.go lacks the line %q", line)
+		}
 	}
 }

@@ -9,5 +9,5 @@
 // by the image's uid, run by another uid of its group) is used as it is.
 //
 // It opens everything through safefs and never follows a link beneath the
-// state dir. It does not create run dirs or write records (crashhold does).
+// state dir. It does not create run dirs or write records (runrec does).
 package statedir

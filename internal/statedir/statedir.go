@@ -69,7 +69,7 @@ func Prepare(path string, app *syscall.Credential) error {
 		if boundary {
 			return &UnsafeError{Path: d.Name() + "/" + RunsDir, Reason: "not a directory (a link or file); holdfast never follows it: remove it"}
 		}
-		return nil // crashhold refuses it and keeps records in memory
+		return nil // runrec refuses it and keeps records in memory
 	}
 	runs, err := d.OpenDir(RunsDir)
 	if err != nil {

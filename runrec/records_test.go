@@ -1,4 +1,4 @@
-package crashhold
+package runrec
 
 import (
 	"encoding/json"
@@ -17,13 +17,13 @@ import (
 	"github.com/holdfast-dev/holdfast/internal/testutil"
 )
 
-// recLog captures a Records logger's output so tests can count warnings.
-type recLog struct{ testutil.Buffer }
+// warnLog captures a Records logger's output so tests can count warnings.
+type warnLog struct{ testutil.Buffer }
 
-func (l *recLog) warnings() int { return strings.Count(l.String(), "level=WARN") }
+func (l *warnLog) warnings() int { return strings.Count(l.String(), "level=WARN") }
 
-// recFinishCode ends rec like the supervisor would.
-func recFinishCode(t *testing.T, r *Records, rec *RunRecord, code int, reason string) {
+// finishCode ends rec like the supervisor would.
+func finishCode(t *testing.T, r *Records, rec *RunRecord, code int, reason EndReason) {
 	t.Helper()
 	end := rec.StartedAt.Add(1500 * time.Millisecond)
 	rec.EndedAt, rec.ExitCode, rec.Reason, rec.Decision = &end, &code, reason, "restart"
@@ -32,7 +32,7 @@ func recFinishCode(t *testing.T, r *Records, rec *RunRecord, code int, reason st
 	}
 }
 
-func recDiskRuns(t *testing.T, stateDir string) []string {
+func diskRunNames(t *testing.T, stateDir string) []string {
 	t.Helper()
 	entries, err := os.ReadDir(filepath.Join(stateDir, "runs"))
 	if err != nil {
@@ -48,7 +48,7 @@ func recDiskRuns(t *testing.T, stateDir string) []string {
 func TestRecordsNumberingContinuesAcrossReopen(t *testing.T) {
 	state := t.TempDir()
 	start := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	r := OpenRecords(state, 20, nil)
+	r := Open(state, 20, nil)
 	if !r.Writable() {
 		t.Fatal("fresh temp dir not writable")
 	}
@@ -60,11 +60,11 @@ func TestRecordsNumberingContinuesAcrossReopen(t *testing.T) {
 		if rec.Dir != filepath.Join(state, "runs", strconv.Itoa(want)) || rec.Dir != r.RunDir(want) {
 			t.Fatalf("dir = %q", rec.Dir)
 		}
-		recFinishCode(t, r, rec, want, "startup-crash")
+		finishCode(t, r, rec, want, "startup-crash")
 	}
 
 	// A new holdfast on the same state dir (container restart, emptyDir kept).
-	r2 := OpenRecords(state, 20, nil)
+	r2 := Open(state, 20, nil)
 	rec := r2.Begin([]string{"java"}, 1, 0, start)
 	if rec.Run != 4 {
 		t.Fatalf("after reopen run = %d, want 4", rec.Run)
@@ -94,14 +94,14 @@ func TestRecordsNumberingContinuesAcrossReopen(t *testing.T) {
 	}
 
 	// Negative control: another state dir starts again at 1.
-	if n := OpenRecords(t.TempDir(), 20, nil).Begin(nil, 1, 0, start).Run; n != 1 {
+	if n := Open(t.TempDir(), 20, nil).Begin(nil, 1, 0, start).Run; n != 1 {
 		t.Fatalf("fresh state dir began at run %d", n)
 	}
 }
 
 func TestRecordsPruneKeepsNewest(t *testing.T) {
 	state := t.TempDir()
-	r := OpenRecords(state, 3, nil)
+	r := Open(state, 3, nil)
 	// Entries that are not run dirs are never touched.
 	for _, name := range []string{"007", "notes"} {
 		if err := os.Mkdir(filepath.Join(state, "runs", name), 0o755); err != nil {
@@ -115,7 +115,7 @@ func TestRecordsPruneKeepsNewest(t *testing.T) {
 			want = append(want, strconv.Itoa(k))
 		}
 		slices.Sort(want)
-		if got := recDiskRuns(t, state); !slices.Equal(got, want) {
+		if got := diskRunNames(t, state); !slices.Equal(got, want) {
 			t.Fatalf("after run %d: dirs %v, want %v", rec.Run, got, want)
 		}
 		if len(r.List()) != min(n, 3) {
@@ -125,7 +125,7 @@ func TestRecordsPruneKeepsNewest(t *testing.T) {
 
 	// keep 1 (and nonsense 0) keeps only the current run, never deletes it.
 	for _, keep := range []int{1, 0} {
-		r1 := OpenRecords(state, keep, nil)
+		r1 := Open(state, keep, nil)
 		rec := r1.Begin([]string{"app"}, 1, 0, time.Now())
 		got := r1.List()
 		if len(got) != 1 || got[0].Run != rec.Run {
@@ -138,34 +138,34 @@ func TestRecordsPruneKeepsNewest(t *testing.T) {
 }
 
 func TestRecordsFinishWritesAtomically(t *testing.T) {
-	r := OpenRecords(t.TempDir(), 5, nil)
+	r := Open(t.TempDir(), 5, nil)
 	rec := r.Begin([]string{"app"}, 1, 7, time.Now())
 	path := filepath.Join(rec.Dir, "run.json")
-	before := recInode(t, path)
+	before := inode(t, path)
 	var initial RunRecord
-	recReadJSON(t, path, &initial)
+	readJSON(t, path, &initial)
 	if initial.ExitCode != nil || initial.Run != rec.Run {
 		t.Fatalf("initial run.json: %+v", initial)
 	}
 
-	recFinishCode(t, r, rec, 3, "late-crash")
-	if after := recInode(t, path); after == before {
+	finishCode(t, r, rec, 3, "late-crash")
+	if after := inode(t, path); after == before {
 		t.Fatal("run.json kept its inode: Finish wrote in place, not by rename")
 	}
 	var final RunRecord
-	recReadJSON(t, path, &final)
+	readJSON(t, path, &final)
 	if final.ExitCode == nil || *final.ExitCode != 3 || final.Reason != "late-crash" || final.EndedAt == nil {
 		t.Fatalf("final run.json: %+v", final)
 	}
-	recNoTemp(t, rec.Dir)
+	noTemp(t, rec.Dir)
 
 	// Negative control: an in-place write keeps the inode, so the check above
 	// can tell the two apart.
-	before = recInode(t, path)
+	before = inode(t, path)
 	if err := os.WriteFile(path, []byte("{}"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if recInode(t, path) != before {
+	if inode(t, path) != before {
 		t.Fatal("in-place write changed the inode; the rename check proves nothing here")
 	}
 
@@ -179,10 +179,10 @@ func TestRecordsFinishWritesAtomically(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "cannot rename") {
 		t.Fatalf("Finish over a directory: err = %v", err)
 	}
-	recNoTemp(t, rec.Dir)
+	noTemp(t, rec.Dir)
 }
 
-func recInode(t *testing.T, path string) uint64 {
+func inode(t *testing.T, path string) uint64 {
 	t.Helper()
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -191,7 +191,7 @@ func recInode(t *testing.T, path string) uint64 {
 	return fi.Sys().(*syscall.Stat_t).Ino
 }
 
-func recReadJSON(t *testing.T, path string, v any) {
+func readJSON(t *testing.T, path string, v any) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -202,23 +202,23 @@ func recReadJSON(t *testing.T, path string, v any) {
 	}
 }
 
-func recNoTemp(t *testing.T, dir string) {
+func noTemp(t *testing.T, dir string) {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), recTempPrefix) {
+		if strings.HasPrefix(e.Name(), tempPrefix) {
 			t.Fatalf("temp file %s left in %s", e.Name(), dir)
 		}
 	}
 }
 
-// recReadOnlyDir returns a state dir that cannot be written, holding an
+// readOnlyDir returns a state dir that cannot be written, holding an
 // old run 4. Root ignores permission bits, so as root it is a read-only bind
 // mount; otherwise mode 0555.
-func recReadOnlyDir(t *testing.T) string {
+func readOnlyDir(t *testing.T) string {
 	src := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(src, "runs", "4"), 0o755); err != nil {
 		t.Fatal(err)
@@ -266,13 +266,13 @@ func TestRecordsUnwritableStateDirKeepsMemory(t *testing.T) {
 	}{
 		{"under a regular file", filepath.Join(file, "sub"), 1},
 		{"runs is a file", runsIsFile, 1},
-		{"read-only", recReadOnlyDir(t), 5}, // numbering continues from the readable disk
+		{"read-only", readOnlyDir(t), 5}, // numbering continues from the readable disk
 	}
 	ro := cases[2].dir
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var log recLog
-			r := OpenRecords(tc.dir, 20, log.Logger())
+			var log warnLog
+			r := Open(tc.dir, 20, log.Logger())
 			if r.Writable() {
 				t.Fatal("Writable() = true")
 			}
@@ -282,8 +282,8 @@ func TestRecordsUnwritableStateDirKeepsMemory(t *testing.T) {
 				t.Fatalf("runs %d %q, %d %q", a.Run, a.Dir, b.Run, b.Dir)
 			}
 			r.SetPID(b.Run, 99)
-			recFinishCode(t, r, a, 1, "startup-crash")
-			recFinishCode(t, r, b, 2, "startup-crash")
+			finishCode(t, r, a, 1, "startup-crash")
+			finishCode(t, r, b, 2, "startup-crash")
 			list := r.List()
 			if len(list) < 2 || list[len(list)-1].Run != b.Run || *list[len(list)-1].ExitCode != 2 || list[len(list)-1].PID != 99 {
 				t.Fatalf("List = %+v", list)
@@ -301,8 +301,8 @@ func TestRecordsUnwritableStateDirKeepsMemory(t *testing.T) {
 	}
 
 	// Pruning in memory mode does not try (and warn about) the read-only disk.
-	var roLog recLog
-	r1 := OpenRecords(ro, 1, roLog.Logger())
+	var roLog warnLog
+	r1 := Open(ro, 1, roLog.Logger())
 	for range 3 {
 		r1.Begin([]string{"app"}, 1, 0, time.Now())
 	}
@@ -311,10 +311,10 @@ func TestRecordsUnwritableStateDirKeepsMemory(t *testing.T) {
 	}
 
 	// Negative control: a writable dir logs nothing and writes to disk.
-	var log recLog
-	r := OpenRecords(t.TempDir(), 20, log.Logger())
+	var log warnLog
+	r := Open(t.TempDir(), 20, log.Logger())
 	rec := r.Begin([]string{"app"}, 1, 0, time.Now())
-	recFinishCode(t, r, rec, 1, "startup-crash")
+	finishCode(t, r, rec, 1, "startup-crash")
 	if !r.Writable() || rec.Dir == "" || log.warnings() != 0 {
 		t.Fatalf("writable dir: writable=%v dir=%q log=%s", r.Writable(), rec.Dir, log.String())
 	}
@@ -325,7 +325,7 @@ func TestRecordsMemoryModePrunesAndScansEvidenceDir(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := OpenRecords(filepath.Join(file, "x"), 2, nil)
+	r := Open(filepath.Join(file, "x"), 2, nil)
 	if r.Writable() {
 		t.Fatal("state dir under a file is writable")
 	}
@@ -338,7 +338,7 @@ func TestRecordsMemoryModePrunesAndScansEvidenceDir(t *testing.T) {
 	}
 	last.EvidenceDir = t.TempDir()
 	os.WriteFile(filepath.Join(last.EvidenceDir, "java_pid1.hprof"), []byte("JAVA PROFILE"), 0o600)
-	recFinishCode(t, r, last, 1, "startup-crash")
+	finishCode(t, r, last, 1, "startup-crash")
 	got, _ := r.Get(last.Run)
 	if len(got.Artifacts) != 1 || got.Artifacts[0].Kind != "heap-dump" || got.Artifacts[0].Size != 12 {
 		t.Fatalf("artifacts = %+v", got.Artifacts)
@@ -346,7 +346,7 @@ func TestRecordsMemoryModePrunesAndScansEvidenceDir(t *testing.T) {
 }
 
 func TestRecordsArtifactKinds(t *testing.T) {
-	r := OpenRecords(t.TempDir(), 5, nil)
+	r := Open(t.TempDir(), 5, nil)
 	rec := r.Begin([]string{"java"}, 1, 0, time.Now())
 	files := map[string]string{
 		"output.log":            "output",
@@ -369,9 +369,9 @@ func TestRecordsArtifactKinds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	recFinishCode(t, r, rec, 134, "late-crash")
+	finishCode(t, r, rec, 134, "late-crash")
 	var onDisk RunRecord
-	recReadJSON(t, filepath.Join(rec.Dir, "run.json"), &onDisk)
+	readJSON(t, filepath.Join(rec.Dir, "run.json"), &onDisk)
 	got := map[string]Artifact{}
 	for _, a := range onDisk.Artifacts {
 		got[a.Name] = a
@@ -395,17 +395,17 @@ func TestRecordsArtifactKinds(t *testing.T) {
 
 func TestRecordsListSurvivesCorruptRunJSON(t *testing.T) {
 	state := t.TempDir()
-	r := OpenRecords(state, 20, nil)
+	r := Open(state, 20, nil)
 	for range 3 {
 		rec := r.Begin([]string{"app"}, 1, 0, time.Now())
-		recFinishCode(t, r, rec, 1, "startup-crash")
+		finishCode(t, r, rec, 1, "startup-crash")
 	}
 	os.WriteFile(filepath.Join(state, "runs", "1", "run.json"), []byte(`{"run":1,"command":["ap`), 0o644)
 	os.Remove(filepath.Join(state, "runs", "2", "run.json"))
 	os.WriteFile(filepath.Join(state, "runs", "2", "hs_err_pid9.log"), []byte("crash"), 0o644)
 
-	var log recLog
-	r2 := OpenRecords(state, 20, log.Logger())
+	var log warnLog
+	r2 := Open(state, 20, log.Logger())
 	var list []RunRecord
 	for range 3 {
 		list = r2.List()
@@ -413,10 +413,10 @@ func TestRecordsListSurvivesCorruptRunJSON(t *testing.T) {
 	if len(list) != 3 {
 		t.Fatalf("List = %+v", list)
 	}
-	if list[0].Reason != recUnknownReason || list[0].Dir != r2.RunDir(1) {
+	if list[0].Reason != Unknown || list[0].Dir != r2.RunDir(1) {
 		t.Fatalf("corrupt run 1 listed as %+v", list[0])
 	}
-	if list[1].Reason != recUnknownReason || len(list[1].Artifacts) != 1 || list[1].Artifacts[0].Kind != "hs-err" {
+	if list[1].Reason != Unknown || len(list[1].Artifacts) != 1 || list[1].Artifacts[0].Kind != "hs-err" {
 		t.Fatalf("run 2 without run.json listed as %+v", list[1])
 	}
 	if list[2].Reason != "startup-crash" { // negative control: the intact one
@@ -431,15 +431,15 @@ func TestRecordsListSurvivesCorruptRunJSON(t *testing.T) {
 }
 
 func TestRecordsSetPIDReachesDisk(t *testing.T) {
-	r := OpenRecords(t.TempDir(), 5, nil)
+	r := Open(t.TempDir(), 5, nil)
 	rec := r.Begin([]string{"app"}, 1, 0, time.Now())
 	r.SetPID(rec.Run, 4242)
 	if got, _ := r.Get(rec.Run); got.PID != 4242 {
 		t.Fatalf("Get after SetPID: pid %d", got.PID)
 	}
-	recFinishCode(t, r, rec, 0, "clean-exit")
+	finishCode(t, r, rec, 0, "clean-exit")
 	var disk RunRecord
-	recReadJSON(t, filepath.Join(rec.Dir, "run.json"), &disk)
+	readJSON(t, filepath.Join(rec.Dir, "run.json"), &disk)
 	if disk.PID != 4242 {
 		t.Fatalf("run.json pid = %d, want 4242", disk.PID)
 	}
@@ -447,7 +447,7 @@ func TestRecordsSetPIDReachesDisk(t *testing.T) {
 
 // The control socket lists while the supervisor begins and finishes runs.
 func TestRecordsConcurrentList(t *testing.T) {
-	r := OpenRecords(t.TempDir(), 3, nil)
+	r := Open(t.TempDir(), 3, nil)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -466,7 +466,7 @@ func TestRecordsConcurrentList(t *testing.T) {
 	}()
 	for range 20 {
 		rec := r.Begin([]string{"app"}, 1, 0, time.Now())
-		recFinishCode(t, r, rec, 1, "startup-crash")
+		finishCode(t, r, rec, 1, "startup-crash")
 	}
 	close(done)
 	wg.Wait()

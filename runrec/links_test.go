@@ -1,4 +1,4 @@
-package crashhold
+package runrec
 
 import (
 	"os"
@@ -13,7 +13,7 @@ import (
 // A link planted in the state dir is never followed: not at runs, not as a
 // numbered run, not in the app's jvm/ dir.
 
-func recOutside(t *testing.T) string {
+func outside(t *testing.T) string {
 	t.Helper()
 	out := t.TempDir()
 	for _, n := range []string{"1", "2", "3"} {
@@ -27,7 +27,7 @@ func recOutside(t *testing.T) string {
 	return out
 }
 
-func recOutsideIntact(t *testing.T, out string) {
+func outsideIntact(t *testing.T, out string) {
 	t.Helper()
 	entries, _ := os.ReadDir(out)
 	if len(entries) != 3 {
@@ -41,23 +41,23 @@ func recOutsideIntact(t *testing.T, out string) {
 }
 
 func TestRecordsRunsLinkIsNotFollowed(t *testing.T) {
-	state, out := t.TempDir(), recOutside(t)
+	state, out := t.TempDir(), outside(t)
 	if err := os.Symlink(out, filepath.Join(state, "runs")); err != nil {
 		t.Fatal(err)
 	}
-	var log recLog
-	r := OpenRecords(state, 1, log.Logger())
+	var log warnLog
+	r := Open(state, 1, log.Logger())
 	for i := range 3 {
 		rec := r.Begin([]string{"app"}, i+1, 0, time.Now())
 		if rec.Dir != "" {
 			t.Fatalf("run dir %q made through the link", rec.Dir)
 		}
-		recFinishCode(t, r, rec, 1, "startup-crash")
+		finishCode(t, r, rec, 1, "startup-crash")
 	}
 	if r.Writable() || !strings.Contains(log.String(), "symbolic link") {
 		t.Errorf("writable=%v, want memory mode and a warning naming the link:\n%s", r.Writable(), log.String())
 	}
-	recOutsideIntact(t, out)
+	outsideIntact(t, out)
 
 	// Negative control: os.RemoveAll through the same path does reach outside.
 	if err := os.RemoveAll(filepath.Join(state, "runs", "1")); err != nil {
@@ -69,7 +69,7 @@ func TestRecordsRunsLinkIsNotFollowed(t *testing.T) {
 }
 
 func TestRecordsPruneSkipsNumberedLinks(t *testing.T) {
-	state, out := t.TempDir(), recOutside(t)
+	state, out := t.TempDir(), outside(t)
 	if err := os.MkdirAll(filepath.Join(state, "runs"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestRecordsPruneSkipsNumberedLinks(t *testing.T) {
 	if err := os.Symlink(filepath.Join(out, "2"), filepath.Join(state, "runs", "2", "dumps")); err != nil {
 		t.Fatal(err)
 	}
-	r := OpenRecords(state, 1, nil)
+	r := Open(state, 1, nil)
 	rec := r.Begin([]string{"app"}, 1, 0, time.Now())
 	if rec.Run != 3 {
 		t.Errorf("run %d, want 3 (after the real run 2; a link is no run)", rec.Run)
@@ -91,11 +91,11 @@ func TestRecordsPruneSkipsNumberedLinks(t *testing.T) {
 	if _, err := os.Lstat(filepath.Join(state, "runs", "2")); !os.IsNotExist(err) {
 		t.Errorf("run 2 not pruned: %v", err)
 	}
-	recOutsideIntact(t, out)
+	outsideIntact(t, out)
 }
 
 func TestRecordsScanListsLinksWithoutFollowing(t *testing.T) {
-	r := OpenRecords(t.TempDir(), 5, nil)
+	r := Open(t.TempDir(), 5, nil)
 	rec := r.Begin([]string{"java"}, 1, 0, time.Now())
 	app, err := r.AppDir(rec.Run, nil)
 	if err != nil || app != filepath.Join(rec.Dir, "jvm") {
@@ -117,7 +117,7 @@ func TestRecordsScanListsLinksWithoutFollowing(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(app, "hs_err_pid1.log"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	recFinishCode(t, r, rec, 1, "startup-crash")
+	finishCode(t, r, rec, 1, "startup-crash")
 	got, _ := r.Get(rec.Run)
 	kinds := map[string]string{}
 	for _, a := range got.Artifacts {
@@ -137,7 +137,7 @@ func TestRecordsAppDirBelongsToTheApp(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to chown")
 	}
-	r := OpenRecords(t.TempDir(), 5, nil)
+	r := Open(t.TempDir(), 5, nil)
 	rec := r.Begin([]string{"java"}, 1, 0, time.Now())
 	app, err := r.AppDir(rec.Run, &syscall.Credential{Uid: 65534, Gid: 65533})
 	if err != nil {
@@ -152,15 +152,15 @@ func TestRecordsAppDirBelongsToTheApp(t *testing.T) {
 		t.Errorf("run dir owned by %d mode %v, want root's 0755", s.Uid, st.Mode().Perm())
 	}
 	// The run ends: jvm/ is taken back (the app's group may still read it).
-	recFinishCode(t, r, rec, 1, "startup-crash")
+	finishCode(t, r, rec, 1, "startup-crash")
 	st, _ = os.Stat(app)
 	if s := st.Sys().(*syscall.Stat_t); s.Uid != 0 || s.Gid != 65533 || st.Mode().Perm() != 0o750 {
 		t.Errorf("jvm/ after the run: %d:%d mode %v, want 0:65533 0750", s.Uid, s.Gid, st.Mode().Perm())
 	}
 }
 
-// recTmpfs mounts a small tmpfs for a full-disk test (root only).
-func recTmpfs(t *testing.T, size string) string {
+// tmpfs mounts a small tmpfs for a full-disk test (root only).
+func tmpfs(t *testing.T, size string) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to mount a tmpfs")
@@ -173,7 +173,7 @@ func recTmpfs(t *testing.T, size string) string {
 	return dir
 }
 
-func recFill(t *testing.T, path string) {
+func fill(t *testing.T, path string) {
 	t.Helper()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
@@ -189,12 +189,12 @@ func recFill(t *testing.T, path string) {
 }
 
 func TestRecordsFullDiskKeepsNewestRecord(t *testing.T) {
-	state := recTmpfs(t, "1m")
-	var log recLog
-	r := OpenRecords(state, 10, log.Logger())
+	state := tmpfs(t, "1m")
+	var log warnLog
+	r := Open(state, 10, log.Logger())
 	old := r.Begin([]string{"app"}, 1, 0, time.Now())
-	recFill(t, filepath.Join(old.Dir, "output.log"))
-	recFinishCode(t, r, old, 1, "startup-crash")
+	fill(t, filepath.Join(old.Dir, "output.log"))
+	finishCode(t, r, old, 1, "startup-crash")
 
 	// The disk is full: the next run's records still get written, first
 	// from the reserve, then from the oldest run's output.
@@ -205,16 +205,16 @@ func TestRecordsFullDiskKeepsNewestRecord(t *testing.T) {
 		}
 		r.SetPID(rec.Run, 1000+i)
 		var disk RunRecord
-		recReadJSON(t, filepath.Join(rec.Dir, "run.json"), &disk)
+		readJSON(t, filepath.Join(rec.Dir, "run.json"), &disk)
 		if disk.PID != 1000+i {
 			t.Errorf("run %d: run.json pid %d, want %d", i, disk.PID, 1000+i)
 		}
-		recFill(t, filepath.Join(rec.Dir, "output.log"))
+		fill(t, filepath.Join(rec.Dir, "output.log"))
 		if !r.FreeForOutput(rec.Run) && i == 2 {
 			t.Errorf("run %d: nothing freed for its output, want run 1's output.log dropped", i)
 		}
-		recFill(t, filepath.Join(rec.Dir, "output.log"))
-		recFinishCode(t, r, rec, 1, "startup-crash")
+		fill(t, filepath.Join(rec.Dir, "output.log"))
+		finishCode(t, r, rec, 1, "startup-crash")
 	}
 	if _, err := os.Stat(filepath.Join(old.Dir, "output.log")); !os.IsNotExist(err) {
 		t.Errorf("run 1's output.log kept (%v); the oldest output goes first", err)
@@ -226,7 +226,7 @@ func TestRecordsFullDiskKeepsNewestRecord(t *testing.T) {
 		}
 	}
 	// Negative control: a fresh Records on a roomy disk is not degraded.
-	if d := OpenRecords(t.TempDir(), 10, nil).Degraded(); d != "" {
+	if d := Open(t.TempDir(), 10, nil).Degraded(); d != "" {
 		t.Errorf("fresh Records degraded: %q", d)
 	}
 }

@@ -1,4 +1,4 @@
-package crashhold
+package runrec
 
 import (
 	"errors"
@@ -13,23 +13,23 @@ import (
 	"github.com/holdfast-dev/holdfast/internal/statedir"
 )
 
-// recSpace is what a full state dir cost so far: it stays reported for the
+// spaceCost is what a full state dir cost so far: it stays reported for the
 // life of the process, since the evidence it names is gone.
-type recSpace struct {
+type spaceCost struct {
 	reserveUsed bool  // the reserve was released for a record
 	dropped     []int // runs whose output.log was deleted to make room
 	cutShort    []int // runs whose output.log stopped early: nothing left to free
 }
 
-// recNoSpace reports a full disk or an exhausted quota.
-func recNoSpace(err error) bool {
+// noSpace reports a full disk or an exhausted quota.
+func noSpace(err error) bool {
 	return errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EDQUOT)
 }
 
 // ensureReserve (re)creates the space reserve for run records. Called with
 // r.mu held or before r is shared.
 func (r *Records) ensureReserve() {
-	if err := r.reserve.Ensure(); err != nil && !recNoSpace(err) {
+	if err := r.reserve.Ensure(); err != nil && !noSpace(err) {
 		r.logger.Debug("cannot create the space reserve for run records", "error", err)
 	}
 }
@@ -38,7 +38,7 @@ func (r *Records) ensureReserve() {
 // reserve first, then deletes the oldest runs' output.log (never current's).
 // It reports whether anything was freed. Called with r.mu held.
 func (r *Records) freeForRecords(current int, err error) bool {
-	if !recNoSpace(err) {
+	if !noSpace(err) {
 		return false
 	}
 	if r.reserve.Release() {
@@ -64,7 +64,7 @@ func (r *Records) shrinkOutput(run int) bool {
 		return false
 	}
 	defer runs.Close()
-	f, err := runs.OpenFile(strconv.Itoa(run)+"/"+recOutputFile, os.O_WRONLY, 0)
+	f, err := runs.OpenFile(strconv.Itoa(run)+"/"+OutputFile, os.O_WRONLY, 0)
 	if err != nil {
 		return false
 	}
@@ -116,7 +116,7 @@ func (r *Records) dropOldestOutput(current int) bool {
 		if n == current {
 			continue
 		}
-		rel := strconv.Itoa(n) + "/" + recOutputFile
+		rel := strconv.Itoa(n) + "/" + OutputFile
 		st, err := runs.Lstat(rel)
 		if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Blocks == 0 {
 			continue
@@ -141,10 +141,10 @@ func (r *Records) Degraded() string {
 		parts = append(parts, "the space reserve for run records was used")
 	}
 	if len(r.space.dropped) > 0 {
-		parts = append(parts, fmt.Sprintf("output.log of run(s) %s deleted to make room", recJoinRuns(r.space.dropped)))
+		parts = append(parts, fmt.Sprintf("output.log of run(s) %s deleted to make room", joinRuns(r.space.dropped)))
 	}
 	if len(r.space.cutShort) > 0 {
-		parts = append(parts, fmt.Sprintf("output.log of run(s) %s incomplete (the rest is in memory only)", recJoinRuns(r.space.cutShort)))
+		parts = append(parts, fmt.Sprintf("output.log of run(s) %s incomplete (the rest is in memory only)", joinRuns(r.space.cutShort)))
 	}
 	if len(parts) == 0 {
 		return ""
@@ -152,7 +152,7 @@ func (r *Records) Degraded() string {
 	return "state dir full: " + strings.Join(parts, "; ")
 }
 
-func recJoinRuns(runs []int) string {
+func joinRuns(runs []int) string {
 	s := make([]string, len(runs))
 	for i, n := range runs {
 		s[i] = strconv.Itoa(n)

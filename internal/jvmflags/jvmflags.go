@@ -1,4 +1,4 @@
-package crashhold
+package jvmflags
 
 import (
 	"errors"
@@ -15,16 +15,16 @@ import (
 // there ("Unable to create ...: File exists") and loses its dump, and the
 // next hs_err overwrites the last. A directory per run avoids both.
 const (
-	jvmHeapDumpOnOOM = "HeapDumpOnOutOfMemoryError"
-	jvmHeapDumpPath  = "HeapDumpPath"
-	jvmErrorFile     = "ErrorFile"
-	jvmToolOptions   = "JAVA_TOOL_OPTIONS"
+	heapDumpOnOOM = "HeapDumpOnOutOfMemoryError"
+	heapDumpPath  = "HeapDumpPath"
+	errorFile     = "ErrorFile"
+	toolOptions   = "JAVA_TOOL_OPTIONS"
 )
 
-// jvmOptionVars are the variables a user may set JVM flags in. The VM reads
+// optionVars are the variables a user may set JVM flags in. The VM reads
 // JAVA_TOOL_OPTIONS and _JAVA_OPTIONS; the java launcher (JDK 9+) reads
 // JDK_JAVA_OPTIONS.
-var jvmOptionVars = []string{jvmToolOptions, "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS"}
+var optionVars = []string{toolOptions, "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS"}
 
 // IsJava reports whether argv runs a JVM by basename (java), for --jvm=auto
 // and the SIGQUIT-before-KILL rule.
@@ -32,7 +32,7 @@ func IsJava(argv []string) bool {
 	return len(argv) > 0 && filepath.Base(argv[0]) == "java"
 }
 
-// JVMEnv returns env with JAVA_TOOL_OPTIONS extended by the evidence flags
+// Env returns env with JAVA_TOOL_OPTIONS extended by the evidence flags
 // for one run, and whether it added any. mode is "auto" (only when IsJava),
 // "on" or "off". A flag the user already set (in JAVA_TOOL_OPTIONS,
 // JDK_JAVA_OPTIONS, _JAVA_OPTIONS or argv, enabled or disabled) is not
@@ -42,47 +42,47 @@ func IsJava(argv []string) bool {
 // or with runDir "" (memory mode) or not creatable, os.TempDir()/
 // holdfast-evidence/<run> (a fresh sibling when that one already holds
 // files). It is "" when neither path flag was added.
-func JVMEnv(mode string, argv, env []string, runDir string, run int) (newEnv []string, evidenceDir string, applied bool) {
-	if !JVMApplies(mode, argv, env) {
+func Env(mode string, argv, env []string, runDir string, run int) (newEnv []string, evidenceDir string, applied bool) {
+	if !Applies(mode, argv, env) {
 		return env, "", false
 	}
-	user := jvmUserFlags(argv, env)
-	dir := jvmEvidenceDir(runDir, run)
+	user := userFlags(argv, env)
+	dir := makeEvidenceDir(runDir, run)
 	if dir == "" {
 		return env, "", false
 	}
 	var add []string
-	if !user[jvmHeapDumpOnOOM] {
-		add = append(add, "-XX:+"+jvmHeapDumpOnOOM)
+	if !user[heapDumpOnOOM] {
+		add = append(add, "-XX:+"+heapDumpOnOOM)
 	}
-	if !user[jvmHeapDumpPath] {
+	if !user[heapDumpPath] {
 		// An existing directory: the JVM writes java_pid<pid>.hprof in it.
-		add = append(add, jvmQuote("-XX:"+jvmHeapDumpPath+"="+dir))
+		add = append(add, quote("-XX:"+heapDumpPath+"="+dir))
 		evidenceDir = dir
 	}
-	if !user[jvmErrorFile] {
+	if !user[errorFile] {
 		// ErrorFile expands %p and turns %% into % (HotSpot
 		// Arguments::copy_expand_pid), so a % in the path is doubled.
 		p := strings.ReplaceAll(dir, "%", "%%") + "/hs_err_pid%p.log"
-		add = append(add, jvmQuote("-XX:"+jvmErrorFile+"="+p))
+		add = append(add, quote("-XX:"+errorFile+"="+p))
 		evidenceDir = dir
 	}
 	value := strings.Join(add, " ")
-	if old, ok := jvmLookup(env, jvmToolOptions); ok && old != "" {
+	if old, ok := lookup(env, toolOptions); ok && old != "" {
 		value = old + " " + value
 	}
 	newEnv = make([]string, 0, len(env)+1)
 	for _, kv := range env {
-		if !strings.HasPrefix(kv, jvmToolOptions+"=") {
+		if !strings.HasPrefix(kv, toolOptions+"=") {
 			newEnv = append(newEnv, kv)
 		}
 	}
-	return append(newEnv, jvmToolOptions+"="+value), evidenceDir, true
+	return append(newEnv, toolOptions+"="+value), evidenceDir, true
 }
 
-// JVMApplies reports whether JVMEnv adds any flag for mode, argv and env:
+// Applies reports whether Env adds any flag for mode, argv and env:
 // the caller then makes the directory they point at.
-func JVMApplies(mode string, argv, env []string) bool {
+func Applies(mode string, argv, env []string) bool {
 	switch strings.ToLower(mode) {
 	case "on":
 	case "auto":
@@ -92,13 +92,13 @@ func JVMApplies(mode string, argv, env []string) bool {
 	default:
 		return false
 	}
-	user := jvmUserFlags(argv, env)
-	return !user[jvmHeapDumpOnOOM] || !user[jvmHeapDumpPath] || !user[jvmErrorFile]
+	user := userFlags(argv, env)
+	return !user[heapDumpOnOOM] || !user[heapDumpPath] || !user[errorFile]
 }
 
-// jvmLookup returns the last value of key in env: os/exec keeps the last
+// lookup returns the last value of key in env: os/exec keeps the last
 // of duplicate entries, so that is the one the app sees.
-func jvmLookup(env []string, key string) (string, bool) {
+func lookup(env []string, key string) (string, bool) {
 	for i := len(env) - 1; i >= 0; i-- {
 		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
 			return v, true
@@ -107,14 +107,14 @@ func jvmLookup(env []string, key string) (string, bool) {
 	return "", false
 }
 
-// jvmUserFlags returns the -XX flag names the user set in the option
+// userFlags returns the -XX flag names the user set in the option
 // variables or on the java command line.
-func jvmUserFlags(argv, env []string) map[string]bool {
+func userFlags(argv, env []string) map[string]bool {
 	set := map[string]bool{}
-	for _, key := range jvmOptionVars {
-		if v, ok := jvmLookup(env, key); ok {
-			for _, tok := range jvmSplit(v) {
-				if name, ok := jvmFlagName(tok); ok {
+	for _, key := range optionVars {
+		if v, ok := lookup(env, key); ok {
+			for _, tok := range split(v) {
+				if name, ok := flagName(tok); ok {
 					set[name] = true
 				}
 			}
@@ -128,12 +128,12 @@ func jvmUserFlags(argv, env []string) map[string]bool {
 		switch {
 		case tok == "-jar" || tok == "-m" || tok == "--module" || strings.HasPrefix(tok, "--module="):
 			return set // what follows is the app's
-		case jvmValueOptions[tok]:
+		case valueOptions[tok]:
 			i++ // skip the option's value
 		case !strings.HasPrefix(tok, "-"):
 			return set // the main class or source file; the rest is the app's
 		default:
-			if name, ok := jvmFlagName(tok); ok {
+			if name, ok := flagName(tok); ok {
 				set[name] = true
 			}
 		}
@@ -141,17 +141,17 @@ func jvmUserFlags(argv, env []string) map[string]bool {
 	return set
 }
 
-// jvmValueOptions are java launcher options whose value is the next
+// valueOptions are java launcher options whose value is the next
 // argument (java --help, --help-extra; JDK 17).
-var jvmValueOptions = map[string]bool{
+var valueOptions = map[string]bool{
 	"-cp": true, "-classpath": true, "--class-path": true, "-p": true, "--module-path": true,
 	"--upgrade-module-path": true, "--add-modules": true, "--enable-native-access": true,
 	"--limit-modules": true, "--add-reads": true, "--add-exports": true, "--add-opens": true,
 	"--patch-module": true, "--source": true, "-d": true, "--describe-module": true,
 }
 
-// jvmFlagName returns "Name" for -XX:+Name, -XX:-Name and -XX:Name=value.
-func jvmFlagName(tok string) (string, bool) {
+// flagName returns "Name" for -XX:+Name, -XX:-Name and -XX:Name=value.
+func flagName(tok string) (string, bool) {
 	rest, ok := strings.CutPrefix(tok, "-XX:")
 	if !ok {
 		return "", false
@@ -163,25 +163,25 @@ func jvmFlagName(tok string) (string, bool) {
 	return name, name != ""
 }
 
-// jvmIsSpace matches C isspace, which the JVM splits option variables on.
-func jvmIsSpace(c byte) bool {
+// isSpace matches C isspace, which the JVM splits option variables on.
+func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
-// jvmSplit splits an option variable as HotSpot does
+// split splits an option variable as HotSpot does
 // (Arguments::parse_options_buffer): on whitespace, where a '...' or "..."
 // span anywhere in a word is taken literally without its quotes and there
 // are no escapes. An unmatched quote (the JVM refuses to start) takes the
 // rest literally.
-func jvmSplit(s string) []string {
+func split(s string) []string {
 	var out []string
 	for i := 0; i < len(s); {
-		if jvmIsSpace(s[i]) {
+		if isSpace(s[i]) {
 			i++
 			continue
 		}
 		var b strings.Builder
-		for i < len(s) && !jvmIsSpace(s[i]) {
+		for i < len(s) && !isSpace(s[i]) {
 			c := s[i]
 			if c != '\'' && c != '"' {
 				b.WriteByte(c)
@@ -202,23 +202,23 @@ func jvmSplit(s string) []string {
 	return out
 }
 
-// jvmQuote makes tok one word for jvmSplit. Plain tokens stay unquoted:
+// quote makes tok one word for split. Plain tokens stay unquoted:
 // quotes in option variables are understood only since JDK 9, so a JDK 8
 // still gets working flags whenever the path has no space. A ' is written
 // as "'" between single-quoted spans.
-func jvmQuote(tok string) string {
+func quote(tok string) string {
 	if !strings.ContainsFunc(tok, func(r rune) bool {
-		return r < 0x80 && (jvmIsSpace(byte(r)) || r == '\'' || r == '"')
+		return r < 0x80 && (isSpace(byte(r)) || r == '\'' || r == '"')
 	}) {
 		return tok
 	}
 	return "'" + strings.ReplaceAll(tok, "'", `'"'"'`) + "'"
 }
 
-// jvmEvidenceDir returns an existing absolute directory for run's evidence,
+// makeEvidenceDir returns an existing absolute directory for run's evidence,
 // or "" when none can be made (the flags are then not added: a HeapDumpPath
 // that does not exist is taken as a file name and the dump fails).
-func jvmEvidenceDir(runDir string, run int) string {
+func makeEvidenceDir(runDir string, run int) string {
 	if runDir != "" {
 		if abs, err := filepath.Abs(runDir); err == nil && os.MkdirAll(abs, 0o755) == nil {
 			return abs

@@ -1,4 +1,4 @@
-package crashhold
+package jvmflags
 
 import (
 	"os"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 func TestIsJava(t *testing.T) {
@@ -22,8 +24,8 @@ func TestIsJava(t *testing.T) {
 	}
 }
 
-// jvmTestOptions returns the JAVA_TOOL_OPTIONS entries of env.
-func jvmTestOptions(env []string) []string {
+// testOptions returns the JAVA_TOOL_OPTIONS entries of env.
+func testOptions(env []string) []string {
 	var out []string
 	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "JAVA_TOOL_OPTIONS="); ok {
@@ -48,7 +50,7 @@ func TestJVMEnvModes(t *testing.T) {
 		{"off", []string{"java", "Main"}, false},
 		{"bogus", []string{"java", "Main"}, false},
 	} {
-		got, evidence, applied := JVMEnv(tc.mode, tc.argv, env, dir, 1)
+		got, evidence, applied := Env(tc.mode, tc.argv, env, dir, 1)
 		if applied != tc.want {
 			t.Errorf("%s %v: applied = %v, want %v", tc.mode, tc.argv, applied, tc.want)
 			continue
@@ -60,7 +62,7 @@ func TestJVMEnvModes(t *testing.T) {
 			continue
 		}
 		want := "-XX:+HeapDumpOnOutOfMemoryError -XX:HeapDumpPath=" + dir + " -XX:ErrorFile=" + dir + "/hs_err_pid%p.log"
-		if opts := jvmTestOptions(got); !slices.Equal(opts, []string{want}) || evidence != dir {
+		if opts := testOptions(got); !slices.Equal(opts, []string{want}) || evidence != dir {
 			t.Errorf("%s %v: JAVA_TOOL_OPTIONS %q evidence %q, want %q", tc.mode, tc.argv, opts, evidence, want)
 		}
 		if !slices.Equal(got[:2], env) {
@@ -98,15 +100,15 @@ func TestJVMEnvNeverOverridesUserFlags(t *testing.T) {
 			[]string{"JAVA_TOOL_OPTIONS=-XX:HeapDumpPath=/old", "JAVA_TOOL_OPTIONS=-Xss1m"}, []string{"dump", "path", "err"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, _, applied := JVMEnv("auto", tc.argv, tc.env, dir, 1)
+			got, _, applied := Env("auto", tc.argv, tc.env, dir, 1)
 			if !applied {
 				t.Fatal("not applied")
 			}
-			opts := jvmTestOptions(got)
+			opts := testOptions(got)
 			if len(opts) != 1 {
 				t.Fatalf("JAVA_TOOL_OPTIONS entries: %q", opts)
 			}
-			words := jvmSplit(opts[0])
+			words := split(opts[0])
 			for key, flag := range ours {
 				if has := slices.Contains(words, flag); has != slices.Contains(tc.added, key) {
 					t.Errorf("%s added = %v in %q", flag, has, opts[0])
@@ -116,7 +118,7 @@ func TestJVMEnvNeverOverridesUserFlags(t *testing.T) {
 	}
 	// Everything set: nothing to do, env untouched.
 	env := []string{"JAVA_TOOL_OPTIONS=-XX:+HeapDumpOnOutOfMemoryError -XX:HeapDumpPath=/d -XX:ErrorFile=/d/e.log"}
-	if got, ev, applied := JVMEnv("on", []string{"java"}, env, dir, 1); applied || ev != "" || !slices.Equal(got, env) {
+	if got, ev, applied := Env("on", []string{"java"}, env, dir, 1); applied || ev != "" || !slices.Equal(got, env) {
 		t.Fatalf("all flags set: applied=%v evidence=%q env=%q", applied, ev, got)
 	}
 }
@@ -125,18 +127,18 @@ func TestJVMEnvKeepsExistingOptionsVerbatim(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run 7") // needs quoting
 	old := `-Dgreeting="hello world"  -Xss1m `
 	env := []string{"A=1", "JAVA_TOOL_OPTIONS=" + old, "B=2"}
-	got, evidence, applied := JVMEnv("auto", []string{"java", "Main"}, env, dir, 7)
+	got, evidence, applied := Env("auto", []string{"java", "Main"}, env, dir, 7)
 	if !applied || evidence != dir {
 		t.Fatalf("applied=%v evidence=%q", applied, evidence)
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		t.Fatalf("evidence dir not created: %v", err)
 	}
-	opts := jvmTestOptions(got)
+	opts := testOptions(got)
 	if len(opts) != 1 || !strings.HasPrefix(opts[0], old+" -XX:") {
 		t.Fatalf("JAVA_TOOL_OPTIONS = %q, want it to start with %q", opts, old+" ")
 	}
-	words := jvmSplit(opts[0])
+	words := split(opts[0])
 	want := []string{"-Dgreeting=hello world", "-Xss1m", "-XX:+HeapDumpOnOutOfMemoryError",
 		"-XX:HeapDumpPath=" + dir, "-XX:ErrorFile=" + dir + "/hs_err_pid%p.log"}
 	if !slices.Equal(words, want) {
@@ -149,18 +151,18 @@ func TestJVMEnvKeepsExistingOptionsVerbatim(t *testing.T) {
 
 func TestJVMQuoteRoundTrips(t *testing.T) {
 	for _, s := range []string{"/plain/path", "/a b", "it's", `say "hi"`, "tab\there", `'"' mixed "'"`, "/x%p"} {
-		tok := jvmQuote("-XX:HeapDumpPath=" + s)
-		if got := jvmSplit(tok); !slices.Equal(got, []string{"-XX:HeapDumpPath=" + s}) {
-			t.Errorf("jvmSplit(jvmQuote(%q)) = %q via %s", s, got, tok)
+		tok := quote("-XX:HeapDumpPath=" + s)
+		if got := split(tok); !slices.Equal(got, []string{"-XX:HeapDumpPath=" + s}) {
+			t.Errorf("split(quote(%q)) = %q via %s", s, got, tok)
 		}
 	}
 	// Plain paths stay unquoted: JDK 8 does not understand quotes.
-	if q := jvmQuote("-XX:HeapDumpPath=/var/lib/holdfast/runs/3"); strings.ContainsAny(q, `'"`) {
+	if q := quote("-XX:HeapDumpPath=/var/lib/holdfast/runs/3"); strings.ContainsAny(q, `'"`) {
 		t.Fatalf("plain path quoted: %s", q)
 	}
 	// Negative control: without quoting a space splits the word.
-	if got := jvmSplit("-XX:HeapDumpPath=/a b"); len(got) != 2 {
-		t.Fatalf("jvmSplit of an unquoted space = %q", got)
+	if got := split("-XX:HeapDumpPath=/a b"); len(got) != 2 {
+		t.Fatalf("split of an unquoted space = %q", got)
 	}
 }
 
@@ -168,14 +170,14 @@ func TestJVMEnvMemoryModeUsesTempDir(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	argv := []string{"java", "Main"}
-	_, ev, applied := JVMEnv("auto", argv, nil, "", 3)
+	_, ev, applied := Env("auto", argv, nil, "", 3)
 	if want := filepath.Join(tmp, "holdfast-evidence", "3"); !applied || ev != want {
 		t.Fatalf("evidence = %q applied=%v, want %s", ev, applied, want)
 	}
 	// A leftover dump from an earlier holdfast with the same run number
 	// would block the new one (same pid): a fresh dir is used instead.
 	os.WriteFile(filepath.Join(ev, "java_pid1.hprof"), []byte("x"), 0o600)
-	_, ev2, _ := JVMEnv("auto", argv, nil, "", 3)
+	_, ev2, _ := Env("auto", argv, nil, "", 3)
 	if ev2 == ev || !strings.HasPrefix(filepath.Base(ev2), "3-") {
 		t.Fatalf("second evidence dir = %q, first %q", ev2, ev)
 	}
@@ -188,13 +190,13 @@ func TestJVMEnvMemoryModeUsesTempDir(t *testing.T) {
 	os.WriteFile(file, nil, 0o644)
 	t.Setenv("TMPDIR", file)
 	env := []string{"JAVA_TOOL_OPTIONS=-Xss1m"}
-	if got, ev, applied := JVMEnv("auto", argv, env, "", 4); applied || ev != "" || !slices.Equal(got, env) {
+	if got, ev, applied := Env("auto", argv, env, "", 4); applied || ev != "" || !slices.Equal(got, env) {
 		t.Fatalf("no temp dir: applied=%v evidence=%q env=%q", applied, ev, got)
 	}
 }
 
-// jvmNeed fails (CI) or skips when a JDK tool is missing.
-func jvmNeed(t *testing.T, tools ...string) {
+// need fails (CI) or skips when a JDK tool is missing.
+func need(t *testing.T, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -208,9 +210,9 @@ func jvmNeed(t *testing.T, tools ...string) {
 
 var jvmFlagLine = regexp.MustCompile(`^\s*\S+\s+(\w+)\s+:?= ?(.*?)\s+\{[^}]*\}\s*\{([^}]*)\}\s*$`)
 
-// jvmFinalFlags runs java -XX:+PrintFlagsFinal -version with env and returns
+// finalFlags runs java -XX:+PrintFlagsFinal -version with env and returns
 // flag name -> value and origin.
-func jvmFinalFlags(t *testing.T, env []string) map[string][2]string {
+func finalFlags(t *testing.T, env []string) map[string][2]string {
 	t.Helper()
 	cmd := exec.Command("java", "-XX:+PrintFlagsFinal", "-version")
 	cmd.Env = env
@@ -228,14 +230,14 @@ func jvmFinalFlags(t *testing.T, env []string) map[string][2]string {
 }
 
 func TestJVMEnvRealJVMTakesFlags(t *testing.T) {
-	jvmNeed(t, "java")
+	need(t, "java")
 	dir := filepath.Join(t.TempDir(), "runs", "7 with space")
 	base := append(os.Environ(), "JAVA_TOOL_OPTIONS=-XX:+UseSerialGC")
-	env, _, applied := JVMEnv("auto", []string{"/usr/bin/java", "Main"}, base, dir, 7)
+	env, _, applied := Env("auto", []string{"/usr/bin/java", "Main"}, base, dir, 7)
 	if !applied {
 		t.Fatal("not applied")
 	}
-	flags := jvmFinalFlags(t, env)
+	flags := finalFlags(t, env)
 	for name, want := range map[string]string{
 		"HeapDumpPath": dir, "ErrorFile": dir + "/hs_err_pid%p.log",
 		"HeapDumpOnOutOfMemoryError": "true", "UseSerialGC": "true",
@@ -247,13 +249,13 @@ func TestJVMEnvRealJVMTakesFlags(t *testing.T) {
 
 	// The user's own HeapDumpPath wins and ours is not added.
 	user := append(os.Environ(), "JAVA_TOOL_OPTIONS=-XX:HeapDumpPath=/srv/dumps")
-	env, _, _ = JVMEnv("auto", []string{"java", "Main"}, user, dir, 7)
-	if got := jvmFinalFlags(t, env)["HeapDumpPath"]; got[0] != "/srv/dumps" {
+	env, _, _ = Env("auto", []string{"java", "Main"}, user, dir, 7)
+	if got := finalFlags(t, env)["HeapDumpPath"]; got[0] != "/srv/dumps" {
 		t.Errorf("user HeapDumpPath became %q", got)
 	}
 
-	// Negative control: without JVMEnv the JVM has no dump path.
-	if got := jvmFinalFlags(t, os.Environ())["HeapDumpPath"]; got[0] != "" || got[1] != "default" {
+	// Negative control: without Env the JVM has no dump path.
+	if got := finalFlags(t, os.Environ())["HeapDumpPath"]; got[0] != "" || got[1] != "default" {
 		t.Errorf("plain JVM HeapDumpPath = %q", got)
 	}
 }
@@ -272,7 +274,7 @@ public class Oom {
 // shared dump dir the second OOM loses its dump ("File exists"); with a run
 // dir per run both dumps and both hs_err files are kept.
 func TestJVMEnvRealOOMPerRunDirs(t *testing.T) {
-	jvmNeed(t, "java", "javac", "unshare")
+	need(t, "java", "javac", "unshare")
 	src := t.TempDir()
 	if err := os.WriteFile(filepath.Join(src, "Oom.java"), []byte(jvmOOMSource), 0o644); err != nil {
 		t.Fatal(err)
@@ -283,7 +285,7 @@ func TestJVMEnvRealOOMPerRunDirs(t *testing.T) {
 	// CrashOnOutOfMemoryError makes the JVM write hs_err after the heap dump.
 	argv := []string{"java", "-Xmx16m", "-XX:+CrashOnOutOfMemoryError", "-XX:-CreateCoredumpOnCrash", "-cp", src, "Oom"}
 	run := func(evidence string, n int) string {
-		env, _, applied := JVMEnv("auto", argv, os.Environ(), evidence, n)
+		env, _, applied := Env("auto", argv, os.Environ(), evidence, n)
 		if !applied {
 			t.Fatal("not applied")
 		}
@@ -301,7 +303,7 @@ func TestJVMEnvRealOOMPerRunDirs(t *testing.T) {
 		return string(out)
 	}
 
-	r := OpenRecords(t.TempDir(), 5, nil)
+	r := runrec.Open(t.TempDir(), 5, nil)
 	for n := 1; n <= 2; n++ {
 		rec := r.Begin(argv, n, 0, time.Now())
 		run(rec.Dir, rec.Run)

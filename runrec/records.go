@@ -1,4 +1,4 @@
-package crashhold
+package runrec
 
 import (
 	"crypto/rand"
@@ -37,13 +37,13 @@ type RunRecord struct {
 	ExitCode      *int       `json:"exit_code"` // holdfast-style code (128+n for signals); null while running
 	Signal        string     `json:"signal"`    // "SIGSEGV" or ""
 	CoreDumped    bool       `json:"core_dumped"`
-	Reason        string     `json:"reason"`   // set by the supervisor: "clean-exit", "startup-crash", ...
+	Reason        EndReason  `json:"reason"`   // set by the supervisor: "clean-exit", "startup-crash", ...
 	Decision      string     `json:"decision"` // set by the supervisor: "restart", "hold", "exit"
 	Dir           string     `json:"dir"`      // absolute run dir ("" when kept in memory only)
 	Artifacts     []Artifact `json:"artifacts"`
-	// EvidenceDir is where JVMEnv sent the JVM's evidence when there is no run
+	// EvidenceDir is where jvmflags.Env sent the JVM's evidence when there is no run
 	// dir (memory mode: a directory under os.TempDir()). The caller sets it
-	// from JVMEnv's result; Finish scans it for artifacts when Dir is "".
+	// from jvmflags.Env's result; Finish scans it for artifacts when Dir is "".
 	EvidenceDir string `json:"evidence_dir,omitempty"`
 }
 
@@ -54,15 +54,14 @@ type Artifact struct {
 	Size int64  `json:"size"`
 }
 
+// The layout of one run dir, <stateDir>/runs/<N>.
 const (
-	recRunFile    = "run.json"
-	recOutputFile = "output.log"
-	// recAppDir is the run's subdirectory the app owns and writes its JVM
+	RunFile    = "run.json"   // the run's record
+	OutputFile = "output.log" // the app's stdout and stderr, in arrival order
+	// AppDirName is the run's subdirectory the app owns and writes its JVM
 	// evidence into; holdfast only reads it.
-	recAppDir     = "jvm"
-	recTempPrefix = ".run.json." // temp files of the atomic write; never artifacts
-	// recUnknownReason marks a run whose run.json could not be read.
-	recUnknownReason = "unknown"
+	AppDirName = "jvm"
+	tempPrefix = ".run.json." // temp files of the atomic write; never artifacts
 )
 
 // Records keeps run directories under <stateDir>/runs.
@@ -84,14 +83,14 @@ type Records struct {
 	last      int               // highest run number handed out
 	badWarned map[int]bool      // unreadable run.json files already logged
 	appGid    map[int]int       // runs whose jvm/ was handed to the app: its gid
-	space     recSpace          // what a full disk cost
+	space     spaceCost         // what a full disk cost
 }
 
-// OpenRecords never fails: when stateDir/runs cannot be created or written,
+// Open never fails: when stateDir/runs cannot be created or written,
 // it logs one warning and keeps records in memory only; Writable then
 // reports false. The app must never be refused for want of a place to
 // write evidence. keep < 1 acts as 1 (the current run is always kept).
-func OpenRecords(stateDir string, keep int, logger *slog.Logger) *Records {
+func Open(stateDir string, keep int, logger *slog.Logger) *Records {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -138,7 +137,7 @@ func (r *Records) probe() error {
 		return err
 	}
 	defer runs.Close()
-	name := recTempName(".probe-")
+	name := tempName(".probe-")
 	f, err := runs.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, statedir.RecordMode)
 	if err != nil {
 		return fmt.Errorf("cannot write in %s: %w", r.root, err)
@@ -150,7 +149,7 @@ func (r *Records) probe() error {
 	return nil
 }
 
-func recTempName(prefix string) string {
+func tempName(prefix string) string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return prefix + hex.EncodeToString(b[:])
@@ -174,6 +173,9 @@ func (r *Records) Writable() bool {
 	defer r.mu.Unlock()
 	return r.writable
 }
+
+// Keep is how many runs are kept (at least 1).
+func (r *Records) Keep() int { return r.keep }
 
 // RunDir returns <stateDir>/runs/<N>, also when not writable (for messages).
 func (r *Records) RunDir(run int) string {
@@ -206,7 +208,7 @@ func (r *Records) Begin(cmd []string, attempt, pid int, started time.Time) *RunR
 		}
 	}
 	r.last = n
-	r.mem[n] = recClone(rec)
+	r.mem[n] = clone(rec)
 	r.prune(n)
 	return &rec
 }
@@ -258,7 +260,7 @@ func (r *Records) AppDir(run int, cred *syscall.Credential) (string, error) {
 		return "", err
 	}
 	defer runs.Close()
-	rel := strconv.Itoa(run) + "/" + recAppDir
+	rel := strconv.Itoa(run) + "/" + AppDirName
 	if err := runs.Mkdir(rel, statedir.AppDirMode); err != nil {
 		return "", err
 	}
@@ -295,7 +297,7 @@ func (r *Records) sealAppDir(run int) error {
 		return err
 	}
 	defer runs.Close()
-	d, err := runs.OpenDir(strconv.Itoa(run) + "/" + recAppDir)
+	d, err := runs.OpenDir(strconv.Itoa(run) + "/" + AppDirName)
 	if err != nil {
 		return err
 	}
@@ -323,7 +325,7 @@ func (r *Records) writeRecord(rec *RunRecord, durable bool) error {
 			return err
 		}
 		defer d.Close()
-		return recWriteJSON(d, rec, durable)
+		return writeJSON(d, rec, durable)
 	}
 	err := write()
 	for range 8 {
@@ -378,13 +380,13 @@ func (r *Records) Finish(rec *RunRecord) error {
 	case rec.Dir != "":
 		rec.Artifacts, scanErr = r.scanRun(rec.Run)
 	case rec.EvidenceDir != "":
-		rec.Artifacts, scanErr = recScanPath(rec.EvidenceDir)
+		rec.Artifacts, scanErr = scanPath(rec.EvidenceDir)
 	}
 	if rec.Artifacts == nil {
 		rec.Artifacts = []Artifact{}
 	}
 	if ok { // a run pruned meanwhile stays pruned
-		r.mem[rec.Run] = recClone(*rec)
+		r.mem[rec.Run] = clone(*rec)
 	}
 	if rec.Dir == "" {
 		return scanErr
@@ -406,7 +408,7 @@ func (r *Records) List() []RunRecord {
 		}
 	}
 	for _, rec := range r.mem {
-		out = append(out, recClone(rec))
+		out = append(out, clone(rec))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Run < out[j].Run })
 	return out
@@ -417,7 +419,7 @@ func (r *Records) Get(run int) (RunRecord, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if rec, ok := r.mem[run]; ok {
-		return recClone(rec), true
+		return clone(rec), true
 	}
 	if run < 1 || !slices.Contains(r.diskRuns(), run) {
 		return RunRecord{}, false
@@ -496,7 +498,7 @@ func (r *Records) prune(current int) {
 	}
 }
 
-func recClone(rec RunRecord) RunRecord {
+func clone(rec RunRecord) RunRecord {
 	rec.Command = slices.Clone(rec.Command)
 	rec.Artifacts = slices.Clone(rec.Artifacts)
 	if rec.EndedAt != nil {
@@ -514,9 +516,9 @@ func recClone(rec RunRecord) RunRecord {
 // found in: the state dir may be mounted elsewhere than when it was written.
 func (r *Records) readDisk(n int) RunRecord {
 	dir := r.RunDir(n)
-	path := filepath.Join(dir, recRunFile)
+	path := filepath.Join(dir, RunFile)
 	var rec RunRecord
-	data, err := r.readRunFile(n, recRunFile)
+	data, err := r.readRunFile(n, RunFile)
 	if err == nil {
 		err = json.Unmarshal(data, &rec)
 	}
@@ -525,7 +527,7 @@ func (r *Records) readDisk(n int) RunRecord {
 			r.badWarned[n] = true
 			r.logger.Warn("cannot read run record; listing the run with what its dir shows", "path", path, "error", err)
 		}
-		rec = RunRecord{Reason: recUnknownReason}
+		rec = RunRecord{Reason: Unknown}
 		rec.Artifacts, _ = r.scanRun(n)
 	}
 	rec.Run, rec.Dir = n, dir
@@ -535,16 +537,16 @@ func (r *Records) readDisk(n int) RunRecord {
 	return rec
 }
 
-// recWriteJSON replaces run.json in dir atomically (rename(2) within one
+// writeJSON replaces run.json in dir atomically (rename(2) within one
 // directory; a link planted as run.json is replaced, never written
 // through); durable also syncs the data before and the directory entry
 // after the rename.
-func recWriteJSON(dir *safefs.Dir, rec *RunRecord, durable bool) (err error) {
+func writeJSON(dir *safefs.Dir, rec *RunRecord, durable bool) (err error) {
 	data, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return fmt.Errorf("cannot encode run %d: %w", rec.Run, err)
 	}
-	tmp := recTempName(recTempPrefix)
+	tmp := tempName(tempPrefix)
 	f, err := dir.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, statedir.RecordMode)
 	if err != nil {
 		return fmt.Errorf("cannot create temp file in %s: %w", dir.Name(), err)
@@ -571,8 +573,8 @@ func recWriteJSON(dir *safefs.Dir, rec *RunRecord, durable bool) (err error) {
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("cannot close %s: %w", f.Name(), err)
 	}
-	if err = dir.Rename(tmp, recRunFile); err != nil {
-		return fmt.Errorf("cannot rename %s to %s: %w", tmp, recRunFile, err)
+	if err = dir.Rename(tmp, RunFile); err != nil {
+		return fmt.Errorf("cannot rename %s to %s: %w", tmp, RunFile, err)
 	}
 	if !durable {
 		return nil
@@ -584,12 +586,12 @@ func recWriteJSON(dir *safefs.Dir, rec *RunRecord, durable bool) (err error) {
 	return nil
 }
 
-// recMaxArtifacts bounds a scan: an app that litters its run dir must not
+// maxArtifacts bounds a scan: an app that litters its run dir must not
 // make run.json huge.
-const recMaxArtifacts = 1000
+const maxArtifacts = 1000
 
-// recMaxDepth bounds how deep a scan descends.
-const recMaxDepth = 8
+// maxDepth bounds how deep a scan descends.
+const maxDepth = 8
 
 // scanRun lists the artifacts of runs/<run>.
 func (r *Records) scanRun(run int) ([]Artifact, error) {
@@ -603,25 +605,25 @@ func (r *Records) scanRun(run int) ([]Artifact, error) {
 		return []Artifact{}, fmt.Errorf("cannot scan run dir: %w", err)
 	}
 	defer d.Close()
-	return recScanArtifacts(d)
+	return scanArtifacts(d)
 }
 
-// recScanPath lists the artifacts of the directory at path (memory mode's
+// scanPath lists the artifacts of the directory at path (memory mode's
 // evidence dir).
-func recScanPath(path string) ([]Artifact, error) {
+func scanPath(path string) ([]Artifact, error) {
 	d, err := safefs.OpenRoot(path)
 	if err != nil {
 		return []Artifact{}, fmt.Errorf("cannot scan evidence dir: %w", err)
 	}
 	defer d.Close()
-	return recScanArtifacts(d)
+	return scanArtifacts(d)
 }
 
-// recScanArtifacts lists the files under dir (subdirectories too, named by
+// scanArtifacts lists the files under dir (subdirectories too, named by
 // relative path), skipping run.json and dot files (our temp files). It
 // never follows a link: a link is listed as kind "link", and only real
 // directories are descended into (the app's jvm/ dir may hold anything).
-func recScanArtifacts(dir *safefs.Dir) ([]Artifact, error) {
+func scanArtifacts(dir *safefs.Dir) ([]Artifact, error) {
 	arts := []Artifact{}
 	var walk func(d *safefs.Dir, prefix string, depth int) error
 	walk = func(d *safefs.Dir, prefix string, depth int) error {
@@ -631,15 +633,15 @@ func recScanArtifacts(dir *safefs.Dir) ([]Artifact, error) {
 		}
 		sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 		for _, e := range entries {
-			if strings.HasPrefix(e.Name, ".") || (prefix == "" && e.Name == recRunFile) {
+			if strings.HasPrefix(e.Name, ".") || (prefix == "" && e.Name == RunFile) {
 				continue
 			}
-			if len(arts) >= recMaxArtifacts {
+			if len(arts) >= maxArtifacts {
 				return nil
 			}
 			switch {
 			case e.IsDir():
-				if depth >= recMaxDepth {
+				if depth >= maxDepth {
 					continue
 				}
 				if sub, err := d.OpenDir(e.Name); err == nil {
@@ -649,7 +651,7 @@ func recScanArtifacts(dir *safefs.Dir) ([]Artifact, error) {
 			case e.IsLink():
 				arts = append(arts, Artifact{Name: prefix + e.Name, Kind: "link"})
 			default:
-				arts = append(arts, Artifact{Name: prefix + e.Name, Kind: recKind(e.Name), Size: e.Size})
+				arts = append(arts, Artifact{Name: prefix + e.Name, Kind: kindOf(e.Name), Size: e.Size})
 			}
 		}
 		return nil
@@ -680,12 +682,12 @@ func (r *Records) readRunFile(run int, name string) ([]byte, error) {
 	return runs.ReadFile(strconv.Itoa(run) + "/" + name)
 }
 
-// recKind classifies a file by the names the JVM, the kernel and holdfast
+// kindOf classifies a file by the names the JVM, the kernel and holdfast
 // give it: java_pid<pid>.hprof (HeapDumpOnOutOfMemoryError), hs_err_pid<pid>.log
 // (ErrorFile), core / core.<pid> (core(5) default pattern), output.log.
-func recKind(name string) string {
+func kindOf(name string) string {
 	switch {
-	case name == "output.log" || strings.HasPrefix(name, "output.log."):
+	case name == OutputFile || strings.HasPrefix(name, OutputFile+"."):
 		return "output"
 	case strings.HasSuffix(name, ".hprof") || strings.Contains(name, ".hprof."):
 		return "heap-dump"

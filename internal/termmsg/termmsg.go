@@ -1,4 +1,4 @@
-package crashhold
+package termmsg
 
 import (
 	"errors"
@@ -7,19 +7,22 @@ import (
 	"os"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/holdfast-dev/holdfast/internal/exitdesc"
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
-// termMaxBytes is the kubelet's limit for a container's termination message
+// maxBytes is the kubelet's limit for a container's termination message
 // (4096 bytes; larger messages are truncated by the kubelet).
-const termMaxBytes = 4096
+const maxBytes = 4096
 
-// WriteTerminationMessage writes a short summary of the last run to path
+// Write writes a short summary of the last run to path
 // (Kubernetes' terminationMessagePath, /dev/termination-log by default), so
 // `kubectl describe pod` shows why the container ended. The kubelet creates
 // that file by bind mount; when it does not exist we are not under a kubelet
 // and nothing is written (it is never created). runs is how many runs
 // holdfast made. rec may be nil (no run was started).
-func WriteTerminationMessage(path string, rec *RunRecord, runs int) error {
+func Write(path string, rec *runrec.RunRecord, runs int) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -27,7 +30,7 @@ func WriteTerminationMessage(path string, rec *RunRecord, runs int) error {
 	if err != nil {
 		return fmt.Errorf("cannot open termination log %s: %w", path, err)
 	}
-	_, werr := f.WriteString(termMessage(rec, runs))
+	_, werr := f.WriteString(message(rec, runs))
 	cerr := f.Close()
 	if werr != nil {
 		return fmt.Errorf("cannot write termination log %s: %w", path, werr)
@@ -38,26 +41,17 @@ func WriteTerminationMessage(path string, rec *RunRecord, runs int) error {
 	return nil
 }
 
-// termMessage is the summary WriteTerminationMessage writes, at most
-// termMaxBytes long, e.g. "holdfast: app exited with code 1 (startup-crash)
+// message is the summary Write writes, at most
+// maxBytes long, e.g. "holdfast: app ended: exit code 1 (startup-crash)
 // after 3 runs; evidence: /var/lib/holdfast/runs/7 (hs_err_pid13.log)".
-func termMessage(rec *RunRecord, runs int) string {
+func message(rec *runrec.RunRecord, runs int) string {
 	if rec == nil {
 		return "holdfast: exiting; the app never ran"
 	}
 	var b strings.Builder
-	b.WriteString("holdfast: app ")
-	switch {
-	case rec.ExitCode == nil:
-		b.WriteString("ended")
-	case rec.Signal != "":
-		fmt.Fprintf(&b, "killed by %s (code %d", rec.Signal, *rec.ExitCode)
-		if rec.CoreDumped {
-			b.WriteString(", core dumped")
-		}
-		b.WriteString(")")
-	default:
-		fmt.Fprintf(&b, "exited with code %d", *rec.ExitCode)
+	b.WriteString("holdfast: app ended")
+	if rec.ExitCode != nil {
+		b.WriteString(": " + exitdesc.Text(*rec.ExitCode, rec.Signal, rec.CoreDumped))
 	}
 	if rec.Reason != "" {
 		fmt.Fprintf(&b, " (%s)", rec.Reason)
@@ -85,11 +79,11 @@ func termMessage(rec *RunRecord, runs int) string {
 	if len(names) > 0 {
 		fmt.Fprintf(&b, " (%s)", strings.Join(names, ", "))
 	}
-	return termTruncate(b.String(), termMaxBytes)
+	return truncate(b.String(), maxBytes)
 }
 
-// termTruncate cuts s to at most n bytes on a rune boundary, marking the cut.
-func termTruncate(s string, n int) string {
+// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
+func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

@@ -70,10 +70,10 @@ func TestStatusFromWait(t *testing.T) {
 		{0, Status{Pid: 9, Exited: true}, 0, false, "exit code 0"},
 		{3 << 8, Status{Pid: 9, Exited: true, Code: 3}, 3, true, "exit code 3"},
 		{255 << 8, Status{Pid: 9, Exited: true, Code: 255}, 255, true, "exit code 255"},
-		{unix.WaitStatus(syscall.SIGTERM), Status{Pid: 9, Signal: syscall.SIGTERM}, 143, true, "killed by SIGTERM (exit code 143)"},
+		{unix.WaitStatus(syscall.SIGTERM), Status{Pid: 9, Signal: syscall.SIGTERM}, 143, true, "killed by SIGTERM (code 143)"},
 		{unix.WaitStatus(syscall.SIGSEGV) | 0x80, Status{Pid: 9, Signal: syscall.SIGSEGV, CoreDumped: true}, 139, true,
-			"killed by SIGSEGV (exit code 139), core dumped"},
-		{unix.WaitStatus(36), Status{Pid: 9, Signal: 36}, 164, true, "killed by SIGRTMIN+2 (exit code 164)"},
+			"killed by SIGSEGV (code 139, core dumped)"},
+		{unix.WaitStatus(36), Status{Pid: 9, Signal: 36}, 164, true, "killed by SIGRTMIN+2 (code 164)"},
 	} {
 		st := StatusFromWait(9, tc.ws)
 		if st != tc.want {

@@ -28,11 +28,15 @@ const (
 	sigRTMax = syscall.Signal(64)
 )
 
-// ParseSignal accepts "TERM", "SIGTERM", "term", "15" and "RTMIN+3".
+// ParseSignal accepts "TERM", "SIGTERM", "term", "15", "RTMIN+3", and
+// "SIG32", the name SignalName gives a number without one.
 func ParseSignal(s string) (syscall.Signal, error) {
 	name := strings.ToUpper(strings.TrimSpace(s))
 	if name == "" {
 		return 0, fmt.Errorf("empty signal name")
+	}
+	if digits, ok := strings.CutPrefix(name, "SIG"); ok && digits != "" && strings.Trim(digits, "0123456789") == "" {
+		name = digits
 	}
 	if n, err := strconv.Atoi(name); err == nil {
 		if n < 1 || n > int(sigRTMax) {

@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/holdfast-dev/holdfast/runrec"
 )
 
 // SmallFileMax is the largest "other" file of a run dir that goes into the
@@ -23,26 +24,13 @@ const (
 	maxEntries = 2000 // entries read per run dir, subdirs included
 )
 
-// kind classifies a file of a run dir by the names the JVM, the kernel and
-// holdfast give it (as crashhold does for run.json's artifacts).
+// kind classifies a file of a run dir as run.json's artifact list does
+// (runrec.KindOf), with run.json itself as "run".
 func kind(name string) string {
-	switch {
-	case name == "run.json":
+	if name == runrec.RunFile {
 		return "run"
-	case name == "output.log" || strings.HasPrefix(name, "output.log."):
-		return "output"
-	case strings.HasSuffix(name, ".hprof") || strings.Contains(name, ".hprof."):
-		return "heap-dump"
-	case strings.HasPrefix(name, "hs_err_pid") && strings.HasSuffix(name, ".log"):
-		return "hs-err"
-	case name == "core" || strings.HasPrefix(name, "core."):
-		return "core"
-	case strings.HasPrefix(name, "thread-dump") || strings.HasPrefix(name, "threads-") ||
-		strings.HasSuffix(name, ".tdump"):
-		return "thread-dump"
-	default:
-		return "other"
 	}
+	return runrec.KindOf(name)
 }
 
 // verdict says whether a regular file goes in, and why not when it does not.

@@ -651,7 +651,7 @@ func scanArtifacts(dir *safefs.Dir) ([]Artifact, error) {
 			case e.IsLink():
 				arts = append(arts, Artifact{Name: prefix + e.Name, Kind: "link"})
 			default:
-				arts = append(arts, Artifact{Name: prefix + e.Name, Kind: kindOf(e.Name), Size: e.Size})
+				arts = append(arts, Artifact{Name: prefix + e.Name, Kind: KindOf(e.Name), Size: e.Size})
 			}
 		}
 		return nil
@@ -682,10 +682,10 @@ func (r *Records) readRunFile(run int, name string) ([]byte, error) {
 	return runs.ReadFile(strconv.Itoa(run) + "/" + name)
 }
 
-// kindOf classifies a file by the names the JVM, the kernel and holdfast
+// KindOf classifies a file by the names the JVM, the kernel and holdfast
 // give it: java_pid<pid>.hprof (HeapDumpOnOutOfMemoryError), hs_err_pid<pid>.log
 // (ErrorFile), core / core.<pid> (core(5) default pattern), output.log.
-func kindOf(name string) string {
+func KindOf(name string) string {
 	switch {
 	case name == OutputFile || strings.HasPrefix(name, OutputFile+"."):
 		return "output"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks holdfast's embedded ssh server against OpenSSH's sshd on this
-# machine and prints the "## SSH (issue 5)" section of docs/benchmarks.md:
+# machine and prints the "## SSH (issues 5 and 16)" section of docs/benchmarks.md:
 #   scripts/bench-ssh.sh [bench/ssh flags, e.g. -runs 100 -bytes 268435456]
 # Needs root (sshd's privilege separation; holdfast runs in a new pid
 # namespace). Takes about 3 minutes on an idle 2-core box; progress goes to
@@ -14,7 +14,7 @@ if [ "$(id -u)" != 0 ]; then
   echo "bench-ssh.sh: run as root" >&2
   exit 1
 fi
-for tool in ssh ssh-keygen /usr/sbin/sshd unshare; do
+for tool in ssh sftp ssh-keygen /usr/sbin/sshd unshare; do
   command -v "$tool" >/dev/null || { echo "bench-ssh.sh: $tool missing; run scripts/deps.sh" >&2; exit 1; }
 done
 

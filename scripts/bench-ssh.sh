@@ -14,7 +14,7 @@ if [ "$(id -u)" != 0 ]; then
   echo "bench-ssh.sh: run as root" >&2
   exit 1
 fi
-for tool in ssh ssh-keygen /usr/sbin/sshd unshare; do
+for tool in ssh sftp ssh-keygen /usr/sbin/sshd unshare; do
   command -v "$tool" >/dev/null || { echo "bench-ssh.sh: $tool missing; run scripts/deps.sh" >&2; exit 1; }
 done
 

@@ -98,6 +98,8 @@ func (ss *session) spawnPipes(cmd *exec.Cmd) (*proc, error) {
 		fds[i], fds[i+1] = r, w
 	}
 	inR, inW, outR, outW, errR, errW := fds[0], fds[1], fds[2], fds[3], fds[4], fds[5]
+	growPipe(outW)
+	growPipe(inW)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
 	// A session of its own, as sshd gives every session: one group to
 	// hang up, apart from holdfast's and the app's.
@@ -115,7 +117,7 @@ func (ss *session) spawnPipes(cmd *exec.Cmd) (*proc, error) {
 	// clients never send EOF (golang/go#23019). It ends when the channel
 	// does, or when the pipe is closed under it.
 	go func() {
-		_, _ = io.Copy(inW, ss.ch)
+		_, _ = relay(inW, ss.ch)
 		_ = inW.Close() // EOF for the command: echo hi | ssh host cat
 	}()
 	return p, nil
@@ -139,13 +141,25 @@ type proc struct {
 	copying sync.WaitGroup
 }
 
+// relayBuf is the size of the reads from a command's or the sftp helper's
+// pipes. io.Copy's 32 KiB makes one read, one wake-up of the writer and one
+// ssh packet per 32 KiB; a larger read drains a full pipe at once and
+// channel writes split it into packets of the client's maximum size.
+const relayBuf = 256 << 10
+
 func (p *proc) copyOut(w io.Writer, r *os.File) {
 	p.copying.Add(1)
 	go func() {
 		defer p.copying.Done()
 		// Straight to the channel: no LF rewriting (gliderlabs/ssh#129).
-		_, _ = io.Copy(w, r)
+		_, _ = relay(w, r)
 	}()
+}
+
+// relay copies r to w through a relayBuf buffer. The struct hides
+// *os.File's WriteTo, which would copy in 32 KiB steps.
+func relay(w io.Writer, r io.Reader) (int64, error) {
+	return io.CopyBuffer(w, struct{ io.Reader }{r}, make([]byte, relayBuf))
 }
 
 // wait returns the command's status once it has exited and its output has

@@ -37,6 +37,8 @@
 //     session's user: to a loopback TCP port the dialling uid is invisible
 //     (TCP carries no credentials); only uid-owner firewall or routing rules
 //     inside the container's network namespace could tell.
+//   - The sftp helper adds limits@openssh.com to pkg/sftp (sftpwire.go), so
+//     OpenSSH's client reads and writes 255 KiB per request, as with sshd.
 //   - Legacy `scp -O` runs `scp -f`/`scp -t` as an exec command and so needs
 //     an scp binary on the app's PATH; default (sftp-mode) scp does not.
 //

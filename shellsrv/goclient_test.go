@@ -1,9 +1,12 @@
 package shellsrv
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -139,4 +142,82 @@ func TestGoClientRequests(t *testing.T) {
 	if err := sess.Wait(); !errors.As(err, &ee) || ee.Signal() != "TERM" || ee.ExitStatus() != 143 {
 		t.Fatalf("after a TERM signal request: %v", err)
 	}
+}
+
+// TestKexMLKEM: the server offers the post-quantum hybrid first, then
+// curve25519, and nothing with SHA-1; a client that asks only for
+// mlkem768x25519-sha256 logs in with it. OpenSSH 9.2's client lacks it
+// (9.9 added it), so x/crypto's client asks. Negative control: a client
+// asking only for a key exchange the server lacks is refused.
+func TestKexMLKEM(t *testing.T) {
+	h := newHarness(t, nil)
+	kex := serverKexAlgos(t, "127.0.0.1:"+h.port)
+	if !strings.HasPrefix(kex, "mlkem768x25519-sha256,curve25519-sha256,") || strings.Contains(kex, "sha1") {
+		t.Fatalf("server's key exchanges: %s", kex)
+	}
+	keyPEM, err := os.ReadFile(h.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := gossh.ParsePrivateKey(keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dial := func(algo string) (*gossh.Client, error) {
+		cfg := &gossh.ClientConfig{
+			User: "root", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+			HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second,
+		}
+		cfg.KeyExchanges = []string{algo}
+		return gossh.Dial("tcp", "127.0.0.1:"+h.port, cfg)
+	}
+	client, err := dial(gossh.KeyExchangeMLKEM768X25519)
+	if err != nil {
+		t.Fatalf("login with mlkem768x25519-sha256 only: %v", err)
+	}
+	defer client.Close()
+	sess, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := sess.Output("echo pq")
+	if err != nil || string(out) != "pq\n" {
+		t.Fatalf("command over mlkem768x25519: %q %v", out, err)
+	}
+	if c, err := dial(gossh.InsecureKeyExchangeDH1SHA1); err == nil {
+		c.Close()
+		t.Fatal("a client asking only for diffie-hellman-group1-sha1 logged in")
+	}
+}
+
+// serverKexAlgos reads the key exchange name-list of the server's
+// KEXINIT, which is sent in the clear (RFC 4253 section 7.1).
+func serverKexAlgos(t *testing.T, addr string) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.WriteString(c, "SSH-2.0-kextest\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(c)
+	if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "SSH-2.0-") {
+		t.Fatalf("server version line %q: %v", line, err)
+	}
+	var hdr [5]byte // packet_length, padding_length
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		t.Fatal(err)
+	}
+	pkt := make([]byte, binary.BigEndian.Uint32(hdr[:4])-1)
+	if _, err := io.ReadFull(r, pkt); err != nil {
+		t.Fatal(err)
+	}
+	if pkt[0] != 20 { // SSH_MSG_KEXINIT
+		t.Fatalf("first packet type %d, want KEXINIT", pkt[0])
+	}
+	w := newWire(pkt[17:]) // type, cookie
+	return w.string()
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"syscall"
 
 	"github.com/pkg/sftp"
@@ -36,15 +37,13 @@ func HelperMain(argv []string) (code int, ok bool) {
 	return serveSFTPStdio(), true
 }
 
-// stdio is the helper's connection to holdfast: the sftp client's bytes on
-// stdin, the replies on stdout.
-type stdio struct {
-	io.Reader
-	io.WriteCloser
-}
-
+// serveSFTPStdio serves the sftp client's bytes on stdin, the replies on
+// stdout (sftpwire.go).
 func serveSFTPStdio() int {
-	srv, err := sftp.NewServer(stdio{os.Stdin, os.Stdout})
+	// One P: pkg/sftp hands every request between several goroutines,
+	// and with more Ps each hand-off wakes another thread.
+	runtime.GOMAXPROCS(1)
+	srv, err := sftp.NewServer(newHelperConn(os.Stdin, os.Stdout), sftp.WithMaxTxPacket(sftpMaxData))
 	if err == nil {
 		err = srv.Serve() // nil on the client's EOF
 	}
@@ -93,14 +92,15 @@ func (ss *session) runSFTP() {
 	p.closeFiles()
 }
 
-// sftpPipeSize is the capacity asked for the helper's pipes (fcntl(2)
+// pipeSize is the capacity asked for the pipes of the sftp helper and
+// of exec sessions (fcntl(2)
 // F_SETPIPE_SZ); an unprivileged limit (/proc/sys/fs/pipe-max-size, 1 MiB by
 // default) may refuse it, which only costs speed.
-const sftpPipeSize = 1 << 20
+const pipeSize = 1 << 20
 
 func growPipe(f *os.File) {
 	if rc, err := f.SyscallConn(); err == nil {
-		_ = rc.Control(func(fd uintptr) { _, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, sftpPipeSize) })
+		_ = rc.Control(func(fd uintptr) { _, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, pipeSize) })
 	}
 }
 
@@ -140,7 +140,7 @@ func (ss *session) spawnSFTP(aud *sftpAudit) (*proc, error) {
 	p.copyOut(io.MultiWriter(aud.fromServer(), ss.ch), outR)
 	p.copyOut(ss.ch.Stderr(), errR)
 	go func() {
-		_, _ = io.Copy(io.MultiWriter(aud.fromClient(), inW), ss.ch)
+		_, _ = relay(io.MultiWriter(aud.fromClient(), inW), ss.ch)
 		_ = inW.Close() // EOF: the helper ends
 	}()
 	return p, nil

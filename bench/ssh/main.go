@@ -41,7 +41,7 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "bench-ssh: run as root (sshd needs it for privilege separation; holdfast runs in a new pid namespace)")
 		return 2
 	}
-	for _, tool := range []string{"ssh", "ssh-keygen", "unshare", sshdPath} {
+	for _, tool := range []string{"ssh", "sftp", "ssh-keygen", "unshare", sshdPath} {
 		if _, err := exec.LookPath(tool); err != nil {
 			fmt.Fprintf(os.Stderr, "bench-ssh: cannot find %s (scripts/deps.sh installs openssh-client/-server)\n", tool)
 			return 2
@@ -153,34 +153,72 @@ func report(w io.Writer, c config, work string) error {
 		lat = append(lat, row)
 	}
 
+	// x/crypto's client, for the key exchange OpenSSH 9.2's lacks.
+	goKexes := []string{"mlkem768x25519-sha256", "curve25519-sha256"}
+	goLat := make([][]sample, len(goKexes))
+	goCPU := make([][2]float64, len(goKexes))
+	for ki, kex := range goKexes {
+		progress("latency, x/crypto client, %s, %d runs each ...", kex, c.runs)
+		before, err := cpuAll(servers)
+		if err != nil {
+			return err
+		}
+		goLat[ki] = goLatency(servers, c.runs, kex)
+		after, err := cpuAll(servers)
+		if err != nil {
+			return err
+		}
+		for i := range servers {
+			if n := len(goLat[ki][i]); n > 0 {
+				goCPU[ki][i] = float64(after[i]-before[i]) / float64(time.Millisecond) / float64(n)
+			}
+		}
+	}
+
 	latLoad := loadavg()
+	// One sparse file: both servers read zeros from the page cache, no disk.
+	file := filepath.Join(work, "dump.hprof")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		return err
+	}
+	if err := os.Truncate(file, c.bytes); err != nil {
+		return err
+	}
+	modes := []string{"ssh cat", "sftp"}
 	ciphers := []string{"chacha20-poly1305@openssh.com", "aes128-gcm@openssh.com"}
-	tput := make([][2]sample, len(ciphers))
-	tputCPU := make([][2]time.Duration, len(ciphers))
+	type tputKey struct{ mode, cipher int }
+	tput := map[tputKey]*[2]sample{}
+	tputCPU := map[tputKey]*[2]time.Duration{}
 	for rep := range c.tputReps {
-		for ci, cipher := range ciphers {
-			for j := range servers {
-				i := j
-				if (rep+ci)%2 == 1 {
-					i = len(servers) - 1 - j
+		for mi, mode := range modes {
+			for ci, cipher := range ciphers {
+				k := tputKey{mi, ci}
+				if tput[k] == nil {
+					tput[k], tputCPU[k] = &[2]sample{}, &[2]time.Duration{}
 				}
-				progress("throughput %d/%d, %s, %s ...", rep+1, c.tputReps, cipher, servers[i].name)
-				servers[i].waitIdle()
-				c0, err := servers[i].cpu()
-				if err != nil {
-					return err
+				for j := range servers {
+					i := j
+					if (rep+ci+mi)%2 == 1 {
+						i = len(servers) - 1 - j
+					}
+					progress("throughput %d/%d, %s, %s, %s ...", rep+1, c.tputReps, mode, cipher, servers[i].name)
+					servers[i].waitIdle()
+					c0, err := servers[i].cpu()
+					if err != nil {
+						return err
+					}
+					v, err := throughput(servers[i], mode, cipher, file, c.bytes)
+					if err != nil {
+						return err
+					}
+					servers[i].waitIdle()
+					c1, err := servers[i].cpu()
+					if err != nil {
+						return err
+					}
+					tput[k][i] = append(tput[k][i], v)
+					tputCPU[k][i] += c1 - c0
 				}
-				v, err := throughput(servers[i], cipher, c.bytes)
-				if err != nil {
-					return err
-				}
-				servers[i].waitIdle()
-				c1, err := servers[i].cpu()
-				if err != nil {
-					return err
-				}
-				tput[ci][i] = append(tput[ci][i], v)
-				tputCPU[ci][i] += c1 - c0
 			}
 		}
 	}
@@ -229,17 +267,42 @@ func report(w io.Writer, c config, work string) error {
 	}
 	fmt.Fprintln(w)
 
-	fmt.Fprintf(w, "%s of zeros to the client (`ssh -c CIPHER host 'head -c %d /dev/zero' > /dev/null`), MiB/s, median of %d runs (min–max) (load average after: %s):\n\n",
-		sizeStr(c.bytes), c.bytes, c.tputReps, tputLoad)
-	fmt.Fprintln(w, "| cipher | holdfast | sshd | ratio | server CPU s per GiB, holdfast / sshd |")
-	fmt.Fprintln(w, "|---|---|---|---|---|")
+	fmt.Fprintf(w, "The same login with x/crypto's ssh client (golang.org/x/crypto/ssh, offering only the key exchange named; dial, key exchange, auth, `true`, close), "+
+		"for `mlkem768x25519-sha256`, which OpenSSH has only from 9.9; ms, %d runs per row and server, interleaved:\n\n", c.runs)
+	fmt.Fprintln(w, "| key exchange | holdfast median | p90 | min | sshd median | p90 | min | median ratio | server CPU per login, holdfast / sshd |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+	for ki, kex := range goKexes {
+		h, sd := goLat[ki][0], goLat[ki][1]
+		cell := func(x sample) string {
+			if len(x) == 0 {
+				return "refused | | "
+			}
+			return fmt.Sprintf("%.1f | %.1f | %.1f", x.Median(), x.Quantile(0.9), x.Quantile(1.0/float64(len(x))))
+		}
+		ratio, cpu := "n/a", fmt.Sprintf("%.1f / – ms", goCPU[ki][0])
+		if len(h) > 0 && len(sd) > 0 {
+			ratio = ratioStr(h.Median(), sd.Median())
+			cpu = fmt.Sprintf("%.1f / %.1f ms (%s)", goCPU[ki][0], goCPU[ki][1], ratioStr(goCPU[ki][0], goCPU[ki][1]))
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", kex, cell(h), cell(sd), ratio, cpu)
+	}
+	fmt.Fprintln(w)
+
+	fmt.Fprintf(w, "A %s file to the client (a heap dump: `ssh -c CIPHER host cat FILE > /dev/null` and `sftp -c CIPHER host:FILE /dev/null`; "+
+		"a sparse file, so both servers read zeros from the page cache; sshd's sftp is `internal-sftp`, holdfast's its re-executed helper), "+
+		"MiB/s, median of %d runs (min–max), interleaved (load average after: %s):\n\n", sizeStr(c.bytes), c.tputReps, tputLoad)
+	fmt.Fprintln(w, "| transfer | cipher | holdfast | sshd | ratio | server CPU s per GiB, holdfast / sshd |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|")
 	gib := float64(c.bytes) * float64(c.tputReps) / (1 << 30)
-	for ci, cipher := range ciphers {
-		h, s := tput[ci][0], tput[ci][1]
-		ch, cs := tputCPU[ci][0].Seconds()/gib, tputCPU[ci][1].Seconds()/gib
-		fmt.Fprintf(w, "| %s | %.0f (%.0f–%.0f) | %.0f (%.0f–%.0f) | %s | %.2f / %.2f (%s) |\n", cipher,
-			h.Median(), h.Quantile(1.0/float64(len(h))), h.Quantile(1), s.Median(), s.Quantile(1.0/float64(len(s))), s.Quantile(1),
-			ratioStr(h.Median(), s.Median()), ch, cs, ratioStr(ch, cs))
+	for mi, mode := range modes {
+		for ci, cipher := range ciphers {
+			k := tputKey{mi, ci}
+			h, s := tput[k][0], tput[k][1]
+			ch, cs := tputCPU[k][0].Seconds()/gib, tputCPU[k][1].Seconds()/gib
+			fmt.Fprintf(w, "| %s | %s | %.0f (%.0f–%.0f) | %.0f (%.0f–%.0f) | %s | %.2f / %.2f (%s) |\n", mode, cipher,
+				h.Median(), h.Quantile(1.0/float64(len(h))), h.Quantile(1), s.Median(), s.Quantile(1.0/float64(len(s))), s.Quantile(1),
+				ratioStr(h.Median(), s.Median()), ch, cs, ratioStr(ch, cs))
+		}
 	}
 	fmt.Fprintln(w)
 

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	gossh "golang.org/x/crypto/ssh"
+
 	"github.com/holdfast-dev/holdfast/bench/internal/stats"
 )
 
@@ -75,22 +77,90 @@ func negotiated(s *server, opts ...string) (kex, cipher string) {
 // process of ours would be a fourth busy process on the box's cores. ssh
 // exits with head's status, so 0 means all n bytes were written (a short
 // write would end head with SIGPIPE or an error).
-func throughput(s *server, cipher string, n int64) (float64, error) {
+// throughput fetches file (n bytes) from s with cipher, by `ssh host cat
+// FILE` (mode "ssh cat") or `sftp host:FILE /dev/null` (mode "sftp"), and
+// returns MiB/s.
+func throughput(s *server, mode, cipher, file string, n int64) (float64, error) {
 	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		return 0, fmt.Errorf("cannot open %s: %w", os.DevNull, err)
 	}
 	defer null.Close()
-	cmd := exec.Command("ssh", s.sshArgs("-c", cipher, "127.0.0.1", fmt.Sprintf("head -c %d /dev/zero", n))...)
+	var cmd *exec.Cmd
+	if mode == "sftp" {
+		args := append(clientOpts(s.key), "-q", "-c", cipher, "-P", s.port, "127.0.0.1:"+file, os.DevNull)
+		cmd = exec.Command("sftp", args...)
+	} else {
+		cmd = exec.Command("ssh", s.sshArgs("-c", cipher, "127.0.0.1", "cat "+file)...)
+	}
 	var errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = null, &errb
 	t0 := time.Now()
 	err = cmd.Run()
 	d := time.Since(t0)
 	if err != nil {
-		return 0, fmt.Errorf("%s, %s: %v %s", s.name, cipher, err, strings.TrimSpace(errb.String()))
+		return 0, fmt.Errorf("%s, %s %s: %v %s", s.name, mode, cipher, err, strings.TrimSpace(errb.String()))
 	}
 	return float64(n) / (1 << 20) / d.Seconds(), nil
+}
+
+// goLogin logs in to s with x/crypto's client offering only kex, runs
+// `true` and closes: the login of the OpenSSH rows, for a key exchange
+// OpenSSH 9.2's client lacks.
+func goLogin(s *server, kex string) (time.Duration, error) {
+	pem, err := os.ReadFile(s.key)
+	if err != nil {
+		return 0, err
+	}
+	signer, err := gossh.ParsePrivateKey(pem)
+	if err != nil {
+		return 0, err
+	}
+	cfg := &gossh.ClientConfig{
+		User: "root", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 20 * time.Second,
+	}
+	cfg.KeyExchanges = []string{kex}
+	t0 := time.Now()
+	c, err := gossh.Dial("tcp", "127.0.0.1:"+s.port, cfg)
+	if err != nil {
+		return 0, fmt.Errorf("%s, %s: %w", s.name, kex, err)
+	}
+	defer c.Close()
+	sess, err := c.NewSession()
+	if err != nil {
+		return 0, fmt.Errorf("%s, %s: %w", s.name, kex, err)
+	}
+	if err := sess.Run("true"); err != nil {
+		return 0, fmt.Errorf("%s, %s: %w", s.name, kex, err)
+	}
+	return time.Since(t0), nil
+}
+
+// goLatency times goLogin n times per server that supports kex, in
+// alternating order; a server that refuses kex gets no samples.
+func goLatency(servers []*server, n int, kex string) []sample {
+	out := make([]sample, len(servers))
+	ok := make([]bool, len(servers))
+	for i, s := range servers {
+		_, err := goLogin(s, kex)
+		ok[i] = err == nil
+	}
+	for i := range n {
+		for j := range servers {
+			k := j
+			if i%2 == 1 {
+				k = len(servers) - 1 - j
+			}
+			if !ok[k] {
+				continue
+			}
+			if d, err := goLogin(servers[k], kex); err == nil {
+				out[k] = append(out[k], float64(d)/float64(time.Millisecond))
+			}
+		}
+	}
+	return out
 }
 
 // mem is the server processes' memory at one moment.

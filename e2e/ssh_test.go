@@ -560,10 +560,13 @@ func sshConcurrent(t *testing.T, s *sshHeldJava) {
 		// once from one address would trip that guard, not the session limit.
 		src := fmt.Sprintf("127.0.0.%d", 10+i)
 		cmd := fmt.Sprintf(`echo open-%d; while [ ! -e %s ]; do sleep 0.05; done; echo done-%d`, i, barrier, i)
-		clients = append(clients, sshStart(t, nil, s.cl.args(s.cl.key, "-b", src, "127.0.0.1", cmd)...))
-	}
-	for i, c := range clients {
+		// One login at a time: all of them at once would be a pre-auth burst, which
+		// MaxStartups (10:30:100) answers with random early drops, not what this
+		// test is about. Each session stays open at the barrier, so they are still
+		// all concurrent once the last is in.
+		c := sshStart(t, nil, s.cl.args(s.cl.key, "-b", src, "127.0.0.1", cmd)...)
 		c.waitLine(t, fmt.Sprintf("open-%d", i))
+		clients = append(clients, c)
 	}
 	// All of them are open now: one more session is refused (negative control of the
 	// barrier: the sessions really are concurrent).

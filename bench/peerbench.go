@@ -234,6 +234,7 @@ func (b *bench) peerIdle(ps []peerSup, window time.Duration, reps int) *table {
 // `benchapp crash FILE` exits 1 at once; latency = the next run's first
 // instant in main minus the last run's last instant before exit(1).
 func (b *bench) peerRestart(ps []peerSup, restarts, rounds int) *table {
+	const roundTime = 20 * time.Second
 	all := make([]sample, len(ps))
 	var errs []string
 	for r := range rounds {
@@ -255,9 +256,10 @@ func (b *bench) peerRestart(ps []peerSup, restarts, rounds int) *table {
 				errs = append(errs, err.Error())
 				continue
 			}
-			lat, err := waitCrashes(file, restarts+1, 90*time.Second)
+			// A slow restarter gets what it managed in the round's time.
+			lat, err := waitCrashes(file, restarts+1, roundTime)
 			if err != nil {
-				errs = append(errs, fmt.Sprintf("%s: %v%s", p.name, err, s.stderrTail()))
+				errs = append(errs, fmt.Sprintf("%s: %v", p.name, err))
 			}
 			s.kill()
 			all[j] = append(all[j], lat...)

@@ -51,10 +51,13 @@ func (b *bench) benchSignalsTwoWays(vs []variant, n int, gap time.Duration) *tab
 		intro: fmt.Sprintf("SIGUSR1 from outside the namespace (pidfd_send_signal) to PID 1 until the app stamps it, CLOCK_MONOTONIC on both sides, %d signals per cell. "+
 			"**Paced**: the next signal only after the app's receipt came back on a fifo, in turns across the rows (the existing method). "+
 			"**Recorded**: %s apart without waiting, the sender stamping just before each kill, the app keeping every stamp in memory (in blocks of 500 per row, rows in turn). "+
-			"Go app = `signal.Notify` (Go's handler, signal goroutine, channel); C app = `sigwaitinfo(2)`, as tini. The bare row is the app as PID 1.", n, gap),
-		header: []string{"PID 1", "app", "paced median µs", "paced p99 µs", "paced vs tini", "recorded median µs", "recorded p99 µs", "recorded vs tini (median)", "recorded vs tini (p99)"},
+			"Go app = `signal.Notify` (Go's handler, signal goroutine, channel); C app = `sigwaitinfo(2)`, as tini. The bare row is the app as PID 1. Timeslices per signal = schedstat field 3 summed over PID 1's threads while its signals were sent, per signal: how many times its threads were woken to forward one.", n, gap),
+		header: []string{"PID 1", "app", "paced median µs", "paced p99 µs", "paced vs tini", "recorded median µs", "recorded p99 µs", "recorded vs tini (median)", "recorded vs tini (p99)", "PID 1 timeslices per signal"},
 	}
-	type cell struct{ paced, recorded sample }
+	type cell struct {
+		paced, recorded sample
+		slices          float64
+	}
 	res := make([][]cell, len(apps))
 	for a, app := range apps {
 		res[a] = make([]cell, len(vs))
@@ -62,12 +65,12 @@ func (b *bench) benchSignalsTwoWays(vs []variant, n int, gap time.Duration) *tab
 		for _, e := range errs {
 			t.note("Error (paced, %s): %s", app.name, e)
 		}
-		rec, errs := b.sigRecorded(vs, app, n, gap)
+		rec, perSig, errs := b.sigRecorded(vs, app, n, gap)
 		for _, e := range errs {
 			t.note("Error (recorded, %s): %s", app.name, e)
 		}
 		for j := range vs {
-			res[a][j] = cell{paced[j], rec[j]}
+			res[a][j] = cell{paced[j], rec[j], perSig[j]}
 		}
 	}
 	for a, app := range apps {
@@ -79,7 +82,7 @@ func (b *bench) benchSignalsTwoWays(vs []variant, n int, gap time.Duration) *tab
 		for j, v := range vs {
 			c := res[a][j]
 			t.add(v.name, app.name, f(c.paced.Median(), 1), f(c.paced.Quantile(0.99), 1), x(ratio(c.paced.Median(), tp)),
-				f(c.recorded.Median(), 1), f(c.recorded.Quantile(0.99), 1), x(ratio(c.recorded.Median(), tr)), x(ratio(c.recorded.Quantile(0.99), trp)))
+				f(c.recorded.Median(), 1), f(c.recorded.Quantile(0.99), 1), x(ratio(c.recorded.Median(), tr)), x(ratio(c.recorded.Quantile(0.99), trp)), f(c.slices, 2))
 		}
 	}
 	return t
@@ -144,12 +147,13 @@ func (b *bench) sigPaced(vs []variant, app sigApp, n int) ([]sample, []string) {
 // sigRecorded sends n signals gap apart to each row, in blocks of 500 per
 // row with the rows in turn, and matches the app's recorded arrivals with
 // the sends.
-func (b *bench) sigRecorded(vs []variant, app sigApp, n int, gap time.Duration) ([]sample, []string) {
+func (b *bench) sigRecorded(vs []variant, app sigApp, n int, gap time.Duration) ([]sample, []float64, []string) {
 	var errs []string
 	type rec struct {
-		s     *session
-		out   string
-		sends []int64
+		s      *session
+		out    string
+		sends  []int64
+		slices int64 // PID 1's timeslices while its blocks were sent
 	}
 	rs := make([]*rec, len(vs))
 	defer func() {
@@ -182,6 +186,7 @@ func (b *bench) sigRecorded(vs []variant, app sigApp, n int, gap time.Duration) 
 			if r == nil {
 				continue
 			}
+			before, _ := readSchedstat(r.s.pid1)
 			next := mono.Now()
 			for range min(block, n-start) {
 				for mono.Now() < next {
@@ -199,13 +204,17 @@ func (b *bench) sigRecorded(vs []variant, app sigApp, n int, gap time.Duration) 
 			}
 			// Let the last of the block arrive before the next row starts.
 			time.Sleep(20 * time.Millisecond)
+			after, _ := readSchedstat(r.s.pid1)
+			r.slices += after.slices - before.slices
 		}
 	}
 	out := make([]sample, len(vs))
+	perSig := make([]float64, len(vs))
 	for j, r := range rs {
 		if r == nil {
 			continue
 		}
+		perSig[j] = float64(r.slices) / float64(max(len(r.sends), 1))
 		if err := r.s.wait(5 * time.Second); err != nil {
 			// Some signals merged (a standard signal pending twice is one):
 			// TERM makes the app write what it has.
@@ -230,7 +239,7 @@ func (b *bench) sigRecorded(vs []variant, app sigApp, n int, gap time.Duration) 
 			errs = append(errs, fmt.Sprintf("%s: %d arrivals of %d sends (merged while pending)", vs[j].name, len(arr), len(r.sends)))
 		}
 	}
-	return out, errs
+	return out, perSig, errs
 }
 
 func readStamps(path string) ([]int64, error) {

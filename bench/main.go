@@ -72,7 +72,7 @@ func run() int {
 	flag.IntVar(&c.restartRounds, "restart-rounds", 4, "restart rounds per row")
 	flag.DurationVar(&c.idle, "idle", 30*time.Second, "idle-wakeup window")
 	flag.StringVar(&c.invokedAs, "invoked-as", "", "the command shown in the report (default: this program's command line)")
-	flag.StringVar(&c.only, "only", "", "comma list of startup,rss,reap,signals,stdout,restart,idle,retain,peers,signals2 (default all)")
+	flag.StringVar(&c.only, "only", "", "comma list of startup,rss,reap,signals,stdout,restart,idle,retain,peers (or a part: peers-start, -idle, -restart, -output, -scrape, -exec),signals2 (default all)")
 	flag.StringVar(&c.pebble, "pebble", "/var/cache/holdfast-bench/bin/pebble", "Pebble binary (peers section)")
 	flag.StringVar(&c.svGo, "supervisord-go", "/var/cache/holdfast-bench/bin/supervisord-go", "supervisord, the Go port (peers section)")
 	flag.StringVar(&c.svPy, "supervisord", "/usr/bin/supervisord", "supervisord, Python (peers section)")
@@ -139,6 +139,19 @@ func (b *bench) want(section string) bool {
 	}
 	for _, s := range strings.Split(b.cfg.only, ",") {
 		if strings.TrimSpace(s) == section {
+			return true
+		}
+	}
+	return false
+}
+
+// wantPrefix is want for a section or any of its parts ("peers-restart").
+func (b *bench) wantPrefix(section string) bool {
+	if b.want(section) {
+		return true
+	}
+	for _, s := range strings.Split(b.cfg.only, ",") {
+		if strings.HasPrefix(strings.TrimSpace(s), section+"-") {
 			return true
 		}
 	}
@@ -257,7 +270,7 @@ func (b *bench) report(w io.Writer, shm string) {
 	}
 
 	var peers []*table
-	if b.want("peers") {
+	if b.wantPrefix("peers") {
 		ps := []peerSup{
 			{name: "bare", kind: kindBare},
 			{name: "holdfast", kind: kindHoldfast, bin: b.holdfast},
@@ -268,14 +281,21 @@ func (b *bench) report(w io.Writer, shm string) {
 		}
 		noV := slices.DeleteFunc(slices.Clone(ps), func(p peerSup) bool { return p.kind == kindPebbleV })
 		withCat := slices.Insert(slices.Clone(ps), 1, peerSup{name: "bare piped through cat (keeps nothing)", kind: kindCat})
-		peers = append(peers,
-			timed("peers: start", func() *table { return b.peerStartup(noV, c.peerIters) }),
-			timed("peers: idle", func() *table { return b.peerIdle(noV, c.peerIdle, c.peerReps) }),
-			timed("peers: restart", func() *table { return b.peerRestart(noV, c.peerRestarts, c.peerRounds) }),
-			timed("peers: output", func() *table { return b.peerOutput(withCat, c.peerBytes, c.peerReps) }),
-			timed("peers: scrape", func() *table { return b.peerScrape(noV, c.peerScrapes) }),
-			timed("peers: exec", func() *table { return b.peerExec(noV, 10) }),
-		)
+		for _, sec := range []struct {
+			name string
+			run  func() *table
+		}{
+			{"start", func() *table { return b.peerStartup(noV, c.peerIters) }},
+			{"idle", func() *table { return b.peerIdle(noV, c.peerIdle, c.peerReps) }},
+			{"restart", func() *table { return b.peerRestart(noV, c.peerRestarts, c.peerRounds) }},
+			{"output", func() *table { return b.peerOutput(withCat, c.peerBytes, c.peerReps) }},
+			{"scrape", func() *table { return b.peerScrape(noV, c.peerScrapes) }},
+			{"exec", func() *table { return b.peerExec(noV, 10) }},
+		} {
+			if b.want("peers") || b.want("peers-"+sec.name) {
+				peers = append(peers, timed("peers: "+sec.name, sec.run))
+			}
+		}
 	}
 	if b.want("signals2") {
 		peers = append(peers, timed("signals two ways", func() *table {
@@ -295,7 +315,7 @@ func (b *bench) report(w io.Writer, shm string) {
 	fmt.Fprintf(w, "Run of %s, %s in all; load average %s at the start, %s at the end.\n\n",
 		started.UTC().Format("2006-01-02 15:04 UTC"), time.Since(started).Round(time.Second), load0, loadavg())
 	bins := map[string]string{"tini": c.tini, "dumb-init": c.dumbInit, "catatonit": c.catatonit}
-	if b.want("peers") {
+	if b.wantPrefix("peers") {
 		bins["Pebble"], bins["supervisord (Go port)"], bins["supervisord (Python)"] = c.pebble, c.svGo, c.svPy
 	}
 	for _, l := range machine(b.holdfast, bins) {

@@ -125,17 +125,26 @@ func writePebbleLayer(dir string, app []string, o peerOpts) error {
 // writeSupervisordConf writes the same program for both supervisords: no
 // control listener at all ([unix_http_server] and [inet_http_server] left
 // out), the app's stdout and stderr in one log file with each one's default
-// rotation (50 MB, 10 backups), and in a crash loop startsecs=0 (the app
-// counts as started at once, so an exit is never a failed start that backs
-// off) with autorestart=true.
+// rotation (50 MB, 10 backups), and in a crash loop autorestart=true with
+// each one's least delay: startsecs=0 for Python supervisord (the app counts
+// as started at once, so an exit is never a failed start that backs off),
+// startsecs=1 for the Go port (see below).
 func writeSupervisordConf(path, dir string, app []string, o peerOpts, python bool) error {
 	var c strings.Builder
 	fmt.Fprintf(&c, "[supervisord]\nlogfile=%s\npidfile=%s\n", filepath.Join(dir, "supervisord.log"), filepath.Join(dir, "supervisord.pid"))
 	if python {
 		fmt.Fprintf(&c, "nodaemon=true\nuser=root\nchildlogdir=%s\n", dir)
 	}
-	fmt.Fprintf(&c, "\n[program:app]\ncommand=%s\nautostart=true\nstartsecs=0\nredirect_stderr=true\nstdout_logfile=%s\n",
-		shellJoin(app), filepath.Join(dir, "app.log"))
+	// The Go port's least usable startsecs is 1: with 0, v0.6.9 waits
+	// forever after the first exit for a monitor goroutine it never started
+	// (process/process.go), so it never restarts. With 1, an exit within the
+	// first second is a failed start, retried at once.
+	startsecs := 0
+	if !python && o.crashLoop > 0 {
+		startsecs = 1
+	}
+	fmt.Fprintf(&c, "\n[program:app]\ncommand=%s\nautostart=true\nstartsecs=%d\nredirect_stderr=true\nstdout_logfile=%s\n",
+		shellJoin(app), startsecs, filepath.Join(dir, "app.log"))
 	if o.crashLoop > 0 {
 		fmt.Fprintf(&c, "autorestart=true\nstartretries=%d\n", o.crashLoop*10)
 	} else {

@@ -268,7 +268,7 @@ func (b *bench) peerRestart(ps []peerSup, restarts, rounds int) *table {
 	t := &table{
 		title: "Restart after a crash, least backoff",
 		intro: fmt.Sprintf("The app (`benchapp crash FILE`) exits 1 at once; latency = the next run's first instant in main minus the last run's last instant before exit(1), CLOCK_MONOTONIC. %d rounds of %d restarts per row, interleaved. "+
-			"Each at its least delay: holdfast `--backoff=0`; Pebble `on-failure: restart`, `backoff-delay: 0s`, `backoff-factor: 1`, `backoff-limit: 0s`; both supervisords `startsecs=0`, `autorestart=true`, `startretries` past the count. The bare row is an os/exec loop in the benchmark: fork+exec+wait, nothing else.", rounds, restarts),
+			"Each at its least delay: holdfast `--backoff=0`; Pebble `on-failure: restart`, `backoff-delay: 0s`, `backoff-factor: 1`, `backoff-limit: 0s`; both supervisords `autorestart=true`, `startretries` past the count, Python's `startsecs=0` and the Go port's `startsecs=1` (with 0, v0.6.9 never restarts). The bare row is an os/exec loop in the benchmark: fork+exec+wait, nothing else.", rounds, restarts),
 		header: []string{"supervisor", "median ms", "p90 ms", "p99 ms", "samples", "vs holdfast", "vs bare"},
 	}
 	hf, bare := peerIndex(ps, kindHoldfast), peerIndex(ps, kindBare)

@@ -1,6 +1,10 @@
 // Command bench measures holdfast as a PID 1 and as a supervisor, side by
-// side in one run with tini, dumb-init and catatonit, and prints markdown
-// tables for docs/benchmarks.md.
+// side in one run with tini, dumb-init and catatonit, and (section peers)
+// with Pebble and both supervisords, and prints markdown tables for
+// docs/benchmarks.md. The peers are installed by scripts/bench.sh, never
+// vendored; section signals2 adds csrc/sigstamp.c, a C signal receiver
+// built with the system's cc, so that a receiver without a language
+// runtime can be measured beside the Go one.
 //
 //	go run . -holdfast ../bin/holdfast      (as root; scripts/bench.sh does this)
 //

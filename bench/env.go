@@ -12,7 +12,7 @@ import (
 
 // buildHelpers builds the helper programs into dir, static, from the
 // module in src.
-func buildHelpers(src, dir string) (app, orphans string, err error) {
+func buildHelpers(src, dir string) (app, orphans, sigstamp string, err error) {
 	gobin := "go"
 	if _, err := exec.LookPath("go"); err != nil {
 		gobin = "/usr/local/go/bin/go"
@@ -23,10 +23,17 @@ func buildHelpers(src, dir string) (app, orphans string, err error) {
 		cmd.Dir = src
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if b, err := cmd.CombinedOutput(); err != nil {
-			return "", "", fmt.Errorf("cannot build %s: %w\n%s", h.pkg, err, b)
+			return "", "", "", fmt.Errorf("cannot build %s: %w\n%s", h.pkg, err, b)
 		}
 	}
-	return filepath.Join(dir, "benchapp"), filepath.Join(dir, "orphans"), nil
+	// The one C helper: a signal receiver with no runtime between the
+	// kernel and its stamp.
+	sigstamp = filepath.Join(dir, "sigstamp")
+	cmd := exec.Command("cc", "-O2", "-static", "-o", sigstamp, filepath.Join(src, "csrc", "sigstamp.c"))
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", "", "", fmt.Errorf("cannot build csrc/sigstamp.c (cc, static): %w\n%s", err, b)
+	}
+	return filepath.Join(dir, "benchapp"), filepath.Join(dir, "orphans"), sigstamp, nil
 }
 
 // machine describes where the numbers come from.
@@ -40,6 +47,15 @@ func machine(holdfast string, inits map[string]string) []string {
 	}
 	for _, name := range []string{"tini", "dumb-init", "catatonit"} {
 		lines = append(lines, name+": "+firstLine(inits[name], "--version"))
+	}
+	if p := inits["Pebble"]; p != "" {
+		lines = append(lines, "Pebble: "+firstLine(p, "version", "--client"))
+	}
+	if p := inits["supervisord (Go port)"]; p != "" {
+		lines = append(lines, "supervisord (Go port): "+firstLine(p, "version")+" (tag v0.6.9; its version.go says v0.6.8)")
+	}
+	if p := inits["supervisord (Python)"]; p != "" {
+		lines = append(lines, "supervisord (Python): "+firstLine(p, "--version")+" (Debian package supervisor)")
 	}
 	return lines
 }

@@ -26,6 +26,13 @@ type config struct {
 	retainRuns, retainReps              int
 	retainBytes                         int64
 	only                                string
+	pebble, svGo, svPy                  string
+	peerIters, peerReps, peerRestarts   int
+	peerRounds, peerScrapes             int
+	peerBytes                           int64
+	peerIdle                            time.Duration
+	sig2N                               int
+	sig2Gap                             time.Duration
 	invokedAs                           string
 }
 
@@ -34,6 +41,7 @@ type bench struct {
 	holdfast string
 	app      string // cmd/benchapp
 	orphans  string // cmd/orphans
+	sigstamp string // csrc/sigstamp.c, static
 	work     string // scratch on disk: fifos, logs, disk state dirs
 	log      io.Writer
 }
@@ -64,7 +72,19 @@ func run() int {
 	flag.IntVar(&c.restartRounds, "restart-rounds", 4, "restart rounds per row")
 	flag.DurationVar(&c.idle, "idle", 30*time.Second, "idle-wakeup window")
 	flag.StringVar(&c.invokedAs, "invoked-as", "", "the command shown in the report (default: this program's command line)")
-	flag.StringVar(&c.only, "only", "", "comma list of startup,rss,reap,signals,stdout,restart,idle,retain (default all)")
+	flag.StringVar(&c.only, "only", "", "comma list of startup,rss,reap,signals,stdout,restart,idle,retain,peers (or a part: peers-start, -idle, -restart, -output, -scrape, -exec),signals2 (default all)")
+	flag.StringVar(&c.pebble, "pebble", "/var/cache/holdfast-bench/bin/pebble", "Pebble binary (peers section)")
+	flag.StringVar(&c.svGo, "supervisord-go", "/var/cache/holdfast-bench/bin/supervisord-go", "supervisord, the Go port (peers section)")
+	flag.StringVar(&c.svPy, "supervisord", "/usr/bin/supervisord", "supervisord, Python (peers section)")
+	flag.IntVar(&c.peerIters, "peer-iters", 20, "start-to-running runs per peer")
+	flag.IntVar(&c.peerReps, "peer-reps", 3, "output-capture runs per peer (and idle rounds)")
+	flag.IntVar(&c.peerRestarts, "peer-restarts", 30, "restarts per restart round of a peer")
+	flag.IntVar(&c.peerRounds, "peer-rounds", 3, "restart rounds per peer")
+	flag.IntVar(&c.peerScrapes, "peer-scrapes", 500, "metrics scrapes per peer")
+	flag.Int64Var(&c.peerBytes, "peer-bytes", 512<<20, "bytes the app writes per output-capture run of a peer")
+	flag.DurationVar(&c.peerIdle, "peer-idle", 20*time.Second, "idle window of the peers")
+	flag.IntVar(&c.sig2N, "signals2", 3000, "SIGUSR1 per init and app in the two-method signal section")
+	flag.DurationVar(&c.sig2Gap, "signals2-gap", time.Millisecond, "gap between two signals in the recorded (unpaced) method")
 	flag.Parse()
 
 	if os.Geteuid() != 0 {
@@ -105,7 +125,7 @@ func run() int {
 	}
 	defer os.RemoveAll(shm)
 	b := &bench{cfg: c, holdfast: hf, work: work, log: os.Stderr}
-	if b.app, b.orphans, err = buildHelpers(c.src, work); err != nil {
+	if b.app, b.orphans, b.sigstamp, err = buildHelpers(c.src, work); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		return 2
 	}
@@ -119,6 +139,19 @@ func (b *bench) want(section string) bool {
 	}
 	for _, s := range strings.Split(b.cfg.only, ",") {
 		if strings.TrimSpace(s) == section {
+			return true
+		}
+	}
+	return false
+}
+
+// wantPrefix is want for a section or any of its parts ("peers-restart").
+func (b *bench) wantPrefix(section string) bool {
+	if b.want(section) {
+		return true
+	}
+	for _, s := range strings.Split(b.cfg.only, ",") {
+		if strings.HasPrefix(strings.TrimSpace(s), section+"-") {
 			return true
 		}
 	}
@@ -236,6 +269,40 @@ func (b *bench) report(w io.Writer, shm string) {
 		}))
 	}
 
+	var peers []*table
+	if b.wantPrefix("peers") {
+		ps := []peerSup{
+			{name: "bare", kind: kindBare},
+			{name: "holdfast", kind: kindHoldfast, bin: b.holdfast},
+			{name: "Pebble", kind: kindPebble, bin: c.pebble},
+			{name: "Pebble --verbose", kind: kindPebbleV, bin: c.pebble},
+			{name: "supervisord (Go port)", kind: kindSvGo, bin: c.svGo},
+			{name: "supervisord (Python)", kind: kindSvPy, bin: c.svPy},
+		}
+		noV := slices.DeleteFunc(slices.Clone(ps), func(p peerSup) bool { return p.kind == kindPebbleV })
+		withCat := slices.Insert(slices.Clone(ps), 1, peerSup{name: "bare piped through cat (keeps nothing)", kind: kindCat})
+		for _, sec := range []struct {
+			name string
+			run  func() *table
+		}{
+			{"start", func() *table { return b.peerStartup(noV, c.peerIters) }},
+			{"idle", func() *table { return b.peerIdle(noV, c.peerIdle, c.peerReps) }},
+			{"restart", func() *table { return b.peerRestart(noV, c.peerRestarts, c.peerRounds) }},
+			{"output", func() *table { return b.peerOutput(withCat, c.peerBytes, c.peerReps) }},
+			{"scrape", func() *table { return b.peerScrape(noV, c.peerScrapes) }},
+			{"exec", func() *table { return b.peerExec(noV, 10) }},
+		} {
+			if b.want("peers") || b.want("peers-"+sec.name) {
+				peers = append(peers, timed("peers: "+sec.name, sec.run))
+			}
+		}
+	}
+	if b.want("signals2") {
+		peers = append(peers, timed("signals two ways", func() *table {
+			return b.benchSignalsTwoWays([]variant{bareV, tini, hfDisk}, c.sig2N, c.sig2Gap)
+		}))
+	}
+
 	if b.want("reap") {
 		t := timed("reap", func() *table {
 			return b.benchReap([]variant{tini, dumb, cata, hfDisk}, c.orphans, c.orphanReps)
@@ -243,11 +310,15 @@ func (b *bench) report(w io.Writer, shm string) {
 		pid1 = slices.Insert(pid1, reapAt, t)
 	}
 
-	fmt.Fprintln(w, "## PID 1")
+	fmt.Fprintln(w, "## Run")
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Run of %s, %s in all; load average %s at the start, %s at the end.\n\n",
 		started.UTC().Format("2006-01-02 15:04 UTC"), time.Since(started).Round(time.Second), load0, loadavg())
-	for _, l := range machine(b.holdfast, map[string]string{"tini": c.tini, "dumb-init": c.dumbInit, "catatonit": c.catatonit}) {
+	bins := map[string]string{"tini": c.tini, "dumb-init": c.dumbInit, "catatonit": c.catatonit}
+	if b.wantPrefix("peers") {
+		bins["Pebble"], bins["supervisord (Go port)"], bins["supervisord (Python)"] = c.pebble, c.svGo, c.svPy
+	}
+	for _, l := range machine(b.holdfast, bins) {
 		fmt.Fprintf(w, "- %s\n", l)
 	}
 	cmdline := c.invokedAs
@@ -255,14 +326,16 @@ func (b *bench) report(w io.Writer, shm string) {
 		cmdline = strings.Join(os.Args, " ")
 	}
 	fmt.Fprintf(w, "- Command: `%s`\n\n", cmdline)
-	for _, t := range pid1 {
-		t.write(w)
+	section := func(title string, ts []*table) {
+		if len(ts) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "## %s\n\n", title)
+		for _, t := range ts {
+			t.write(w)
+		}
 	}
-	fmt.Fprintln(w, "## Supervisor")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Same run and machine as above.")
-	fmt.Fprintln(w)
-	for _, t := range sup {
-		t.write(w)
-	}
+	section("PID 1", pid1)
+	section("Supervisor", sup)
+	section("Peers", peers)
 }

@@ -9,6 +9,13 @@
 //	                            write BYTES to stdout in CHUNK-sized writes (throughput);
 //	                            STAMP gets the CLOCK_MONOTONIC ns of the first write
 //	benchapp crash FILE         append "start <ns>" and "exit <ns>" to FILE, exit 1 (restarts)
+//	benchapp stamp FIFO         write "start <CLOCK_MONOTONIC ns>" to FIFO, then sleep until killed
+//	                            (start to app running, idle costs of a supervisor)
+//	benchapp lines BYTES DIR    write DIR/ready, wait for DIR/go, write BYTES to stdout as
+//	                            128-byte log lines in 64 KiB writes, then DIR/done holds
+//	                            "<first write ns> <last write ns>" (output capture of a supervisor)
+//	benchapp sigrecord N OUT    print "ready"; stamp each SIGUSR1 in memory, and after N of
+//	                            them (or SIGTERM) write the stamps to OUT, one per line
 //	benchapp zcrelay RING CMD...
 //	                            run CMD, relay its stdout with tee(2)/splice(2) only, keeping
 //	                            the last RING bytes in a tmpfs ring (the zero-copy relay row)
@@ -54,6 +61,12 @@ func main() {
 		write(num(arg(2)), num(arg(3)), stamp)
 	case "crash":
 		crash(arg(2), startNs)
+	case "stamp":
+		stamp(arg(2))
+	case "lines":
+		lines(num(arg(2)), arg(3))
+	case "sigrecord":
+		sigrecord(int(num(arg(2))), arg(3))
 	case "zcrelay":
 		if len(os.Args) < 4 {
 			fail("usage: benchapp zcrelay RING CMD [ARG...]")

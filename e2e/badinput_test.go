@@ -19,16 +19,18 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // biStartPiped starts s with holdfast's stdout on a pipe that the test reads itself, at
 // its own pace (launch copies stdout into a buffer as it comes). The caller waits on cmd.
-func biStartPiped(t *testing.T, s spec) (*exec.Cmd, io.ReadCloser, *syncBuffer) {
+func biStartPiped(t *testing.T, s spec) (*exec.Cmd, io.ReadCloser, *hfrun.Buffer) {
 	t.Helper()
 	argv := s.argv(s.stateDir)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = s.fullEnv()
-	stderr := &syncBuffer{}
+	stderr := &hfrun.Buffer{}
 	cmd.Stderr = stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdout, err := cmd.StdoutPipe()
@@ -116,7 +118,7 @@ func TestBadStateDirUnwritable(t *testing.T) {
 			if n := strings.Count(z.stdout.String(), "boom-out\n"); n != 3 {
 				t.Errorf("the app's stdout reached holdfast's %d times, want 3:\n%s", n, z.stdout)
 			}
-			z.waitOutput(t, "APP HELD", waitLong)
+			z.waitOutput(t, "APP HELD", hfrun.WaitLong)
 			// Warned, and each warning once, however many runs there were.
 			stderr := z.stderr.String()
 			msgs := biWarnedOnce(t, stderr)
@@ -148,7 +150,7 @@ func TestBadStateDirUnwritable(t *testing.T) {
 			}
 			// The platform's SIGTERM ends the hold with the app's code.
 			z.signal(t, syscall.SIGTERM)
-			if code := z.waitExit(t, waitLong); code != 7 {
+			if code := z.waitExit(t, hfrun.WaitLong); code != 7 {
 				t.Errorf("holdfast exited %d on SIGTERM while held, want the app's 7", code)
 			}
 		})
@@ -186,7 +188,7 @@ func TestBadFullDisk(t *testing.T) {
 	}
 	hzAssertPID1(t, z, st)
 	// Every byte reached holdfast's stdout, in order.
-	waitFor(t, waitLong, "50 MB on holdfast's stdout", func() bool { return len(z.stdout.String()) >= len(data) })
+	hfrun.WaitFor(t, hfrun.WaitLong, "50 MB on holdfast's stdout", func() bool { return len(z.stdout.String()) >= len(data) })
 	if got := z.stdout.String(); len(got) != len(data) || sha256.Sum256([]byte(got)) != sha256.Sum256(data) {
 		t.Errorf("holdfast's stdout: %d bytes, want exactly the app's %d (sha256 equal)", len(got), len(data))
 	}
@@ -213,7 +215,7 @@ func TestBadFullDisk(t *testing.T) {
 	if out, errOut, code := hzCLI(t, stateDir, "release"); code != 0 {
 		t.Fatalf("holdfast release exited %d: %s%s", code, out, errOut)
 	}
-	if code := z.waitExit(t, waitLong); code != 1 {
+	if code := z.waitExit(t, hfrun.WaitLong); code != 1 {
 		t.Errorf("holdfast exited %d after release, want 1", code)
 	}
 }
@@ -298,7 +300,7 @@ func TestBadBinaryGarbage(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := startPID1(t, []string{"BI_SRC=" + src}, "--", "sh", "-c", `cat "$BI_SRC"`)
-	if code := h.waitExit(t, 3*waitLong); code != 0 {
+	if code := h.waitExit(t, 3*hfrun.WaitLong); code != 0 {
 		t.Fatalf("holdfast exited %d, want 0\n%s", code, h.stderr)
 	}
 	if got := h.stdout.String(); len(got) != len(data) || sha256.Sum256([]byte(got)) != sha256.Sum256(data) {
@@ -320,7 +322,7 @@ sleep 1
 echo "last words" >&2
 exit 3`
 	h := startPID1(t, nil, "--", "sh", "-c", script)
-	if code := h.waitExit(t, 3*waitLong); code != 3 {
+	if code := h.waitExit(t, 3*hfrun.WaitLong); code != 3 {
 		t.Errorf("holdfast exited %d, want the app's 3\n%s", code, h.stderr)
 	}
 	var want strings.Builder
@@ -372,7 +374,7 @@ func TestBadSlowReaderAtExit(t *testing.T) {
 		args: []string{"--", "sh", "-c", `cat "$BI_SRC"`}}
 	cmd, stdout, stderr := biStartPiped(t, s)
 
-	waitFor(t, waitLong, "holdfast to decide to exit", func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, "holdfast to decide to exit", func() bool {
 		return strings.Contains(stderr.String(), "holdfast exiting")
 	}, stderr.String)
 	got, err := io.ReadAll(stdout)

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 func TestCrashHoldSpringFail(t *testing.T) {
@@ -65,7 +67,7 @@ func TestCrashHoldSpringFail(t *testing.T) {
 	}
 
 	// The hold is loud on stderr (what kubectl logs shows).
-	z.waitOutput(t, "APP HELD", waitLong)
+	z.waitOutput(t, "APP HELD", hfrun.WaitLong)
 	for _, want := range []string{"APP HELD", hzRunDir(z.stateDir, 3), "holdfast restart", "holdfast release"} {
 		if !strings.Contains(z.stderr.String(), want) {
 			t.Errorf("holdfast's stderr lacks %q:\n%s", want, z.stderr)
@@ -110,7 +112,7 @@ func TestCrashHoldSpringFail(t *testing.T) {
 	if out, errOut, code := hzCLI(t, z.stateDir, "release"); code != 0 {
 		t.Fatalf("holdfast release exited %d: %s%s", code, out, errOut)
 	}
-	if code := z.waitExit(t, waitLong); code != 1 {
+	if code := z.waitExit(t, hfrun.WaitLong); code != 1 {
 		t.Errorf("holdfast exited %d after release, want the app's 1", code)
 	}
 	// Negative control of the probe: no holdfast answers now.
@@ -156,7 +158,7 @@ func TestCrashHoldPortInUse(t *testing.T) {
 	if out, errOut, code := hzCLI(t, z.stateDir, "restart"); code != 0 {
 		t.Fatalf("holdfast restart exited %d: %s%s", code, out, errOut)
 	}
-	z.waitOutput(t, fmt.Sprintf("listening on %d", port), 3*waitLong)
+	z.waitOutput(t, fmt.Sprintf("listening on %d", port), 3*hfrun.WaitLong)
 	st = z.waitPhase(t, "running", 2)
 	if !st.Ready || st.BudgetUsed != 0 {
 		t.Errorf("after restart: %+v, want running, ready, budget_used 0", st)
@@ -193,7 +195,7 @@ func TestCrashHoldOOMHeapDumps(t *testing.T) {
 	if out, errOut, code := hzCLI(t, z.stateDir, "release"); code != 0 {
 		t.Fatalf("holdfast release exited %d: %s%s", code, out, errOut)
 	}
-	if code := z.waitExit(t, waitLong); code != 1 {
+	if code := z.waitExit(t, hfrun.WaitLong); code != 1 {
 		t.Errorf("holdfast exited %d after release, want 1", code)
 	}
 	first, err := os.ReadDir(hzRunDir(z.stateDir, 1))
@@ -276,7 +278,7 @@ func TestCrashHoldCrashAfter(t *testing.T) {
 			cmd:  hzJava(t, "-jar", jar),
 		})
 		z.until(t, "running outside the hold window", func(s hzStatus) bool { return s.Phase == "running" && !s.InHoldWindow })
-		if code := z.waitExit(t, 3*waitLong); code != 3 {
+		if code := z.waitExit(t, 3*hfrun.WaitLong); code != 3 {
 			t.Errorf("holdfast exited %d after a late crash, want the app's 3", code)
 		}
 		hzCheckTrail(t, z.watch, 0, "starting", "running", "stopping", "exited")
@@ -311,7 +313,7 @@ func TestCrashHoldCrashAfter(t *testing.T) {
 		hzAssertPID1(t, z, st)
 		hzCheckTrail(t, z.watch, 0, "starting", "running", "backoff")
 		z.signal(t, syscall.SIGTERM)
-		if code := z.waitExit(t, waitLong); code != 143 && code != 3 {
+		if code := z.waitExit(t, hfrun.WaitLong); code != 143 && code != 3 {
 			t.Errorf("holdfast exited %d after SIGTERM, want 143 (the JVM's answer to TERM) or 3 (TERM during a backoff)", code)
 		}
 		hzCheckTrail(t, z.watch, 0, "starting", "running", "backoff", "stopping", "exited")
@@ -329,7 +331,7 @@ func TestCrashHoldIgnoresTerm(t *testing.T) {
 	hzAssertPID1(t, z, st)
 	t0 := time.Now()
 	z.signal(t, syscall.SIGTERM)
-	code := z.waitExit(t, 3*waitLong)
+	code := z.waitExit(t, 3*hfrun.WaitLong)
 	took := time.Since(t0)
 	if code != 137 {
 		t.Errorf("holdfast exited %d, want 137 (the app's SIGKILL)", code)
@@ -365,7 +367,7 @@ func TestCrashHoldTimelyStopNoThreadDump(t *testing.T) {
 	z.until(t, "running outside the hold window", func(s hzStatus) bool { return s.Phase == "running" && !s.InHoldWindow })
 	t0 := time.Now()
 	z.signal(t, syscall.SIGTERM)
-	code := z.waitExit(t, 3*waitLong)
+	code := z.waitExit(t, 3*hfrun.WaitLong)
 	if code != 143 {
 		t.Errorf("holdfast exited %d, want the JVM's 143", code)
 	}
@@ -418,7 +420,7 @@ func TestCrashHoldOrphans(t *testing.T) {
 	defer nsFile.Close()
 	var sleeps []int
 	var ps []proc
-	waitFor(t, waitLong, "three sleeps under holdfast and no zombie", func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, "three sleeps under holdfast and no zombie", func() bool {
 		ps, sleeps = nsProcs(hostPid), nil
 		for _, p := range ps {
 			if p.comm == "sleep" && p.ppid == hostPid && p.state != "Z" {
@@ -432,7 +434,7 @@ func TestCrashHoldOrphans(t *testing.T) {
 	if err := syscall.Kill(sleeps[0], syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, waitLong, "the killed orphan to be reaped", func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, "the killed orphan to be reaped", func() bool {
 		_, err := procStat(sleeps[0])
 		return err != nil
 	}, func() string { p, _ := procStat(sleeps[0]); return fmt.Sprintf("it is %+v", p) })
@@ -447,7 +449,7 @@ func TestCrashHoldOrphans(t *testing.T) {
 	if out, errOut, code := hzCLI(t, z.stateDir, "release"); code != 0 {
 		t.Fatalf("holdfast release exited %d: %s%s", code, out, errOut)
 	}
-	if code := z.waitExit(t, waitLong); code != 1 {
+	if code := z.waitExit(t, hfrun.WaitLong); code != 1 {
 		t.Errorf("holdfast exited %d after release, want 1", code)
 	}
 	// Nothing of the namespace is left: no process has its pid namespace, and the
@@ -495,7 +497,7 @@ func TestCrashHoldRestartFreshBudget(t *testing.T) {
 		t.Fatalf("holdfast restart exited %d: %s%s", code, out, errOut)
 	}
 	st = z.waitPhase(t, "running", 4)
-	z.waitOutput(t, "Tomcat started on port(s)", 3*waitLong)
+	z.waitOutput(t, "Tomcat started on port(s)", 3*hfrun.WaitLong)
 	st = hzCLIStatus(t, z.stateDir)
 	if st.Phase != "running" || st.Run != 4 || st.BudgetUsed != 0 || st.Restarts != 3 || st.PID == nil || !st.Ready || st.HoldReason != nil {
 		t.Errorf("after restart: %+v, want running run 4, budget_used 0, restarts 3, a pid, ready, no hold", st)
@@ -504,7 +506,7 @@ func TestCrashHoldRestartFreshBudget(t *testing.T) {
 	if out, errOut, code := hzCLI(t, z.stateDir, "stop"); code != 0 {
 		t.Fatalf("holdfast stop exited %d: %s%s", code, out, errOut)
 	}
-	if code := z.waitExit(t, waitLong); code != 143 {
+	if code := z.waitExit(t, hfrun.WaitLong); code != 143 {
 		t.Errorf("holdfast exited %d after stop, want the JVM's 143", code)
 	}
 	// Run 4 is the first start of a fresh budget (run.json's attempt field).

@@ -6,7 +6,6 @@ package e2e
 // fakeapp_test.go), so no test needs a program that scripts/deps.sh does not install.
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,13 +13,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // holdfastBin is the binary under test: $HOLDFAST_BIN, or built by TestMain.
@@ -28,10 +28,6 @@ var holdfastBin string
 
 // selfExe is the absolute path of this test binary, which is also the fake app.
 var selfExe string
-
-// waitLong bounds every wait for something that should happen promptly: generous,
-// because the box is shared, slow and runs tests in parallel.
-const waitLong = 30 * time.Second
 
 func TestMain(m *testing.M) {
 	// Fake-app and launcher modes come first: the re-executed test binary must not
@@ -57,53 +53,15 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "cannot create a temp dir: %v\n", err)
 		os.Exit(1)
 	}
-	holdfastBin = os.Getenv("HOLDFAST_BIN")
-	if holdfastBin == "" {
-		holdfastBin = filepath.Join(tmp, "holdfast")
-		if err := buildHoldfast(holdfastBin); err != nil {
-			// Tests fail, not skip: a suite that cannot build the binary proves nothing.
-			fmt.Fprintf(os.Stderr, "%v\n", err)
-			os.RemoveAll(tmp)
-			os.Exit(1)
-		}
+	if holdfastBin, err = hfrun.Holdfast(tmp); err != nil {
+		// Tests fail, not skip: a suite that cannot build the binary proves nothing.
+		fmt.Fprintf(os.Stderr, "%v\n", err)
+		os.RemoveAll(tmp)
+		os.Exit(1)
 	}
 	code := m.Run()
 	os.RemoveAll(tmp)
 	os.Exit(code)
-}
-
-// buildHoldfast builds ./cmd/holdfast of the repository root (the parent of e2e)
-// statically, as it ships in images.
-func buildHoldfast(out string) error {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	cmd := exec.Command(goBin, "build", "-o", out, "./cmd/holdfast")
-	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("cannot build holdfast (CGO_ENABLED=0 go build ./cmd/holdfast in ..): %w\n%s", err, b)
-	}
-	return nil
-}
-
-// syncBuffer is an output sink that tests read while the process still writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // spec says how to start one holdfast (or, for negative controls, another program).
@@ -121,7 +79,7 @@ type spec struct {
 // hf is one running holdfast (or negative-control program).
 type hf struct {
 	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
+	stdout, stderr *hfrun.Buffer
 	spec           spec
 	stateDir       string
 	started        time.Time
@@ -180,7 +138,7 @@ func (s spec) fullEnv() []string { return append(baseEnv(), s.env...) }
 // launch starts s without a *testing.T, so worker goroutines can use it. The caller
 // must call kill and wait.
 func launch(s spec, tmp string) (*hf, error) {
-	h := &hf{stdout: &syncBuffer{}, stderr: &syncBuffer{}, spec: s, done: make(chan struct{})}
+	h := &hf{stdout: &hfrun.Buffer{}, stderr: &hfrun.Buffer{}, spec: s, done: make(chan struct{})}
 	h.stateDir = s.stateDir
 	if h.stateDir == "" {
 		d, err := os.MkdirTemp(tmp, "state-")
@@ -217,6 +175,12 @@ func launch(s spec, tmp string) (*hf, error) {
 // start runs s and registers a Cleanup that kills whatever is left of it.
 func start(t testing.TB, s spec) *hf {
 	t.Helper()
+	if s.pid1 {
+		hfrun.NeedTool(t, "unshare")
+	}
+	if len(s.prog) > 0 && !strings.Contains(s.prog[0], "/") {
+		hfrun.NeedTool(t, s.prog[0])
+	}
 	h, err := launch(s, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -298,7 +262,7 @@ func (h *hf) pid(t testing.TB) int {
 	t.Helper()
 	var pid int
 	var last error
-	waitFor(t, waitLong, "holdfast's host pid", func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, "holdfast's host pid", func() bool {
 		pid, last = h.findHostPid()
 		return last == nil || h.exited()
 	})
@@ -314,7 +278,7 @@ func (h *hf) pid(t testing.TB) int {
 func (h *hf) trackApp(t testing.TB) int {
 	t.Helper()
 	var kids []int
-	waitFor(t, waitLong, "holdfast to have one child", func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, "holdfast to have one child", func() bool {
 		kids = children(h.pid(t))
 		return len(kids) == 1
 	}, func() string { return fmt.Sprintf("children: %v", kids) })
@@ -423,50 +387,11 @@ func (h *hf) waitOutput(t testing.TB, s string, d time.Duration) {
 	t.Helper()
 	explain := func() string { return fmt.Sprintf("stdout:\n%s\nstderr:\n%s", h.stdout, h.stderr) }
 	// Output is complete once it exited (Wait returns after the copiers), so stop there.
-	waitFor(t, d, fmt.Sprintf("output %q", s), func() bool { return strings.Contains(h.output(), s) || h.exited() }, explain)
+	hfrun.WaitFor(t, d, fmt.Sprintf("output %q", s), func() bool { return strings.Contains(h.output(), s) || h.exited() }, explain)
 	if !strings.Contains(h.output(), s) {
 		code, _ := h.code()
 		t.Fatalf("%q exited (code %d) without printing %q\n%s", h.cmd.Args, code, s, explain())
 	}
-}
-
-// waitFor polls cond every 20 ms for up to d; on timeout it fails naming what, with
-// details from the optional explain funcs.
-func waitFor(t testing.TB, d time.Duration, what string, cond func() bool, explain ...func() string) {
-	t.Helper()
-	if err := poll(d, cond); err != nil {
-		msg := fmt.Sprintf("timed out after %v waiting for %s", d, what)
-		for _, e := range explain {
-			msg += "\n" + e()
-		}
-		t.Fatal(msg)
-	}
-}
-
-// poll is waitFor without a *testing.T.
-func poll(d time.Duration, cond func() bool) error {
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return errors.New("timed out")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return nil
-}
-
-// settle waits until get returns the same value for quiet (checked every 20 ms, at most
-// d in all) and returns it: "nothing more arrives" as a condition, not a sleep.
-func settle(t testing.TB, quiet, d time.Duration, get func() string) string {
-	t.Helper()
-	last, since := get(), time.Now()
-	waitFor(t, d, "output to settle", func() bool {
-		if v := get(); v != last {
-			last, since = v, time.Now()
-		}
-		return time.Since(since) >= quiet
-	})
-	return last
 }
 
 // execInNS runs argv inside holdfast's pid and mount namespaces (so /proc and pid 1 are
@@ -474,7 +399,7 @@ func settle(t testing.TB, quiet, d time.Duration, get func() string) string {
 func execInNS(t testing.TB, h *hf, argv ...string) (string, error) {
 	t.Helper()
 	args := append([]string{"--target", strconv.Itoa(h.pid(t)), "--pid", "--mount", "--"}, argv...)
-	cmd := exec.Command("nsenter", args...)
+	cmd := exec.Command(hfrun.NeedTool(t, "nsenter"), args...)
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	return string(out), err

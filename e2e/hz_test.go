@@ -19,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // hzOpts is one holdfast start as PID 1.
@@ -39,12 +41,6 @@ type hzHF struct {
 	watch *hzWatch
 }
 
-// hzFreePort returns a loopback port nothing listens on right now.
-func hzFreePort(t testing.TB) int {
-	t.Helper()
-	return testPort(t)
-}
-
 // hzStart runs holdfast as PID 1 of a new pid and mount namespace with o.cmd as the
 // app. With o.pre, a shell runs it first inside the namespaces and then execs
 // holdfast, which so stays PID 1.
@@ -59,7 +55,7 @@ func hzStart(t testing.TB, o hzOpts) *hzHF {
 	z := &hzHF{}
 	args := append([]string(nil), o.args...)
 	if !o.noProbe {
-		addr := fmt.Sprintf("127.0.0.1:%d", hzFreePort(t))
+		addr := hfrun.Addr(t)
 		z.base = "http://" + addr
 		args = append(args, "--probe-addr="+addr)
 	}
@@ -155,9 +151,9 @@ func hzGet(url string, timeout time.Duration) (int, string, error) {
 
 // hzFetch is one GET whose answer a test asserts on. Only a transport error (the
 // listener not yet accepting, a JVM too busy to answer within the per-try timeout on a
-// loaded box) is retried, within waitLong; any HTTP answer is returned as it is.
+// loaded box) is retried, within hfrun.WaitLong; any HTTP answer is returned as it is.
 func hzFetch(url string) (int, string, error) {
-	deadline := time.Now().Add(waitLong)
+	deadline := time.Now().Add(hfrun.WaitLong)
 	for {
 		code, body, err := hzGet(url, 10*time.Second)
 		if err == nil || time.Now().After(deadline) {
@@ -195,7 +191,7 @@ func hzCLI(t testing.TB, stateDir string, sub string, args ...string) (string, s
 	argv := append([]string{sub, "--state-dir=" + stateDir}, args...)
 	cmd := exec.Command(holdfastBin, argv...)
 	cmd.Env = baseEnv()
-	var out, errb syncBuffer
+	var out, errb hfrun.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
@@ -205,11 +201,11 @@ func hzCLI(t testing.TB, stateDir string, sub string, args ...string) (string, s
 	go func() { done <- cmd.Wait() }()
 	select {
 	case <-done:
-	case <-time.After(waitLong):
+	case <-time.After(hfrun.WaitLong):
 		where := procWhere(cmd.Process.Pid)
 		_ = cmd.Process.Kill()
 		<-done
-		t.Fatalf("holdfast %v did not return within %v (%s)\nstdout:\n%s\nstderr:\n%s", argv, waitLong, where, &out, &errb)
+		t.Fatalf("holdfast %v did not return within %v (%s)\nstdout:\n%s\nstderr:\n%s", argv, hfrun.WaitLong, where, &out, &errb)
 	}
 	return out.String(), errb.String(), cmd.ProcessState.ExitCode()
 }
@@ -302,7 +298,7 @@ func (z *hzHF) until(t testing.TB, what string, cond func(hzStatus) bool) hzStat
 		st, ok = z.watch.latest()
 		return ok && cond(st)
 	}
-	waitFor(t, 3*waitLong, what, func() bool { return met() || z.exited() },
+	hfrun.WaitFor(t, 3*hfrun.WaitLong, what, func() bool { return met() || z.exited() },
 		func() string { return z.watch.String() + "\n" + z.output() })
 	if !met() {
 		code, _ := z.code()
@@ -385,7 +381,7 @@ func hzWaitRun(t testing.TB, stateDir string, n int) hzRunRec {
 	t.Helper()
 	path := filepath.Join(hzRunDir(stateDir, n), "run.json")
 	var r hzRunRec
-	waitFor(t, 3*waitLong, fmt.Sprintf("run %d to end in %s", n, path), func() bool {
+	hfrun.WaitFor(t, 3*hfrun.WaitLong, fmt.Sprintf("run %d to end in %s", n, path), func() bool {
 		b, err := os.ReadFile(path)
 		return err == nil && json.Unmarshal(b, &r) == nil && r.ExitCode != nil
 	})
@@ -438,7 +434,7 @@ func hzReadFile(t testing.TB, path string) string {
 func hzWaitFileHas(t testing.TB, path string, subs ...string) string {
 	t.Helper()
 	var s string
-	waitFor(t, waitLong, fmt.Sprintf("%s to contain %q", path, subs), func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, fmt.Sprintf("%s to contain %q", path, subs), func() bool {
 		b, _ := os.ReadFile(path)
 		s = string(b)
 		for _, sub := range subs {
@@ -534,7 +530,7 @@ func hzWaitLine(t testing.TB, z *hzHF, line string) {
 		out := "\n" + z.stdout.String()
 		return strings.Contains(out, "\n"+line+"\n")
 	}
-	waitFor(t, 3*waitLong, fmt.Sprintf("the app to print %q", line), func() bool { return has() || z.exited() },
+	hfrun.WaitFor(t, 3*hfrun.WaitLong, fmt.Sprintf("the app to print %q", line), func() bool { return has() || z.exited() },
 		func() string { return z.output() })
 	if !has() {
 		t.Fatalf("holdfast exited before the app printed %q\n%s", line, z.output())

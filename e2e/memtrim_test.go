@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // startOwnCopy runs holdfast as PID 1 from a private copy of the binary.
@@ -88,13 +90,13 @@ func exeRssKB(pid int) (int, error) {
 func TestTrimMemory(t *testing.T) {
 	t.Parallel()
 	keep := startOwnCopy(t, "--", "sleep", "1000")
-	keep.waitOutput(t, "from=starting to=running", waitLong)
+	keep.waitOutput(t, "from=starting to=running", hfrun.WaitLong)
 	trim := startOwnCopy(t, "--trim-memory", "--", "sleep", "1000")
-	trim.waitOutput(t, "from=starting to=running", waitLong)
+	trim.waitOutput(t, "from=starting to=running", hfrun.WaitLong)
 	keepPid, trimPid := keep.pid(t), trim.pid(t)
 
 	var kept, trimmed int
-	waitFor(t, waitLong, "holdfast to give back its start-up pages (resident binary pages at most half the control's)", func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, "holdfast to give back its start-up pages (resident binary pages at most half the control's)", func() bool {
 		var err1, err2 error
 		kept, err1 = exeRssKB(keepPid)
 		trimmed, err2 = exeRssKB(trimPid)
@@ -108,7 +110,7 @@ func TestTrimMemory(t *testing.T) {
 	// Still a working init after the trim: it forwards a signal and exits
 	// with the app's status.
 	trim.signal(t, 15)
-	if code := trim.waitExit(t, waitLong); code != 143 {
+	if code := trim.waitExit(t, hfrun.WaitLong); code != 143 {
 		t.Errorf("trimmed holdfast exited %d after SIGTERM, want 143\n%s", code, trim.stderr)
 	}
 	// The control kept its pages all along.

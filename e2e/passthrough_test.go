@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // TestCaptureFalsePassesStdioThrough checks that with --capture=false the app's fds 1
@@ -27,10 +29,10 @@ head -c %d /dev/zero | tr '\0' x; echo; echo "err-line" >&2; exit 3`, big)
 		t.Run(fmt.Sprintf("capture=%v", capture), func(t *testing.T) {
 			t.Parallel()
 			h := startPID1(t, nil, "--hold=true", "--max-restarts=0", fmt.Sprintf("--capture=%v", capture), "--", "sh", "-c", script)
-			h.waitOutput(t, "APP HELD", waitLong)
+			h.waitOutput(t, "APP HELD", hfrun.WaitLong)
 			// holdfast's stdout and stderr are separate pipes, copied by separate
 			// goroutines of this test: wait for the last bytes of both.
-			waitFor(t, waitLong, "the app's stdout and stderr", func() bool {
+			hfrun.WaitFor(t, hfrun.WaitLong, "the app's stdout and stderr", func() bool {
 				return strings.Count(h.stdout.String(), "x") >= big && strings.Contains(h.stderr.String(), "err-line\n")
 			})
 
@@ -73,7 +75,7 @@ head -c %d /dev/zero | tr '\0' x; echo; echo "err-line" >&2; exit 3`, big)
 			if _, errOut, code := hzCLI(t, h.stateDir, "release"); code != 0 {
 				t.Fatalf("holdfast release exited %d: %s", code, errOut)
 			}
-			if code := h.waitExit(t, waitLong); code != 3 {
+			if code := h.waitExit(t, hfrun.WaitLong); code != 3 {
 				t.Errorf("holdfast exited %d after release, want the app's 3", code)
 			}
 		})

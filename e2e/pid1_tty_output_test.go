@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 const (
@@ -51,7 +53,7 @@ func TestTerminalOutputPassedThrough(t *testing.T) {
 				b, _ := os.ReadFile(errFile)
 				return h.output() + string(b)
 			}
-			waitFor(t, waitLong, "holdfast to hold after two runs", func() bool {
+			hfrun.WaitFor(t, hfrun.WaitLong, "holdfast to hold after two runs", func() bool {
 				return strings.Contains(all(), "APP HELD")
 			}, all)
 
@@ -84,7 +86,7 @@ func TestTerminalOutputPassedThrough(t *testing.T) {
 			if _, errOut, code := hzCLI(t, stateDir, "release"); code != 0 {
 				t.Fatalf("holdfast release exited %d: %s", code, errOut)
 			}
-			if code := h.waitExit(t, waitLong); code != 3 {
+			if code := h.waitExit(t, hfrun.WaitLong); code != 3 {
 				t.Errorf("holdfast (through script) exited %d after release, want the app's 3", code)
 			}
 		})
@@ -96,7 +98,7 @@ func TestTerminalOutputPassedThrough(t *testing.T) {
 func TestTerminalOutputNegativeControl(t *testing.T) {
 	t.Parallel()
 	h := startPID1(t, []string{fakeEnv + "=isatty"}, "--hold=true", "--max-restarts=0", "--", selfExe, "3")
-	h.waitOutput(t, "APP HELD", waitLong)
+	h.waitOutput(t, "APP HELD", hfrun.WaitLong)
 	if out := h.output(); !strings.Contains(out, "isatty 0=false 1=false 2=false\n") || strings.Contains(out, ttyLogLine) {
 		t.Errorf("without a terminal: want the app to see none and no hand-over logged; output:\n%s", out)
 	}
@@ -108,7 +110,7 @@ func TestTerminalOutputNegativeControl(t *testing.T) {
 	if _, errOut, code := hzCLI(t, h.stateDir, "release"); code != 0 {
 		t.Fatalf("holdfast release exited %d: %s", code, errOut)
 	}
-	if code := h.waitExit(t, waitLong); code != 3 {
+	if code := h.waitExit(t, hfrun.WaitLong); code != 3 {
 		t.Errorf("holdfast exited %d after release, want the app's 3", code)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 func prURL(port int, which string) string {
@@ -26,7 +28,7 @@ func prWaitHTTP(t testing.TB, z *hzHF, path string, code int) string {
 	var got int
 	var body string
 	var err error
-	waitFor(t, 3*waitLong, fmt.Sprintf("GET %s to answer %d", path, code), func() bool {
+	hfrun.WaitFor(t, 3*hfrun.WaitLong, fmt.Sprintf("GET %s to answer %d", path, code), func() bool {
 		got, body, err = hzGet(z.base+path, 5*time.Second)
 		return (err == nil && got == code) || z.exited()
 	}, func() string { return fmt.Sprintf("last: %d %s (%v)\n%s", got, body, err, z.watch) })
@@ -46,13 +48,13 @@ func prProbeCLI(t testing.TB, z *hzHF, which string, want int) {
 func TestProbeReadyAfter(t *testing.T) {
 	t.Parallel()
 	ready := filepath.Join(t.TempDir(), "ready")
-	port := hzFreePort(t)
+	port := hfrun.Port(t)
 	z := hzStart(t, hzOpts{
 		args: []string{"--hold=true", "--app-probe-period=200ms", "--app-ready-url=" + prURL(port, "readiness")},
 		env:  []string{"MODE=ready-after", "PORT=" + strconv.Itoa(port), "READY_FILE=" + ready},
 		cmd:  hzJava(t, "-jar", javaJar(t, "health")),
 	})
-	z.waitOutput(t, fmt.Sprintf("Tomcat started on port(s): %d", port), 3*waitLong)
+	z.waitOutput(t, fmt.Sprintf("Tomcat started on port(s): %d", port), 3*hfrun.WaitLong)
 	// The app answers, and says it is not ready: neither is holdfast.
 	if code, body, err := hzFetch(prURL(port, "readiness")); err != nil || code != 503 {
 		t.Fatalf("the app's readiness: %d %s (%v), want 503", code, body, err)
@@ -95,7 +97,7 @@ func TestProbeUnreadyLater(t *testing.T) {
 	if err := os.WriteFile(ready, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := hzFreePort(t)
+	port := hfrun.Port(t)
 	z := hzStart(t, hzOpts{
 		args: []string{"--hold=true", "--app-probe-period=200ms", "--app-probe-failure-threshold=2",
 			"--app-ready-url=" + prURL(port, "readiness")},
@@ -142,13 +144,13 @@ func TestProbeUnreadyLater(t *testing.T) {
 // it, and that log line is the only outside sign.
 func prWaitLiveSeen(t testing.TB, z *hzHF) {
 	t.Helper()
-	z.waitOutput(t, "liveness answered", 3*waitLong)
+	z.waitOutput(t, "liveness answered", 3*hfrun.WaitLong)
 }
 
 func TestProbeLiveHangHeld(t *testing.T) {
 	t.Parallel()
 	hang := filepath.Join(t.TempDir(), "hang")
-	port := hzFreePort(t)
+	port := hfrun.Port(t)
 	z := hzStart(t, hzOpts{
 		args: []string{"--hold=true", "--hold-window=1h", "--grace=5s", "--app-probe-period=200ms",
 			"--app-probe-timeout=500ms", "--app-probe-failure-threshold=2", "--app-live-url=" + prURL(port, "liveness")},
@@ -188,7 +190,7 @@ func TestProbeLiveHangHeld(t *testing.T) {
 	if out, errOut, c := hzCLI(t, z.stateDir, "release"); c != 0 {
 		t.Fatalf("holdfast release exited %d: %s%s", c, out, errOut)
 	}
-	c := z.waitExit(t, 3*waitLong)
+	c := z.waitExit(t, 3*hfrun.WaitLong)
 	if c != 143 && c != 137 {
 		t.Errorf("holdfast exited %d after releasing a hung JVM, want 143 or 137", c)
 	}
@@ -200,7 +202,7 @@ func TestProbeLiveHangHeld(t *testing.T) {
 func TestProbeLiveHangAfterWindow(t *testing.T) {
 	t.Parallel()
 	hang := filepath.Join(t.TempDir(), "hang")
-	port := hzFreePort(t)
+	port := hfrun.Port(t)
 	z := hzStart(t, hzOpts{
 		args: []string{"--hold=true", "--hold-window=1s", "--on-late-crash=exit", "--grace=5s", "--app-probe-period=200ms",
 			"--app-probe-timeout=500ms", "--app-probe-failure-threshold=2", "--app-live-url=" + prURL(port, "liveness")},
@@ -212,7 +214,7 @@ func TestProbeLiveHangAfterWindow(t *testing.T) {
 	if err := os.WriteFile(hang, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code := z.waitExit(t, 3*waitLong)
+	code := z.waitExit(t, 3*hfrun.WaitLong)
 	if code != 143 && code != 137 {
 		t.Errorf("holdfast exited %d after the app hung outside the window, want the app's 143 or 137", code)
 	}

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 func TestRedactArgvSecrets(t *testing.T) {
@@ -26,7 +28,7 @@ func TestRedactArgvSecrets(t *testing.T) {
 			"--spring.datasource.password=hunter2", "-Djavax.net.ssl.keyStorePassword=s3cret", "--server.port=8080"},
 	})
 	z.waitPhase(t, "held", 1)
-	z.waitOutput(t, "APP HELD", waitLong)
+	z.waitOutput(t, "APP HELD", hfrun.WaitLong)
 
 	// The attack's premise: the app did get the secrets.
 	got := strings.Join(readArgLines(t, argvFile), " ")
@@ -83,7 +85,7 @@ func TestRedactArgvSecrets(t *testing.T) {
 func readArgLines(t *testing.T, path string) []string {
 	t.Helper()
 	var lines []string
-	waitFor(t, waitLong, "the app to write its argv to "+path, func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, "the app to write its argv to "+path, func() bool {
 		b, err := os.ReadFile(path)
 		lines = strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
 		return err == nil && len(b) > 0

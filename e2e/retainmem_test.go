@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // The attack of docs/security/memory.md: an app in a crash loop that logs a lot
@@ -48,7 +50,7 @@ func TestRetainedOutputMemoryBounded(t *testing.T) {
 	// release; the code before never gets there.
 	const budgetKB, capKB, slackKB = 8 << 10, 64 << 10, 64 << 10
 	rss, hwm := procMemKB(t, pid)
-	_ = poll(waitLong, func() bool {
+	_ = hfrun.Poll(hfrun.WaitLong, func() bool {
 		rss, hwm = procMemKB(t, pid)
 		return rss <= budgetKB+slackKB
 	})
@@ -95,7 +97,7 @@ func floodLoop(t *testing.T, runs int, perRun int64, args ...string) (*hf, int) 
 	pid := h.pid(t)
 	// 20 runs of 100 MB through a relay of ~1 GB/s take seconds; a busy
 	// box is given minutes.
-	waitFor(t, 4*waitLong, fmt.Sprintf("the hold after %d runs", runs), func() bool {
+	hfrun.WaitFor(t, 4*hfrun.WaitLong, fmt.Sprintf("the hold after %d runs", runs), func() bool {
 		return strings.Contains(h.stderr.String(), "APP HELD") || h.exited()
 	}, func() string { return h.stderr.String() })
 	if h.exited() {

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 const (
@@ -328,12 +330,12 @@ func TestStateDirAuditAndHostKeyLinks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := sshFreePort(t)
+	port := strconv.Itoa(hfrun.Port(t))
 	h := start(t, spec{pid1: true, stateDir: state,
 		env: []string{fakeEnv + "=exit", "HOLDFAST_SSH_AUTHORIZED_KEYS=" + string(pub)},
 		prog: []string{holdfastBin, "--probe-addr=", "--state-dir=" + state, "--hold=true", "--max-restarts=0",
 			"--user=" + sdAppUser, "--ssh-addr=127.0.0.1:" + port, "--", sdExe(t), "3"}})
-	h.waitOutput(t, "ssh listening", waitLong)
+	h.waitOutput(t, "ssh listening", hfrun.WaitLong)
 	sshWaitHeld(t, h)
 	cl := sshClient{port: port, key: key}
 	r := cl.run(t, "echo hi")
@@ -366,7 +368,7 @@ func TestStateDirOwnership(t *testing.T) {
 		t.Parallel()
 		state := sdStateDir(t, sdTemp(t), sdAppUID, sdAppUID, 0o755)
 		h := run(t, state, sdAppUser)
-		if code := h.waitExit(t, waitLong); code != 2 || !strings.Contains(h.stderr.String(), state) {
+		if code := h.waitExit(t, hfrun.WaitLong); code != 2 || !strings.Contains(h.stderr.String(), state) {
 			t.Errorf("state dir owned by the app's uid, --user: exit %d, stderr %q; want 2 naming %s", code, h.stderr, state)
 		}
 		if strings.Contains(h.output(), "app ran") {
@@ -378,7 +380,7 @@ func TestStateDirOwnership(t *testing.T) {
 		t.Parallel()
 		state := sdStateDir(t, sdTemp(t), sdAppUID, sdAppUID, 0o755)
 		h := run(t, state, "")
-		if code := h.waitExit(t, waitLong); code != 0 || !strings.Contains(h.output(), "app ran") {
+		if code := h.waitExit(t, hfrun.WaitLong); code != 0 || !strings.Contains(h.output(), "app ran") {
 			t.Errorf("without --user: exit %d, want 0 and the app's output:\n%s", code, h.output())
 		}
 	})
@@ -389,7 +391,7 @@ func TestStateDirOwnership(t *testing.T) {
 		state := sdStateDir(t, sdTemp(t), 0, 0, 0o777)
 		h := start(t, spec{pid1: true, stateDir: state, args: []string{"--hold=false", "--jvm=on", "--user=" + sdAppUser,
 			"--", "/bin/sh", "-c", `echo app ran; d=${JAVA_TOOL_OPTIONS##*HeapDumpPath=}; d=${d%% *}; echo dump > "$d/java_pid1.hprof" && echo wrote dump`}})
-		if code := h.waitExit(t, waitLong); code != 0 || !strings.Contains(h.output(), "wrote dump") {
+		if code := h.waitExit(t, hfrun.WaitLong); code != 0 || !strings.Contains(h.output(), "wrote dump") {
 			t.Errorf("emptyDir with --user: exit %d, want 0 and the app's dump written:\n%s", code, h.output())
 		}
 		for p, want := range map[string]os.FileMode{state: 0o755, filepath.Join(state, "runs"): 0o755,
@@ -434,7 +436,7 @@ func TestStateDirOwnership(t *testing.T) {
 				"setpriv", fmt.Sprintf("--reuid=%d", uid), "--regid=0", "--clear-groups", bin, "--probe-addr=", "--state-dir=" + state,
 				"--ssh-authorized-keys=/nonexistent", "--hold=false", "--", "/bin/sh", "-c", "echo app ran as $(id -u)"}})
 			want := fmt.Sprintf("app ran as %d\n", uid)
-			if code := h.waitExit(t, waitLong); code != 0 || !strings.Contains(h.output(), want) {
+			if code := h.waitExit(t, hfrun.WaitLong); code != 0 || !strings.Contains(h.output(), want) {
 				t.Errorf("non-root image as uid %d: exit %d, want 0 and the app's output:\n%s", uid, code, h.output())
 			}
 			if b, err := os.ReadFile(filepath.Join(hzRunDir(state, 1), "output.log")); err != nil || string(b) != want {
@@ -511,7 +513,7 @@ func TestStateDirPIDAtStart(t *testing.T) {
 	}
 	// Written before the phase turns running; no waiting needed, but the box is slow.
 	var r hzRunRec
-	waitFor(t, waitLong, "run.json with the pid", func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, "run.json with the pid", func() bool {
 		b, err := os.ReadFile(filepath.Join(hzRunDir(z.stateDir, 1), "run.json"))
 		return err == nil && json.Unmarshal(b, &r) == nil && r.PID != 0
 	}, func() string { return fmt.Sprintf("run.json: %+v", r) })

@@ -2,14 +2,19 @@ package e2e
 
 // The black-box harness: the holdfast binary is built once per test binary and driven
 // from outside, as PID 1 of a fresh pid namespace (`unshare --pid --fork --mount-proc`)
-// or as a plain child (subreaper mode). The test binary doubles as the fake app (see
-// fakeapp_test.go), so no test needs a program that scripts/deps.sh does not install.
+// or as a plain child (subreaper mode). One handle, hf, started by start with a spec of
+// options (pid1, a shell run before holdfast, args, the app, an HTTP listener whose
+// /status is watched, env, cwd, state dir, stdin, stdout). The pieces that need no
+// handle (the locked buffer, ports, waits, the status and run.json records, the rule
+// for a missing tool) are in package hfrun. The test binary doubles as the fake app
+// (see fakeapp_test.go), so no test needs a program that scripts/deps.sh does not install.
 
 import (
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,9 +72,12 @@ func TestMain(m *testing.M) {
 // spec says how to start one holdfast (or, for negative controls, another program).
 type spec struct {
 	pid1     bool      // PID 1 of a new pid+mount namespace via unshare
-	args     []string  // holdfast's arguments, after the safe defaults
+	pre      string    // shell run (inside the namespaces under pid1) before holdfast is exec'd: mounts
+	args     []string  // holdfast's arguments, after the safe defaults (the last one wins)
+	app      []string  // the app's argv, given after "--"; nil = none (or it is in args)
+	probe    bool      // an HTTP listener on a free loopback port (base), watched (watch)
 	env      []string  // added to the base environment ("K=V")
-	dir      string    // working directory; empty = inherit
+	dir      string    // working directory of holdfast and the app; empty = a fresh temp dir
 	stdin    io.Reader // nil = /dev/null
 	prog     []string  // run this instead of holdfast, with no default flags
 	stateDir string    // --state-dir; empty = a fresh temp dir
@@ -86,6 +94,8 @@ type hf struct {
 	done           chan struct{} // closed when cmd.Wait returned
 	exitedAt       time.Time
 	waitErr        error
+	base           string       // "http://127.0.0.1:N" with spec.probe, else ""
+	watch          *hfrun.Watch // records every (phase, run) of /status, with spec.probe
 
 	mu      sync.Mutex
 	hostPid int // holdfast's pid as the host sees it (unshare's child under pid1)
@@ -127,9 +137,17 @@ func (s spec) argv(stateDir string) []string {
 	if s.prog != nil {
 		return append(argv, s.prog...)
 	}
+	if s.pre != "" {
+		// The shell execs holdfast, which so stays PID 1.
+		argv = append(argv, "sh", "-ec", s.pre+"\nexec \"$@\"", "sh")
+	}
 	argv = append(argv, holdfastBin)
 	argv = append(argv, defaultArgs(stateDir)...)
-	return append(argv, s.args...)
+	argv = append(argv, s.args...)
+	if s.app != nil {
+		argv = append(append(argv, "--"), s.app...)
+	}
+	return argv
 }
 
 // env is the full environment for s.
@@ -146,6 +164,14 @@ func launch(s spec, tmp string) (*hf, error) {
 			return nil, fmt.Errorf("cannot create a state dir: %w", err)
 		}
 		h.stateDir = d
+	}
+	if s.dir == "" {
+		// Not the test's own: a crashing JVM may leave a core file in its cwd.
+		d, err := os.MkdirTemp(tmp, "cwd-")
+		if err != nil {
+			return nil, fmt.Errorf("cannot create a working dir: %w", err)
+		}
+		s.dir = d
 	}
 	argv := s.argv(h.stateDir)
 	h.cmd = exec.Command(argv[0], argv[1:]...)
@@ -181,6 +207,11 @@ func start(t testing.TB, s spec) *hf {
 	if len(s.prog) > 0 && !strings.Contains(s.prog[0], "/") {
 		hfrun.NeedTool(t, s.prog[0])
 	}
+	var addr string
+	if s.probe {
+		addr = hfrun.Addr(t)
+		s.args = append(append([]string(nil), s.args...), "--probe-addr="+addr)
+	}
 	h, err := launch(s, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -191,6 +222,10 @@ func start(t testing.TB, s spec) *hf {
 			t.Logf("holdfast %q\nstdout:\n%s\nstderr:\n%s", h.cmd.Args, h.stdout, h.stderr)
 		}
 	})
+	if s.probe {
+		h.base = "http://" + addr
+		h.watch = hfrun.WatchStatus(t, h.base)
+	}
 	return h
 }
 
@@ -546,4 +581,139 @@ func parseSig(name string) (syscall.Signal, bool) {
 		}
 	}
 	return 0, false
+}
+
+// runCLI runs a holdfast subcommand against stateDir and returns its stdout, stderr
+// and exit code.
+func runCLI(t testing.TB, stateDir string, sub string, args ...string) (string, string, int) {
+	t.Helper()
+	argv := append([]string{sub, "--state-dir=" + stateDir}, args...)
+	cmd := exec.Command(holdfastBin, argv...)
+	cmd.Env = baseEnv()
+	var out, errb hfrun.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("cannot start holdfast %v: %v", argv, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(hfrun.WaitLong):
+		where := procWhere(cmd.Process.Pid)
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("holdfast %v did not return within %v (%s)\nstdout:\n%s\nstderr:\n%s", argv, hfrun.WaitLong, where, &out, &errb)
+	}
+	return out.String(), errb.String(), cmd.ProcessState.ExitCode()
+}
+
+// cliStatus is `holdfast status --json`.
+func cliStatus(t testing.TB, stateDir string) hfrun.Status {
+	t.Helper()
+	out, errOut, code := runCLI(t, stateDir, "status", "--json")
+	if code != 0 {
+		t.Fatalf("holdfast status --json exited %d: %s%s", code, out, errOut)
+	}
+	st, err := hfrun.DecodeStatus([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// until waits for a status that satisfies cond; it fails at once if holdfast exits.
+// It needs spec.probe.
+func (h *hf) until(t testing.TB, what string, cond func(hfrun.Status) bool) hfrun.Status {
+	t.Helper()
+	if h.watch == nil {
+		t.Fatalf("waiting for %s: holdfast was started without spec.probe, nothing watches its status", what)
+	}
+	var st hfrun.Status
+	met := func() bool {
+		var ok bool
+		st, ok = h.watch.Latest()
+		return ok && cond(st)
+	}
+	hfrun.WaitFor(t, 3*hfrun.WaitLong, what, func() bool { return met() || h.exited() },
+		func() string { return h.watch.String() + "\n" + h.output() })
+	if !met() {
+		code, _ := h.code()
+		t.Fatalf("holdfast exited (code %d) while waiting for %s\n%s\n%s", code, what, h.watch, h.output())
+	}
+	return st
+}
+
+// waitPhase waits for phase (and, when run > 0, that run).
+func (h *hf) waitPhase(t testing.TB, phase string, run int) hfrun.Status {
+	t.Helper()
+	return h.until(t, fmt.Sprintf("phase %s (run %d)", phase, run), func(s hfrun.Status) bool {
+		return s.Phase == phase && (run == 0 || s.Run == run)
+	})
+}
+
+// assertPID1 checks that holdfast is PID 1 of its namespace and alive: its own
+// status says so, the kernel's NSpid says so, and /proc/1 inside the namespace is the
+// holdfast binary.
+func (h *hf) assertPID1(t testing.TB, st hfrun.Status) {
+	t.Helper()
+	if !h.alive(t) {
+		t.Fatalf("holdfast is not alive\n%s", h.output())
+	}
+	if st.HoldfastPID != 1 {
+		t.Errorf("status holdfast_pid = %d, want 1", st.HoldfastPID)
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", h.pid(t)))
+	if err != nil {
+		t.Fatalf("cannot read holdfast's /proc status: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f, ok := strings.CutPrefix(line, "NSpid:"); ok {
+			ids := strings.Fields(f)
+			if len(ids) < 2 || ids[len(ids)-1] != "1" {
+				t.Errorf("holdfast's NSpid is %q, want its last (innermost) pid to be 1", ids)
+			}
+		}
+	}
+	out, err := execInNS(t, h, "cat", "/proc/1/cmdline")
+	if err != nil {
+		t.Fatalf("cannot read /proc/1/cmdline in the namespace: %v\n%s", err, out)
+	}
+	if argv0, _, _ := strings.Cut(out, "\x00"); argv0 != holdfastBin {
+		t.Errorf("PID 1 of the namespace runs %q, want holdfast (%s)", strings.ReplaceAll(out, "\x00", " "), holdfastBin)
+	}
+}
+
+// checkHeldHTTP checks the probe answers of a held holdfast.
+func (h *hf) checkHeldHTTP(t testing.TB, reason string) {
+	t.Helper()
+	code, body, err := hfrun.Fetch(h.base + "/livez")
+	if err != nil || code != http.StatusOK || !strings.Contains(body, `"phase":"held"`) {
+		t.Errorf("held: GET /livez = %d %s (%v), want 200 with phase held", code, body, err)
+	}
+	code, body, err = hfrun.Fetch(h.base + "/readyz")
+	if err != nil || code != http.StatusServiceUnavailable || !strings.Contains(body, reason) {
+		t.Errorf("held: GET /readyz = %d %s (%v), want 503 naming %q", code, body, err, reason)
+	}
+	if _, e, c := runCLI(t, h.stateDir, "probe", "live"); c != 0 {
+		t.Errorf("held: holdfast probe live exited %d, want 0: %s", c, e)
+	}
+	if _, e, c := runCLI(t, h.stateDir, "probe", "ready"); c != 1 {
+		t.Errorf("held: holdfast probe ready exited %d, want 1: %s", c, e)
+	}
+}
+
+// waitLine waits until the app printed line (a whole line) on holdfast's stdout.
+func (h *hf) waitLine(t testing.TB, line string) {
+	t.Helper()
+	has := func() bool {
+		out := "\n" + h.stdout.String()
+		return strings.Contains(out, "\n"+line+"\n")
+	}
+	hfrun.WaitFor(t, 3*hfrun.WaitLong, fmt.Sprintf("the app to print %q", line), func() bool { return has() || h.exited() },
+		func() string { return h.output() })
+	if !has() {
+		t.Fatalf("holdfast exited before the app printed %q\n%s", line, h.output())
+	}
 }

@@ -394,3 +394,9 @@ func javaGet(url string, timeout time.Duration) (javaAnswer, error) {
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 10<<10))
 	return javaAnswer{resp.StatusCode, string(b), resp.Header}, err
 }
+
+// javaArgv is the argv of a JVM with jvmArgs.
+func javaArgv(t testing.TB, jvmArgs ...string) []string {
+	t.Helper()
+	return append([]string{javaBin(t)}, jvmArgs...)
+}

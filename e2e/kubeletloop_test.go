@@ -17,7 +17,7 @@ import (
 // klProbe is kubelet's HTTP probe: GET with a timeout, success is 200-399, redirects
 // not followed (pkg/probe/http/http.go).
 func klProbe(url string, timeout time.Duration) (bool, string) {
-	code, _, err := hzGet(url, timeout)
+	code, _, err := hfrun.Get(url, timeout)
 	if err != nil {
 		return false, err.Error()
 	}
@@ -136,7 +136,7 @@ func TestKubeletLoop(t *testing.T) {
 			return h, err
 		}
 		restarts, events := klLoop(t, klKubelet, "http://"+addr+"/livez", ctr)
-		st, err := hzHTTPStatus("http://" + addr)
+		st, err := hfrun.HTTPStatus("http://" + addr)
 		if restarts != 0 {
 			t.Errorf("kubelet loop restarted a held holdfast %d times, want 0:\n%s", restarts, klJoin(events))
 		}

@@ -51,9 +51,9 @@ head -c %d /dev/zero | tr '\0' x; echo; echo "err-line" >&2; exit 3`, big)
 				t.Errorf("stdout has %d of the app's %d x bytes", n, big)
 			}
 
-			logPath := filepath.Join(hzRunDir(h.stateDir, 1), "output.log")
+			logPath := filepath.Join(hfrun.RunDir(h.stateDir, 1), "output.log")
 			_, statErr := os.Stat(logPath)
-			logsOut, logsErr, logsCode := hzCLI(t, h.stateDir, "logs")
+			logsOut, logsErr, logsCode := runCLI(t, h.stateDir, "logs")
 			if capture {
 				if statErr != nil {
 					t.Errorf("output.log: %v; want it kept", statErr)
@@ -69,10 +69,10 @@ head -c %d /dev/zero | tr '\0' x; echo; echo "err-line" >&2; exit 3`, big)
 					t.Errorf("holdfast logs exited %d: %.200q %q; want 1 and a line naming --capture=false", logsCode, logsOut, logsErr)
 				}
 			}
-			if _, err := os.Stat(filepath.Join(hzRunDir(h.stateDir, 1), "run.json")); err != nil {
+			if _, err := os.Stat(filepath.Join(hfrun.RunDir(h.stateDir, 1), "run.json")); err != nil {
 				t.Errorf("run.json: %v; the run must be recorded either way", err)
 			}
-			if _, errOut, code := hzCLI(t, h.stateDir, "release"); code != 0 {
+			if _, errOut, code := runCLI(t, h.stateDir, "release"); code != 0 {
 				t.Fatalf("holdfast release exited %d: %s", code, errOut)
 			}
 			if code := h.waitExit(t, hfrun.WaitLong); code != 3 {

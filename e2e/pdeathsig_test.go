@@ -125,7 +125,7 @@ func TestParentDeathSignal(t *testing.T) {
 			t.Errorf("without --parent-death-signal, after its parent died: the app recorded %v (want [WINCH]), app gone %v, holdfast gone %v",
 				got, gone(o.appPid), gone(o.hfPid))
 		}
-		if st := hzCLIStatus(t, o.stateDir); st.Phase != "running" {
+		if st := cliStatus(t, o.stateDir); st.Phase != "running" {
 			t.Errorf("holdfast status after its parent died: phase %q, want running", st.Phase)
 		}
 	})

@@ -26,7 +26,7 @@ func TestStopContinuesStoppedApp(t *testing.T) {
 				return err == nil && st == "T"
 			})
 			if how == "holdfast stop" {
-				if out, errOut, code := hzCLI(t, a.stateDir, "stop"); code != 0 {
+				if out, errOut, code := runCLI(t, a.stateDir, "stop"); code != 0 {
 					t.Fatalf("holdfast stop exited %d: %s%s", code, out, errOut)
 				}
 			} else {

@@ -33,12 +33,12 @@ func TestRetainedOutputMemoryBounded(t *testing.T) {
 	h, pid := floodLoop(t, runs, perRun)
 	// Every run happened and kept its evidence on disk.
 	for n := 1; n <= runs; n++ {
-		r := hzReadRun(t, h.stateDir, n)
-		if r.code() != 1 {
+		r := hfrun.ReadRun(t, h.stateDir, n)
+		if r.Code() != 1 {
 			t.Fatalf("run %d: %+v, want exit code 1", n, r)
 		}
 	}
-	if _, err := os.Stat(hzRunDir(h.stateDir, runs+1)); err == nil {
+	if _, err := os.Stat(hfrun.RunDir(h.stateDir, runs+1)); err == nil {
 		t.Fatalf("run %d exists: want a hold after %d runs", runs+1, runs)
 	}
 
@@ -66,8 +66,8 @@ func TestRetainedOutputMemoryBounded(t *testing.T) {
 
 	// An old run is served from its output.log, byte for byte.
 	for _, n := range []int{1, runs} {
-		want := hzReadFile(t, filepath.Join(hzRunDir(h.stateDir, n), "output.log"))
-		out, errOut, code := hzCLI(t, h.stateDir, "logs", "--run", strconv.Itoa(n))
+		want := hfrun.ReadFile(t, filepath.Join(hfrun.RunDir(h.stateDir, n), "output.log"))
+		out, errOut, code := runCLI(t, h.stateDir, "logs", "--run", strconv.Itoa(n))
 		if code != 0 || out != want {
 			t.Errorf("holdfast logs --run %d (exit %d, %s): %d bytes, output.log has %d", n, code, errOut, len(out), len(want))
 		}

@@ -288,7 +288,7 @@ func (c *runcCtr) exec(t testing.TB, argv ...string) string {
 
 // status asks holdfast's /status on the host loopback.
 func (c *runcCtr) status() (map[string]any, error) {
-	code, body, err := hzGet("http://"+c.probe+"/status", 5*time.Second)
+	code, body, err := hfrun.Get("http://"+c.probe+"/status", 5*time.Second)
 	if err != nil {
 		return nil, err
 	}
@@ -364,11 +364,11 @@ func TestRuncHeldSpringFail(t *testing.T) {
 		path string
 		code int
 	}{{live, 200}, {ready, 503}} {
-		if code, body, err := hzFetch("http://" + c.probe + p.path); err != nil || code != p.code {
+		if code, body, err := hfrun.Fetch("http://" + c.probe + p.path); err != nil || code != p.code {
 			t.Errorf("GET %s = %d %q %v, want %d", p.path, code, body, err, p.code)
 		}
 	}
-	if _, body, err := hzFetch("http://" + c.probe + "/metrics"); err != nil ||
+	if _, body, err := hfrun.Fetch("http://" + c.probe + "/metrics"); err != nil ||
 		!strings.Contains(body, "\nholdfast_held 1\n") {
 		t.Errorf("/metrics lacks holdfast_held 1 (%v)", err)
 	}

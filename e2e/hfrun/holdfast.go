@@ -8,12 +8,13 @@ import (
 	"runtime"
 )
 
-// Holdfast returns the binary under test: $HOLDFAST_BIN, or ./cmd/holdfast of the
+// Holdfast returns the absolute path of the binary under test: $HOLDFAST_BIN, or ./cmd/holdfast of the
 // repository root (the parent of e2e, the working directory of an e2e test binary)
 // built statically into dir, as it ships in images.
 func Holdfast(dir string) (string, error) {
 	if p := os.Getenv("HOLDFAST_BIN"); p != "" {
-		return p, nil
+		// Absolute: holdfast is started from a working directory of its own.
+		return filepath.Abs(p)
 	}
 	out := filepath.Join(dir, "holdfast")
 	goBin, err := exec.LookPath("go")

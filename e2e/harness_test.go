@@ -10,6 +10,7 @@ package e2e
 // (see fakeapp_test.go), so no test needs a program that scripts/deps.sh does not install.
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -624,25 +625,49 @@ func cliStatus(t testing.TB, stateDir string) hfrun.Status {
 }
 
 // until waits for a status that satisfies cond; it fails at once if holdfast exits.
-// It needs spec.probe.
+// The status comes from the watcher with spec.probe, else from `holdfast status --json`.
 func (h *hf) until(t testing.TB, what string, cond func(hfrun.Status) bool) hfrun.Status {
 	t.Helper()
-	if h.watch == nil {
-		t.Fatalf("waiting for %s: holdfast was started without spec.probe, nothing watches its status", what)
-	}
 	var st hfrun.Status
+	var last error
 	met := func() bool {
 		var ok bool
-		st, ok = h.watch.Latest()
+		if h.watch != nil {
+			st, ok = h.watch.Latest()
+		} else {
+			st, last = statusByCLI(h.stateDir)
+			ok = last == nil
+		}
 		return ok && cond(st)
 	}
+	seen := func() string {
+		if h.watch != nil {
+			return h.watch.String()
+		}
+		return fmt.Sprintf("last status (CLI): %+v (err %v)", st, last)
+	}
 	hfrun.WaitFor(t, 3*hfrun.WaitLong, what, func() bool { return met() || h.exited() },
-		func() string { return h.watch.String() + "\n" + h.output() })
+		func() string { return seen() + "\n" + h.output() })
 	if !met() {
 		code, _ := h.code()
-		t.Fatalf("holdfast exited (code %d) while waiting for %s\n%s\n%s", code, what, h.watch, h.output())
+		t.Fatalf("holdfast exited (code %d) while waiting for %s\n%s\n%s", code, what, seen(), h.output())
 	}
 	return st
+}
+
+// statusByCLI is `holdfast status --json` against stateDir, bounded by WaitLong, for
+// the polls of a holdfast without an HTTP listener.
+func statusByCLI(stateDir string) (hfrun.Status, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), hfrun.WaitLong)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, holdfastBin, "status", "--json", "--state-dir="+stateDir)
+	cmd.Env = baseEnv()
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.Output()
+	if err != nil {
+		return hfrun.Status{}, fmt.Errorf("holdfast status --json: %w", err)
+	}
+	return hfrun.DecodeStatus(out)
 }
 
 // waitPhase waits for phase (and, when run > 0, that run).

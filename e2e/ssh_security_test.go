@@ -47,7 +47,7 @@ func startSSHRoot(t *testing.T, authorized string, extra ...string) *sshRootServ
 	s.h = start(t, spec{pid1: true, stateDir: stateDir, env: []string{fakeEnv + "=exit"},
 		args: append(args, "--", selfExe, "3")})
 	s.h.waitOutput(t, "ssh listening", hfrun.WaitLong)
-	sshWaitHeld(t, s.h)
+	s.h.waitPhase(t, "held", 0)
 	return s
 }
 
@@ -408,7 +408,7 @@ func startSSHUser(t *testing.T, extra ...string) *sshUserServer {
 		env:  []string{"HOLDFAST_SSH_AUTHORIZED_KEYS=" + readPub(t, key), "HOME=" + home},
 		prog: append([]string{"sh", "-c", script, "sh"}, args...)})
 	s.h.waitOutput(t, "ssh listening", hfrun.WaitLong)
-	sshWaitHeld(t, s.h)
+	s.h.waitPhase(t, "held", 0)
 	return s
 }
 

@@ -190,34 +190,6 @@ func (c *sshLongClient) exitCode(t testing.TB) int {
 	return c.cmd.ProcessState.ExitCode()
 }
 
-// sshStatus runs `holdfast status --json` on the host against stateDir.
-func sshStatus(stateDir string) (map[string]any, error) {
-	out, err := exec.Command(holdfastBin, "status", "--json", "--state-dir", stateDir).Output()
-	if err != nil {
-		return nil, fmt.Errorf("cannot run holdfast status --json: %w", err)
-	}
-	var st map[string]any
-	if err := json.Unmarshal(out, &st); err != nil {
-		return nil, fmt.Errorf("cannot parse holdfast status --json %q: %w", out, err)
-	}
-	return st, nil
-}
-
-// sshWaitHeld waits until holdfast reports phase held, and returns that status.
-func sshWaitHeld(t testing.TB, h *hf) map[string]any {
-	t.Helper()
-	var st map[string]any
-	var err error
-	hfrun.WaitFor(t, 2*hfrun.WaitLong, "phase held", func() bool {
-		st, err = sshStatus(h.stateDir)
-		return (err == nil && st["phase"] == "held") || h.exited()
-	}, func() string { return fmt.Sprintf("last status %v (%v)\n%s", st, err, h.output()) })
-	if st["phase"] != "held" {
-		t.Fatalf("holdfast exited before holding: %v\n%s", st, h.output())
-	}
-	return st
-}
-
 // sshHeldJava is holdfast as PID 1 holding a Java app that died of a heap OOM.
 type sshHeldJava struct {
 	h        *hf
@@ -227,7 +199,7 @@ type sshHeldJava struct {
 	path     string // the app's PATH
 	fp       string // the accepted key's fingerprint
 	other    string // a key that is not authorized
-	status   map[string]any
+	status   hfrun.Status
 }
 
 func startSSHHeldJava(t *testing.T) *sshHeldJava {
@@ -272,7 +244,7 @@ func startSSHHeldJava(t *testing.T) *sshHeldJava {
 		"--", "java", "-Xmx16m", "-jar", jar,
 	}})
 	s.h.waitOutput(t, "ssh listening", hfrun.WaitLong)
-	s.status = sshWaitHeld(t, s.h)
+	s.status = s.h.waitPhase(t, "held", 0)
 	return s
 }
 
@@ -438,7 +410,10 @@ func TestSSHHeldJava(t *testing.T) {
 	})
 
 	t.Run("banner", func(t *testing.T) {
-		evidence, _ := s.status["evidence_dir"].(string)
+		evidence := ""
+		if s.status.EvidenceDir != nil {
+			evidence = *s.status.EvidenceDir
+		}
 		if evidence == "" {
 			t.Fatalf("status has no evidence_dir: %v", s.status)
 		}
@@ -620,7 +595,7 @@ func TestSSHHostKeyPersists(t *testing.T) {
 			"--probe-addr=", "--state-dir=" + dir, "--hold=true", "--max-restarts=0",
 			"--ssh-addr=127.0.0.1:" + port, "--", selfExe, "3"}})
 		h.waitOutput(t, "ssh listening", hfrun.WaitLong)
-		sshWaitHeld(t, h)
+		h.waitPhase(t, "held", 0)
 		r := sshRun(t, "", "ssh-keyscan", "-p", port, "-t", "ed25519", "127.0.0.1")
 		f := strings.Fields(r.stdout)
 		if r.rc != 0 || len(f) != 3 || f[1] != "ssh-ed25519" {

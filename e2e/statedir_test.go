@@ -340,7 +340,7 @@ func TestStateDirAuditAndHostKeyLinks(t *testing.T) {
 		prog: []string{holdfastBin, "--probe-addr=", "--state-dir=" + state, "--hold=true", "--max-restarts=0",
 			"--user=" + sdAppUser, "--ssh-addr=127.0.0.1:" + port, "--", sdExe(t), "3"}})
 	h.waitOutput(t, "ssh listening", hfrun.WaitLong)
-	sshWaitHeld(t, h)
+	h.waitPhase(t, "held", 0)
 	cl := sshClient{port: port, key: key}
 	r := cl.run(t, "echo hi")
 	// Negative control: the login happened, so an audit event was due.

@@ -72,11 +72,7 @@ func csShared(t *testing.T) (holdfast, self string) {
 	t.Helper()
 	dir := csOpenDir(t)
 	for _, c := range [][2]string{{holdfastBin, "holdfast"}, {selfExe, "self"}} {
-		b, err := os.ReadFile(c[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, c[1]), b, 0o755); err != nil {
+		if err := hfrun.CopyExecutable(c[0], filepath.Join(dir, c[1])); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/holdfast-dev/holdfast/e2e/hfrun"
@@ -18,38 +17,14 @@ import (
 // test's holdfast maps the shared binary.
 func startOwnCopy(t *testing.T, args ...string) *hf {
 	t.Helper()
-	data, err := os.ReadFile(holdfastBin)
-	if err != nil {
-		t.Fatal(err)
-	}
 	bin := filepath.Join(t.TempDir(), "holdfast")
-	// Under ForkLock no other test forks while the write fd is open: a
-	// child holding it would make exec fail with "text file busy". The
-	// fsync matters too: dirty page-cache pages cannot be paged out.
-	syscall.ForkLock.RLock()
-	err = writeSynced(bin, data)
-	syscall.ForkLock.RUnlock()
-	if err != nil {
+	// Synced (dirty page-cache pages cannot be paged out), and no "text file busy".
+	if err := hfrun.CopyExecutable(holdfastBin, bin); err != nil {
 		t.Fatal(err)
 	}
 	stateDir := t.TempDir()
 	prog := append(append([]string{bin}, defaultArgs(stateDir)...), args...)
 	return start(t, spec{pid1: true, prog: prog, stateDir: stateDir})
-}
-
-func writeSynced(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // exeRssKB sums the resident kB of the read-only mappings of pid's own

@@ -433,7 +433,7 @@ func TestStateDirOwnership(t *testing.T) {
 			base := sdTemp(t)
 			state := sdStateDir(t, base, 10001, 0, 0o775)
 			bin := filepath.Join(sdTemp(t), "holdfast")
-			if b, err := os.ReadFile(holdfastBin); err != nil || os.WriteFile(bin, b, 0o755) != nil {
+			if err := hfrun.CopyExecutable(holdfastBin, bin); err != nil {
 				t.Fatalf("cannot copy holdfast: %v", err)
 			}
 			h := start(t, spec{pid1: true, stateDir: state, prog: []string{

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // acStranger is a uid that is neither root nor the app's.
@@ -27,7 +29,7 @@ func TestCLIAppUserControl(t *testing.T) {
 	stateDir := filepath.Join(csOpenDir(t), "state")
 	h := start(t, spec{pid1: true, stateDir: stateDir, args: []string{"--hold=true", "--max-restarts=0",
 		fmt.Sprintf("--user=%d:%d", csNobody, csNobody), "--", "sh", "-c", "echo boom-out; exit 3"}})
-	h.waitOutput(t, "APP HELD", waitLong)
+	h.waitOutput(t, "APP HELD", hfrun.WaitLong)
 	if h.exited() {
 		t.Fatalf("holdfast exited instead of holding:\n%s", h.output())
 	}
@@ -45,7 +47,7 @@ func TestCLIAppUserControl(t *testing.T) {
 	if r := cli(app, "restart"); r.code != 0 || !strings.Contains(r.out, "restarting the app") {
 		t.Errorf("restart as the app's uid:\n%v", r)
 	} else {
-		waitFor(t, waitLong, "run 2 after the app's user's restart", func() bool {
+		hfrun.WaitFor(t, hfrun.WaitLong, "run 2 after the app's user's restart", func() bool {
 			return slices.Contains(csRuns(t, stateDir), "2")
 		}, func() string { return h.output() })
 	}
@@ -94,7 +96,7 @@ func TestCLIAppUserControlNeedsUser(t *testing.T) {
 	stateDir := filepath.Join(csOpenDir(t), "state")
 	h := start(t, spec{pid1: true, stateDir: stateDir, args: []string{"--hold=true", "--max-restarts=0",
 		"--", "sh", "-c", "echo boom-out; exit 3"}})
-	h.waitOutput(t, "APP HELD", waitLong)
+	h.waitOutput(t, "APP HELD", hfrun.WaitLong)
 	r := csCLI(t, bin, nil, "/", &syscall.Credential{Uid: csNobody, Gid: csNobody}, "status", "--state-dir", stateDir)
 	if r.code != 1 || !strings.Contains(r.err, "permission denied") || !strings.Contains(r.err, "only root may") {
 		t.Errorf("uid 65534 without --user: want exit 1, permission denied, only root:\n%v", r)

@@ -19,16 +19,18 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // biStartPiped starts s with holdfast's stdout on a pipe that the test reads itself, at
 // its own pace (launch copies stdout into a buffer as it comes). The caller waits on cmd.
-func biStartPiped(t *testing.T, s spec) (*exec.Cmd, io.ReadCloser, *syncBuffer) {
+func biStartPiped(t *testing.T, s spec) (*exec.Cmd, io.ReadCloser, *hfrun.Buffer) {
 	t.Helper()
 	argv := s.argv(s.stateDir)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = s.fullEnv()
-	stderr := &syncBuffer{}
+	stderr := &hfrun.Buffer{}
 	cmd.Stderr = stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdout, err := cmd.StdoutPipe()
@@ -94,21 +96,22 @@ func TestBadStateDirUnwritable(t *testing.T) {
 			t.Parallel()
 			stateDir, pre := tc.make(t)
 			csCleanFallback(t, stateDir)
-			z := hzStart(t, hzOpts{
+			z := start(t, spec{
+				pid1: true, probe: true,
 				pre:      pre,
 				stateDir: stateDir,
 				args:     []string{"--hold=true", "--max-restarts=2", "--backoff=50ms"},
-				cmd:      []string{"sh", "-c", "echo boom-out; echo boom-err >&2; exit 7"},
+				app:      []string{"sh", "-c", "echo boom-out; echo boom-err >&2; exit 7"},
 			})
 			st := z.waitPhase(t, "held", 3)
-			if st.StateDirWritable || st.reason() != "startup-crash" || st.LastExit == nil ||
+			if st.StateDirWritable || st.Reason() != "startup-crash" || st.LastExit == nil ||
 				st.LastExit.Code != 7 || st.LastExit.Run != 3 || st.BudgetUsed != 2 {
 				t.Errorf("held with an unwritable state dir: %+v, want state_dir_writable false, startup-crash, last_exit code 7 of run 3", st)
 			}
-			hzAssertPID1(t, z, st)
-			hzCheckTrail(t, z.watch, 3, "starting", "running", "backoff", "held")
+			z.assertPID1(t, st)
+			hfrun.CheckTrail(t, z.watch, 3, "starting", "running", "backoff", "held")
 			for _, p := range []string{"/livez", "/readyz"} {
-				code, body, err := hzFetch(z.base + p)
+				code, body, err := hfrun.Fetch(z.base + p)
 				if want := map[string]int{"/livez": 200, "/readyz": 503}[p]; err != nil || code != want {
 					t.Errorf("GET %s = %d %s (%v), want %d", p, code, body, err, want)
 				}
@@ -116,7 +119,7 @@ func TestBadStateDirUnwritable(t *testing.T) {
 			if n := strings.Count(z.stdout.String(), "boom-out\n"); n != 3 {
 				t.Errorf("the app's stdout reached holdfast's %d times, want 3:\n%s", n, z.stdout)
 			}
-			z.waitOutput(t, "APP HELD", waitLong)
+			z.waitOutput(t, "APP HELD", hfrun.WaitLong)
 			// Warned, and each warning once, however many runs there were.
 			stderr := z.stderr.String()
 			msgs := biWarnedOnce(t, stderr)
@@ -139,16 +142,16 @@ func TestBadStateDirUnwritable(t *testing.T) {
 			}
 			// The state dir cannot hold the control socket: it is in the fallback
 			// directory, where the subcommands find it.
-			out, errOut, code := hzCLI(t, stateDir, "status")
+			out, errOut, code := runCLI(t, stateDir, "status")
 			if code != 0 || !strings.Contains(out, "HELD") {
 				t.Errorf("holdfast status with the socket in the fallback directory: exit %d, stdout %q, stderr %q; want exit 0 and HELD", code, out, errOut)
 			}
-			if out, errOut, code := hzCLI(t, stateDir, "logs"); code != 0 || !strings.Contains(out, "boom-out") {
+			if out, errOut, code := runCLI(t, stateDir, "logs"); code != 0 || !strings.Contains(out, "boom-out") {
 				t.Errorf("holdfast logs: exit %d, stdout %q, stderr %q; want the app's output", code, out, errOut)
 			}
 			// The platform's SIGTERM ends the hold with the app's code.
 			z.signal(t, syscall.SIGTERM)
-			if code := z.waitExit(t, waitLong); code != 7 {
+			if code := z.waitExit(t, hfrun.WaitLong); code != 7 {
 				t.Errorf("holdfast exited %d on SIGTERM while held, want the app's 7", code)
 			}
 		})
@@ -174,24 +177,25 @@ func TestBadFullDisk(t *testing.T) {
 	if err := os.WriteFile(src, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	z := hzStart(t, hzOpts{
+	z := start(t, spec{
+		pid1: true, probe: true,
 		stateDir: stateDir,
 		args:     []string{"--hold=true", "--max-restarts=0"},
 		env:      []string{"BI_SRC=" + src},
-		cmd:      []string{"sh", "-c", `cat "$BI_SRC"; exit 1`},
+		app:      []string{"sh", "-c", `cat "$BI_SRC"; exit 1`},
 	})
 	st := z.waitPhase(t, "held", 1)
-	if st.reason() != "startup-crash" || st.LastExit == nil || st.LastExit.Code != 1 {
+	if st.Reason() != "startup-crash" || st.LastExit == nil || st.LastExit.Code != 1 {
 		t.Errorf("held on a full disk: %+v, want startup-crash with code 1", st)
 	}
-	hzAssertPID1(t, z, st)
+	z.assertPID1(t, st)
 	// Every byte reached holdfast's stdout, in order.
-	waitFor(t, waitLong, "50 MB on holdfast's stdout", func() bool { return len(z.stdout.String()) >= len(data) })
+	hfrun.WaitFor(t, hfrun.WaitLong, "50 MB on holdfast's stdout", func() bool { return len(z.stdout.String()) >= len(data) })
 	if got := z.stdout.String(); len(got) != len(data) || sha256.Sum256([]byte(got)) != sha256.Sum256(data) {
 		t.Errorf("holdfast's stdout: %d bytes, want exactly the app's %d (sha256 equal)", len(got), len(data))
 	}
 	// output.log is there, truncated where the disk filled, a prefix of the output.
-	log, err := os.ReadFile(filepath.Join(hzRunDir(stateDir, 1), "output.log"))
+	log, err := os.ReadFile(filepath.Join(hfrun.RunDir(stateDir, 1), "output.log"))
 	if err != nil {
 		t.Fatalf("output.log on a full disk: %v", err)
 	}
@@ -200,20 +204,20 @@ func TestBadFullDisk(t *testing.T) {
 	}
 	// The control socket still answers, and the run's record kept in memory is right
 	// even where run.json on the full disk could not be rewritten.
-	if cli := hzCLIStatus(t, stateDir); cli.Phase != "held" {
+	if cli := cliStatus(t, stateDir); cli.Phase != "held" {
 		t.Errorf("holdfast status: phase %s, want held", cli.Phase)
 	}
-	out, errOut, code := hzCLI(t, stateDir, "runs", "--json")
-	var runs []hzRunRec
+	out, errOut, code := runCLI(t, stateDir, "runs", "--json")
+	var runs []hfrun.RunRec
 	if code != 0 || json.Unmarshal([]byte(out), &runs) != nil || len(runs) != 1 ||
-		runs[0].code() != 1 || runs[0].Reason != "startup-crash" || runs[0].Decision != "hold" {
+		runs[0].Code() != 1 || runs[0].Reason != "startup-crash" || runs[0].Decision != "hold" {
 		t.Errorf("holdfast runs --json on a full disk (exit %d, %s): want run 1 with exit_code 1, startup-crash, hold:\n%s", code, errOut, out)
 	}
 	biWarnedOnce(t, z.stderr.String())
-	if out, errOut, code := hzCLI(t, stateDir, "release"); code != 0 {
+	if out, errOut, code := runCLI(t, stateDir, "release"); code != 0 {
 		t.Fatalf("holdfast release exited %d: %s%s", code, out, errOut)
 	}
-	if code := z.waitExit(t, waitLong); code != 1 {
+	if code := z.waitExit(t, hfrun.WaitLong); code != 1 {
 		t.Errorf("holdfast exited %d after release, want 1", code)
 	}
 }
@@ -265,7 +269,7 @@ func TestBadHugeOutputNoNewline(t *testing.T) {
 			n, xs, first, last, total, head, middle, tail)
 	}
 
-	log, err := os.ReadFile(filepath.Join(hzRunDir(stateDir, 1), "output.log"))
+	log, err := os.ReadFile(filepath.Join(hfrun.RunDir(stateDir, 1), "output.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,13 +302,13 @@ func TestBadBinaryGarbage(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := startPID1(t, []string{"BI_SRC=" + src}, "--", "sh", "-c", `cat "$BI_SRC"`)
-	if code := h.waitExit(t, 3*waitLong); code != 0 {
+	if code := h.waitExit(t, 3*hfrun.WaitLong); code != 0 {
 		t.Fatalf("holdfast exited %d, want 0\n%s", code, h.stderr)
 	}
 	if got := h.stdout.String(); len(got) != len(data) || sha256.Sum256([]byte(got)) != sha256.Sum256(data) {
 		t.Errorf("holdfast's stdout: %d bytes, want the app's %d exactly (sha256)", len(got), len(data))
 	}
-	log, err := os.ReadFile(filepath.Join(hzRunDir(h.stateDir, 1), "output.log"))
+	log, err := os.ReadFile(filepath.Join(hfrun.RunDir(h.stateDir, 1), "output.log"))
 	if err != nil || !bytes.Equal(log, data) {
 		t.Errorf("output.log: %d bytes (%v), want the %d bytes exactly (under the cap)", len(log), err, len(data))
 	}
@@ -320,7 +324,7 @@ sleep 1
 echo "last words" >&2
 exit 3`
 	h := startPID1(t, nil, "--", "sh", "-c", script)
-	if code := h.waitExit(t, 3*waitLong); code != 3 {
+	if code := h.waitExit(t, 3*hfrun.WaitLong); code != 3 {
 		t.Errorf("holdfast exited %d, want the app's 3\n%s", code, h.stderr)
 	}
 	var want strings.Builder
@@ -342,12 +346,12 @@ exit 3`
 	if h.stdout.String() != "" {
 		t.Errorf("holdfast's stdout: %q, want nothing", h.stdout)
 	}
-	dir := hzRunDir(h.stateDir, 1)
-	if log := hzReadFile(t, filepath.Join(dir, "output.log")); log != want.String() {
+	dir := hfrun.RunDir(h.stateDir, 1)
+	if log := hfrun.ReadFile(t, filepath.Join(dir, "output.log")); log != want.String() {
 		t.Errorf("output.log:\n%q\nwant:\n%q", log, want.String())
 	}
-	r := hzReadRun(t, h.stateDir, 1)
-	if r.code() != 3 || r.Reason == "" || r.Decision != "exit" {
+	r := hfrun.ReadRun(t, h.stateDir, 1)
+	if r.Code() != 3 || r.Reason == "" || r.Decision != "exit" {
 		t.Errorf("run.json: %+v, want exit_code 3, decision exit", r)
 	}
 }
@@ -372,7 +376,7 @@ func TestBadSlowReaderAtExit(t *testing.T) {
 		args: []string{"--", "sh", "-c", `cat "$BI_SRC"`}}
 	cmd, stdout, stderr := biStartPiped(t, s)
 
-	waitFor(t, waitLong, "holdfast to decide to exit", func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, "holdfast to decide to exit", func() bool {
 		return strings.Contains(stderr.String(), "holdfast exiting")
 	}, stderr.String)
 	got, err := io.ReadAll(stdout)
@@ -387,7 +391,7 @@ func TestBadSlowReaderAtExit(t *testing.T) {
 	}
 	// The run ended while most of the output still sat in the app's pipe,
 	// behind the stalled console: output.log must have it all the same.
-	log, err := os.ReadFile(filepath.Join(hzRunDir(stateDir, 1), "output.log"))
+	log, err := os.ReadFile(filepath.Join(hfrun.RunDir(stateDir, 1), "output.log"))
 	if err != nil || !bytes.Equal(log, data) {
 		t.Errorf("output.log: %d bytes (%v), want the app's %d exactly", len(log), err, len(data))
 	}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 func TestExecBadInterpreter(t *testing.T) {
@@ -18,7 +20,7 @@ func TestExecBadInterpreter(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := startPID1(t, nil, "--", script)
-	if code := h.waitExit(t, waitLong); code != 127 {
+	if code := h.waitExit(t, hfrun.WaitLong); code != 127 {
 		t.Errorf("a script with a missing #! interpreter: holdfast exited %d, want 127", code)
 	}
 	l := linesWith(h.stderr.String(), script)
@@ -29,7 +31,7 @@ func TestExecBadInterpreter(t *testing.T) {
 	// bad interpreter.
 	missing := filepath.Join(t.TempDir(), "no-such-script")
 	h = startPID1(t, nil, "--", missing)
-	if code := h.waitExit(t, waitLong); code != 127 || strings.Contains(h.stderr.String(), "interpreter") {
+	if code := h.waitExit(t, hfrun.WaitLong); code != 127 || strings.Contains(h.stderr.String(), "interpreter") {
 		t.Errorf("a missing command: exit %d, stderr:\n%s\nwant 127 and no word of an interpreter", code, h.stderr)
 	}
 }

@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // csNobody is the unprivileged attacker's uid and gid.
@@ -70,11 +72,7 @@ func csShared(t *testing.T) (holdfast, self string) {
 	t.Helper()
 	dir := csOpenDir(t)
 	for _, c := range [][2]string{{holdfastBin, "holdfast"}, {selfExe, "self"}} {
-		b, err := os.ReadFile(c[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, c[1]), b, 0o755); err != nil {
+		if err := hfrun.CopyExecutable(c[0], filepath.Join(dir, c[1])); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -115,7 +113,7 @@ func csCLI(t testing.TB, bin string, env []string, dir string, cred *syscall.Cre
 	if cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	}
-	var out, errb syncBuffer
+	var out, errb hfrun.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
@@ -125,10 +123,10 @@ func csCLI(t testing.TB, bin string, env []string, dir string, cred *syscall.Cre
 	go func() { done <- cmd.Wait() }()
 	select {
 	case <-done:
-	case <-time.After(waitLong):
+	case <-time.After(hfrun.WaitLong):
 		_ = cmd.Process.Kill()
 		<-done
-		t.Fatalf("holdfast %v did not return within %v\nstdout:\n%s\nstderr:\n%s", argv, waitLong, &out, &errb)
+		t.Fatalf("holdfast %v did not return within %v\nstdout:\n%s\nstderr:\n%s", argv, hfrun.WaitLong, &out, &errb)
 	}
 	return csRes{out.String(), errb.String(), cmd.ProcessState.ExitCode()}
 }
@@ -140,7 +138,7 @@ func csStartHeld(t *testing.T, stateDir string, env []string, extra ...string) *
 	args := append([]string{"--hold=true", "--max-restarts=0"}, extra...)
 	args = append(args, "--", "sh", "-c", "echo boom-out; exit 3")
 	h := start(t, spec{stateDir: stateDir, args: args, env: env})
-	h.waitOutput(t, "APP HELD", waitLong)
+	h.waitOutput(t, "APP HELD", hfrun.WaitLong)
 	if h.exited() {
 		t.Fatalf("holdfast exited instead of holding:\n%s", h.output())
 	}
@@ -286,12 +284,12 @@ func TestCLISecondEntrypointLocked(t *testing.T) {
 	live := csStartHeld(t, stateDir, nil)
 	runJSON := filepath.Join(stateDir, "runs", "1", "run.json")
 	var rec []byte
-	waitFor(t, waitLong, "run 1's run.json", func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, "run 1's run.json", func() bool {
 		rec, _ = os.ReadFile(runJSON)
 		return json.Valid(rec)
 	})
 	second := start(t, spec{stateDir: stateDir, args: []string{"--keep-runs=1", "--", "sh", "-c", "echo second; exit 5"}})
-	if code := second.waitExit(t, waitLong); code != 2 {
+	if code := second.waitExit(t, hfrun.WaitLong); code != 2 {
 		t.Errorf("second holdfast on a live state dir exited %d, want 2", code)
 	}
 	if want := "pid " + strconv.Itoa(live.pid(t)); !strings.Contains(second.stderr.String(), want) {
@@ -356,7 +354,7 @@ func TestCLIEmptyTwinsDisableListeners(t *testing.T) {
 			stateDir := t.TempDir()
 			env := fakeEnvWith("ready", append(c.env, "HOLDFAST_SSH_AUTHORIZED_KEYS="+csPubKey)...)
 			h := start(t, spec{prog: []string{holdfastBin, "--state-dir=" + stateDir, "--hold=false", "--", selfExe}, env: env})
-			h.waitOutput(t, "ready", waitLong)
+			h.waitOutput(t, "ready", hfrun.WaitLong)
 			if n := csListeners(t, h.pid(t)); n != c.wantN {
 				t.Errorf("%v: holdfast listens on %d TCP sockets, want %d\n%s", c.env, n, c.wantN, h.output())
 			}
@@ -439,7 +437,7 @@ func TestCLISmallOnes(t *testing.T) {
 	t.Run("flag-wins-over-bad-twin", func(t *testing.T) {
 		t.Parallel()
 		h := start(t, spec{args: []string{"--grace=2s", "--", "sh", "-c", "exit 0"}, env: []string{"HOLDFAST_GRACE=soon"}})
-		if code := h.waitExit(t, waitLong); code != 0 || !strings.Contains(h.stderr.String(), "HOLDFAST_GRACE") {
+		if code := h.waitExit(t, hfrun.WaitLong); code != 0 || !strings.Contains(h.stderr.String(), "HOLDFAST_GRACE") {
 			t.Errorf("--grace=2s with HOLDFAST_GRACE=soon: exit %d, want 0 and a warning naming the twin\n%s", code, h.output())
 		}
 	})
@@ -472,6 +470,6 @@ func csStartHeldIn(t *testing.T, cwd string, extra ...string) *hf {
 	t.Helper()
 	args := append([]string{"--hold=true", "--max-restarts=0"}, extra...)
 	h := start(t, spec{dir: cwd, args: append(args, "--", "sh", "-c", "exit 3")})
-	h.waitOutput(t, "APP HELD", waitLong)
+	h.waitOutput(t, "APP HELD", hfrun.WaitLong)
 	return h
 }

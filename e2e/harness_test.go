@@ -2,25 +2,31 @@ package e2e
 
 // The black-box harness: the holdfast binary is built once per test binary and driven
 // from outside, as PID 1 of a fresh pid namespace (`unshare --pid --fork --mount-proc`)
-// or as a plain child (subreaper mode). The test binary doubles as the fake app (see
-// fakeapp_test.go), so no test needs a program that scripts/deps.sh does not install.
+// or as a plain child (subreaper mode). One handle, hf, started by start with a spec of
+// options (pid1, a shell run before holdfast, args, the app, an HTTP listener whose
+// /status is watched, env, cwd, state dir, stdin, stdout). The pieces that need no
+// handle (the locked buffer, ports, waits, the status and run.json records, the rule
+// for a missing tool) are in package hfrun. The test binary doubles as the fake app
+// (see fakeapp_test.go), so no test needs a program that scripts/deps.sh does not install.
 
 import (
-	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // holdfastBin is the binary under test: $HOLDFAST_BIN, or built by TestMain.
@@ -28,10 +34,6 @@ var holdfastBin string
 
 // selfExe is the absolute path of this test binary, which is also the fake app.
 var selfExe string
-
-// waitLong bounds every wait for something that should happen promptly: generous,
-// because the box is shared, slow and runs tests in parallel.
-const waitLong = 30 * time.Second
 
 func TestMain(m *testing.M) {
 	// Fake-app and launcher modes come first: the re-executed test binary must not
@@ -57,61 +59,26 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "cannot create a temp dir: %v\n", err)
 		os.Exit(1)
 	}
-	holdfastBin = os.Getenv("HOLDFAST_BIN")
-	if holdfastBin == "" {
-		holdfastBin = filepath.Join(tmp, "holdfast")
-		if err := buildHoldfast(holdfastBin); err != nil {
-			// Tests fail, not skip: a suite that cannot build the binary proves nothing.
-			fmt.Fprintf(os.Stderr, "%v\n", err)
-			os.RemoveAll(tmp)
-			os.Exit(1)
-		}
+	if holdfastBin, err = hfrun.Holdfast(tmp); err != nil {
+		// Tests fail, not skip: a suite that cannot build the binary proves nothing.
+		fmt.Fprintf(os.Stderr, "%v\n", err)
+		os.RemoveAll(tmp)
+		os.Exit(1)
 	}
 	code := m.Run()
 	os.RemoveAll(tmp)
 	os.Exit(code)
 }
 
-// buildHoldfast builds ./cmd/holdfast of the repository root (the parent of e2e)
-// statically, as it ships in images.
-func buildHoldfast(out string) error {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	cmd := exec.Command(goBin, "build", "-o", out, "./cmd/holdfast")
-	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("cannot build holdfast (CGO_ENABLED=0 go build ./cmd/holdfast in ..): %w\n%s", err, b)
-	}
-	return nil
-}
-
-// syncBuffer is an output sink that tests read while the process still writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // spec says how to start one holdfast (or, for negative controls, another program).
 type spec struct {
 	pid1     bool      // PID 1 of a new pid+mount namespace via unshare
-	args     []string  // holdfast's arguments, after the safe defaults
+	pre      string    // shell run (inside the namespaces under pid1) before holdfast is exec'd: mounts
+	args     []string  // holdfast's arguments, after the safe defaults (the last one wins)
+	app      []string  // the app's argv, given after "--"; nil = none (or it is in args)
+	probe    bool      // an HTTP listener on a free loopback port (base), watched (watch)
 	env      []string  // added to the base environment ("K=V")
-	dir      string    // working directory; empty = inherit
+	dir      string    // working directory of holdfast and the app; empty = a fresh temp dir
 	stdin    io.Reader // nil = /dev/null
 	prog     []string  // run this instead of holdfast, with no default flags
 	stateDir string    // --state-dir; empty = a fresh temp dir
@@ -121,13 +88,15 @@ type spec struct {
 // hf is one running holdfast (or negative-control program).
 type hf struct {
 	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
+	stdout, stderr *hfrun.Buffer
 	spec           spec
 	stateDir       string
 	started        time.Time
 	done           chan struct{} // closed when cmd.Wait returned
 	exitedAt       time.Time
 	waitErr        error
+	base           string       // "http://127.0.0.1:N" with spec.probe, else ""
+	watch          *hfrun.Watch // records every (phase, run) of /status, with spec.probe
 
 	mu      sync.Mutex
 	hostPid int // holdfast's pid as the host sees it (unshare's child under pid1)
@@ -169,9 +138,17 @@ func (s spec) argv(stateDir string) []string {
 	if s.prog != nil {
 		return append(argv, s.prog...)
 	}
+	if s.pre != "" {
+		// The shell execs holdfast, which so stays PID 1.
+		argv = append(argv, "sh", "-ec", s.pre+"\nexec \"$@\"", "sh")
+	}
 	argv = append(argv, holdfastBin)
 	argv = append(argv, defaultArgs(stateDir)...)
-	return append(argv, s.args...)
+	argv = append(argv, s.args...)
+	if s.app != nil {
+		argv = append(append(argv, "--"), s.app...)
+	}
+	return argv
 }
 
 // env is the full environment for s.
@@ -180,7 +157,7 @@ func (s spec) fullEnv() []string { return append(baseEnv(), s.env...) }
 // launch starts s without a *testing.T, so worker goroutines can use it. The caller
 // must call kill and wait.
 func launch(s spec, tmp string) (*hf, error) {
-	h := &hf{stdout: &syncBuffer{}, stderr: &syncBuffer{}, spec: s, done: make(chan struct{})}
+	h := &hf{stdout: &hfrun.Buffer{}, stderr: &hfrun.Buffer{}, spec: s, done: make(chan struct{})}
 	h.stateDir = s.stateDir
 	if h.stateDir == "" {
 		d, err := os.MkdirTemp(tmp, "state-")
@@ -188,6 +165,14 @@ func launch(s spec, tmp string) (*hf, error) {
 			return nil, fmt.Errorf("cannot create a state dir: %w", err)
 		}
 		h.stateDir = d
+	}
+	if s.dir == "" {
+		// Not the test's own: a crashing JVM may leave a core file in its cwd.
+		d, err := os.MkdirTemp(tmp, "cwd-")
+		if err != nil {
+			return nil, fmt.Errorf("cannot create a working dir: %w", err)
+		}
+		s.dir = d
 	}
 	argv := s.argv(h.stateDir)
 	h.cmd = exec.Command(argv[0], argv[1:]...)
@@ -217,6 +202,17 @@ func launch(s spec, tmp string) (*hf, error) {
 // start runs s and registers a Cleanup that kills whatever is left of it.
 func start(t testing.TB, s spec) *hf {
 	t.Helper()
+	if s.pid1 {
+		hfrun.NeedTool(t, "unshare")
+	}
+	if len(s.prog) > 0 && !strings.Contains(s.prog[0], "/") {
+		hfrun.NeedTool(t, s.prog[0])
+	}
+	var addr string
+	if s.probe {
+		addr = hfrun.Addr(t)
+		s.args = append(append([]string(nil), s.args...), "--probe-addr="+addr)
+	}
 	h, err := launch(s, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -227,6 +223,10 @@ func start(t testing.TB, s spec) *hf {
 			t.Logf("holdfast %q\nstdout:\n%s\nstderr:\n%s", h.cmd.Args, h.stdout, h.stderr)
 		}
 	})
+	if s.probe {
+		h.base = "http://" + addr
+		h.watch = hfrun.WatchStatus(t, h.base)
+	}
 	return h
 }
 
@@ -298,7 +298,7 @@ func (h *hf) pid(t testing.TB) int {
 	t.Helper()
 	var pid int
 	var last error
-	waitFor(t, waitLong, "holdfast's host pid", func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, "holdfast's host pid", func() bool {
 		pid, last = h.findHostPid()
 		return last == nil || h.exited()
 	})
@@ -314,7 +314,7 @@ func (h *hf) pid(t testing.TB) int {
 func (h *hf) trackApp(t testing.TB) int {
 	t.Helper()
 	var kids []int
-	waitFor(t, waitLong, "holdfast to have one child", func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, "holdfast to have one child", func() bool {
 		kids = children(h.pid(t))
 		return len(kids) == 1
 	}, func() string { return fmt.Sprintf("children: %v", kids) })
@@ -423,50 +423,11 @@ func (h *hf) waitOutput(t testing.TB, s string, d time.Duration) {
 	t.Helper()
 	explain := func() string { return fmt.Sprintf("stdout:\n%s\nstderr:\n%s", h.stdout, h.stderr) }
 	// Output is complete once it exited (Wait returns after the copiers), so stop there.
-	waitFor(t, d, fmt.Sprintf("output %q", s), func() bool { return strings.Contains(h.output(), s) || h.exited() }, explain)
+	hfrun.WaitFor(t, d, fmt.Sprintf("output %q", s), func() bool { return strings.Contains(h.output(), s) || h.exited() }, explain)
 	if !strings.Contains(h.output(), s) {
 		code, _ := h.code()
 		t.Fatalf("%q exited (code %d) without printing %q\n%s", h.cmd.Args, code, s, explain())
 	}
-}
-
-// waitFor polls cond every 20 ms for up to d; on timeout it fails naming what, with
-// details from the optional explain funcs.
-func waitFor(t testing.TB, d time.Duration, what string, cond func() bool, explain ...func() string) {
-	t.Helper()
-	if err := poll(d, cond); err != nil {
-		msg := fmt.Sprintf("timed out after %v waiting for %s", d, what)
-		for _, e := range explain {
-			msg += "\n" + e()
-		}
-		t.Fatal(msg)
-	}
-}
-
-// poll is waitFor without a *testing.T.
-func poll(d time.Duration, cond func() bool) error {
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return errors.New("timed out")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return nil
-}
-
-// settle waits until get returns the same value for quiet (checked every 20 ms, at most
-// d in all) and returns it: "nothing more arrives" as a condition, not a sleep.
-func settle(t testing.TB, quiet, d time.Duration, get func() string) string {
-	t.Helper()
-	last, since := get(), time.Now()
-	waitFor(t, d, "output to settle", func() bool {
-		if v := get(); v != last {
-			last, since = v, time.Now()
-		}
-		return time.Since(since) >= quiet
-	})
-	return last
 }
 
 // execInNS runs argv inside holdfast's pid and mount namespaces (so /proc and pid 1 are
@@ -474,7 +435,7 @@ func settle(t testing.TB, quiet, d time.Duration, get func() string) string {
 func execInNS(t testing.TB, h *hf, argv ...string) (string, error) {
 	t.Helper()
 	args := append([]string{"--target", strconv.Itoa(h.pid(t)), "--pid", "--mount", "--"}, argv...)
-	cmd := exec.Command("nsenter", args...)
+	cmd := exec.Command(hfrun.NeedTool(t, "nsenter"), args...)
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	return string(out), err
@@ -621,4 +582,163 @@ func parseSig(name string) (syscall.Signal, bool) {
 		}
 	}
 	return 0, false
+}
+
+// runCLI runs a holdfast subcommand against stateDir and returns its stdout, stderr
+// and exit code.
+func runCLI(t testing.TB, stateDir string, sub string, args ...string) (string, string, int) {
+	t.Helper()
+	argv := append([]string{sub, "--state-dir=" + stateDir}, args...)
+	cmd := exec.Command(holdfastBin, argv...)
+	cmd.Env = baseEnv()
+	var out, errb hfrun.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("cannot start holdfast %v: %v", argv, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(hfrun.WaitLong):
+		where := procWhere(cmd.Process.Pid)
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("holdfast %v did not return within %v (%s)\nstdout:\n%s\nstderr:\n%s", argv, hfrun.WaitLong, where, &out, &errb)
+	}
+	return out.String(), errb.String(), cmd.ProcessState.ExitCode()
+}
+
+// cliStatus is `holdfast status --json`.
+func cliStatus(t testing.TB, stateDir string) hfrun.Status {
+	t.Helper()
+	out, errOut, code := runCLI(t, stateDir, "status", "--json")
+	if code != 0 {
+		t.Fatalf("holdfast status --json exited %d: %s%s", code, out, errOut)
+	}
+	st, err := hfrun.DecodeStatus([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// until waits for a status that satisfies cond; it fails at once if holdfast exits.
+// The status comes from the watcher with spec.probe, else from `holdfast status --json`.
+func (h *hf) until(t testing.TB, what string, cond func(hfrun.Status) bool) hfrun.Status {
+	t.Helper()
+	var st hfrun.Status
+	var last error
+	met := func() bool {
+		var ok bool
+		if h.watch != nil {
+			st, ok = h.watch.Latest()
+		} else {
+			st, last = statusByCLI(h.stateDir)
+			ok = last == nil
+		}
+		return ok && cond(st)
+	}
+	seen := func() string {
+		if h.watch != nil {
+			return h.watch.String()
+		}
+		return fmt.Sprintf("last status (CLI): %+v (err %v)", st, last)
+	}
+	hfrun.WaitFor(t, 3*hfrun.WaitLong, what, func() bool { return met() || h.exited() },
+		func() string { return seen() + "\n" + h.output() })
+	if !met() {
+		code, _ := h.code()
+		t.Fatalf("holdfast exited (code %d) while waiting for %s\n%s\n%s", code, what, seen(), h.output())
+	}
+	return st
+}
+
+// statusByCLI is `holdfast status --json` against stateDir, bounded by WaitLong, for
+// the polls of a holdfast without an HTTP listener.
+func statusByCLI(stateDir string) (hfrun.Status, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), hfrun.WaitLong)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, holdfastBin, "status", "--json", "--state-dir="+stateDir)
+	cmd.Env = baseEnv()
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.Output()
+	if err != nil {
+		return hfrun.Status{}, fmt.Errorf("holdfast status --json: %w", err)
+	}
+	return hfrun.DecodeStatus(out)
+}
+
+// waitPhase waits for phase (and, when run > 0, that run).
+func (h *hf) waitPhase(t testing.TB, phase string, run int) hfrun.Status {
+	t.Helper()
+	return h.until(t, fmt.Sprintf("phase %s (run %d)", phase, run), func(s hfrun.Status) bool {
+		return s.Phase == phase && (run == 0 || s.Run == run)
+	})
+}
+
+// assertPID1 checks that holdfast is PID 1 of its namespace and alive: its own
+// status says so, the kernel's NSpid says so, and /proc/1 inside the namespace is the
+// holdfast binary.
+func (h *hf) assertPID1(t testing.TB, st hfrun.Status) {
+	t.Helper()
+	if !h.alive(t) {
+		t.Fatalf("holdfast is not alive\n%s", h.output())
+	}
+	if st.HoldfastPID != 1 {
+		t.Errorf("status holdfast_pid = %d, want 1", st.HoldfastPID)
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", h.pid(t)))
+	if err != nil {
+		t.Fatalf("cannot read holdfast's /proc status: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f, ok := strings.CutPrefix(line, "NSpid:"); ok {
+			ids := strings.Fields(f)
+			if len(ids) < 2 || ids[len(ids)-1] != "1" {
+				t.Errorf("holdfast's NSpid is %q, want its last (innermost) pid to be 1", ids)
+			}
+		}
+	}
+	out, err := execInNS(t, h, "cat", "/proc/1/cmdline")
+	if err != nil {
+		t.Fatalf("cannot read /proc/1/cmdline in the namespace: %v\n%s", err, out)
+	}
+	if argv0, _, _ := strings.Cut(out, "\x00"); argv0 != holdfastBin {
+		t.Errorf("PID 1 of the namespace runs %q, want holdfast (%s)", strings.ReplaceAll(out, "\x00", " "), holdfastBin)
+	}
+}
+
+// checkHeldHTTP checks the probe answers of a held holdfast.
+func (h *hf) checkHeldHTTP(t testing.TB, reason string) {
+	t.Helper()
+	code, body, err := hfrun.Fetch(h.base + "/livez")
+	if err != nil || code != http.StatusOK || !strings.Contains(body, `"phase":"held"`) {
+		t.Errorf("held: GET /livez = %d %s (%v), want 200 with phase held", code, body, err)
+	}
+	code, body, err = hfrun.Fetch(h.base + "/readyz")
+	if err != nil || code != http.StatusServiceUnavailable || !strings.Contains(body, reason) {
+		t.Errorf("held: GET /readyz = %d %s (%v), want 503 naming %q", code, body, err, reason)
+	}
+	if _, e, c := runCLI(t, h.stateDir, "probe", "live"); c != 0 {
+		t.Errorf("held: holdfast probe live exited %d, want 0: %s", c, e)
+	}
+	if _, e, c := runCLI(t, h.stateDir, "probe", "ready"); c != 1 {
+		t.Errorf("held: holdfast probe ready exited %d, want 1: %s", c, e)
+	}
+}
+
+// waitLine waits until the app printed line (a whole line) on holdfast's stdout.
+func (h *hf) waitLine(t testing.TB, line string) {
+	t.Helper()
+	has := func() bool {
+		out := "\n" + h.stdout.String()
+		return strings.Contains(out, "\n"+line+"\n")
+	}
+	hfrun.WaitFor(t, 3*hfrun.WaitLong, fmt.Sprintf("the app to print %q", line), func() bool { return has() || h.exited() },
+		func() string { return h.output() })
+	if !has() {
+		t.Fatalf("holdfast exited before the app printed %q\n%s", line, h.output())
+	}
 }

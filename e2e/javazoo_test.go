@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // javaZooSrc holds one directory per program, each with exactly one <Class>.java.
@@ -37,21 +39,18 @@ type javaProgram struct {
 	Name, Class, Source string
 }
 
-// javaBin returns the path of the java binary. A missing JDK fails the test: the zoo is
-// part of the suite, not an optional extra (scripts/deps.sh installs it).
+// javaBin returns the path of the java binary (missing: see hfrun.NeedTool).
 func javaBin(t testing.TB) string {
 	t.Helper()
-	p, err := exec.LookPath("java")
-	if err != nil {
-		t.Fatalf("cannot find java (install openjdk-17-jdk-headless, see scripts/deps.sh): %v", err)
-	}
-	return p
+	return hfrun.NeedTool(t, "java")
 }
 
 // javaJar builds (once per test binary, cached by a hash of the sources under
 // os.TempDir()/holdfast-javazoo-<hash>/) every program and returns the path of the named jar.
 func javaJar(t testing.TB, name string) string {
 	t.Helper()
+	hfrun.NeedTool(t, "javac")
+	hfrun.NeedTool(t, "jar")
 	javaZoo.once.Do(func() {
 		start := time.Now()
 		var dir string
@@ -263,7 +262,7 @@ const javaWait = 30 * time.Second
 // javaProc is a JVM started directly (no holdfast) in its own process group.
 type javaProc struct {
 	Cmd            *exec.Cmd
-	Stdout, Stderr *syncBuffer
+	Stdout, Stderr *hfrun.Buffer
 	Started        time.Time
 	done           chan struct{} // closed once Wait returned
 	waitErr        error
@@ -291,7 +290,7 @@ func javaStart(t testing.TB, dir string, env []string, args ...string) *javaProc
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	p := &javaProc{Stdout: &syncBuffer{}, Stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &javaProc{Stdout: &hfrun.Buffer{}, Stderr: &hfrun.Buffer{}, done: make(chan struct{})}
 	p.Cmd = exec.Command(javaBin(t), args...)
 	p.Cmd.Dir, p.Cmd.Env = dir, env
 	p.Cmd.Stdout, p.Cmd.Stderr = p.Stdout, p.Stderr
@@ -354,7 +353,7 @@ func (p *javaProc) ExitCode(t testing.TB) int {
 }
 
 // WaitFor waits (bounded) until buf contains s; it fails at once if the JVM exits first.
-func (p *javaProc) WaitFor(t testing.TB, buf *syncBuffer, s string) {
+func (p *javaProc) WaitFor(t testing.TB, buf *hfrun.Buffer, s string) {
 	t.Helper()
 	explain := func() string { return fmt.Sprintf("stdout:\n%s\nstderr:\n%s", p.Stdout, p.Stderr) }
 	has := func() bool { return strings.Contains(buf.String(), s) }
@@ -394,4 +393,10 @@ func javaGet(url string, timeout time.Duration) (javaAnswer, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 10<<10))
 	return javaAnswer{resp.StatusCode, string(b), resp.Header}, err
+}
+
+// javaArgv is the argv of a JVM with jvmArgs.
+func javaArgv(t testing.TB, jvmArgs ...string) []string {
+	t.Helper()
+	return append([]string{javaBin(t)}, jvmArgs...)
 }

@@ -10,12 +10,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // klProbe is kubelet's HTTP probe: GET with a timeout, success is 200-399, redirects
 // not followed (pkg/probe/http/http.go).
 func klProbe(url string, timeout time.Duration) (bool, string) {
-	code, _, err := hzGet(url, timeout)
+	code, _, err := hfrun.Get(url, timeout)
 	if err != nil {
 		return false, err.Error()
 	}
@@ -125,7 +127,7 @@ func TestKubeletLoop(t *testing.T) {
 	t.Run("held-holdfast-never-restarted", func(t *testing.T) {
 		t.Parallel()
 		tmp := t.TempDir()
-		addr := fmt.Sprintf("127.0.0.1:%d", hzFreePort(t))
+		addr := hfrun.Addr(t)
 		var last *hf
 		ctr := func() (*hf, error) {
 			h, err := launch(spec{pid1: true, args: []string{"--hold=true", "--max-restarts=0",
@@ -134,7 +136,7 @@ func TestKubeletLoop(t *testing.T) {
 			return h, err
 		}
 		restarts, events := klLoop(t, klKubelet, "http://"+addr+"/livez", ctr)
-		st, err := hzHTTPStatus("http://" + addr)
+		st, err := hfrun.HTTPStatus("http://" + addr)
 		if restarts != 0 {
 			t.Errorf("kubelet loop restarted a held holdfast %d times, want 0:\n%s", restarts, klJoin(events))
 		}
@@ -148,7 +150,7 @@ func TestKubeletLoop(t *testing.T) {
 		t.Parallel()
 		tmp := t.TempDir()
 		// The app's own port: nothing ever listens there, since the app dies first.
-		url := fmt.Sprintf("http://127.0.0.1:%d/actuator/health/liveness", hzFreePort(t))
+		url := fmt.Sprintf("http://127.0.0.1:%d/actuator/health/liveness", hfrun.Port(t))
 		ctr := func() (*hf, error) {
 			return launch(spec{pid1: true, prog: []string{java, "-jar", jar}, dir: tmp}, tmp)
 		}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // TestListenerInUse: every listener a flag asks holdfast to open is opened before the
@@ -45,7 +47,7 @@ func TestListenerInUse(t *testing.T) {
 			marker := filepath.Join(t.TempDir(), "started")
 			h := startPID1(t, []string{fakeEnv + "=marker", fakeMarker + "=" + marker},
 				append(c.args, "--", selfExe)...)
-			code := h.waitExit(t, waitLong)
+			code := h.waitExit(t, hfrun.WaitLong)
 			_, statErr := os.Stat(marker)
 			started := statErr == nil
 			if c.flag == "" {

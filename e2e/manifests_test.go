@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 	"github.com/holdfast-dev/holdfast/e2e/image"
 )
 
@@ -285,10 +286,7 @@ func manifestProbePaths(t testing.TB) (live, ready string) {
 // (promtool test rules, against series).
 func TestManifestPrometheusRule(t *testing.T) {
 	t.Parallel()
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		t.Fatalf("cannot find promtool (scripts/deps.sh installs prometheus): %v", err)
-	}
+	promtool := hfrun.NeedTool(t, "promtool")
 	var objs k8sObjects
 	decodeResource(t, filepath.Join(k8sDir(t), "base", "prometheusrule.yaml"), &objs)
 	rule := objs.rules[0]

@@ -7,8 +7,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // startOwnCopy runs holdfast as PID 1 from a private copy of the binary.
@@ -16,38 +17,14 @@ import (
 // test's holdfast maps the shared binary.
 func startOwnCopy(t *testing.T, args ...string) *hf {
 	t.Helper()
-	data, err := os.ReadFile(holdfastBin)
-	if err != nil {
-		t.Fatal(err)
-	}
 	bin := filepath.Join(t.TempDir(), "holdfast")
-	// Under ForkLock no other test forks while the write fd is open: a
-	// child holding it would make exec fail with "text file busy". The
-	// fsync matters too: dirty page-cache pages cannot be paged out.
-	syscall.ForkLock.RLock()
-	err = writeSynced(bin, data)
-	syscall.ForkLock.RUnlock()
-	if err != nil {
+	// Synced (dirty page-cache pages cannot be paged out), and no "text file busy".
+	if err := hfrun.CopyExecutable(holdfastBin, bin); err != nil {
 		t.Fatal(err)
 	}
 	stateDir := t.TempDir()
 	prog := append(append([]string{bin}, defaultArgs(stateDir)...), args...)
 	return start(t, spec{pid1: true, prog: prog, stateDir: stateDir})
-}
-
-func writeSynced(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // exeRssKB sums the resident kB of the read-only mappings of pid's own
@@ -88,13 +65,13 @@ func exeRssKB(pid int) (int, error) {
 func TestTrimMemory(t *testing.T) {
 	t.Parallel()
 	keep := startOwnCopy(t, "--", "sleep", "1000")
-	keep.waitOutput(t, "from=starting to=running", waitLong)
+	keep.waitOutput(t, "from=starting to=running", hfrun.WaitLong)
 	trim := startOwnCopy(t, "--trim-memory", "--", "sleep", "1000")
-	trim.waitOutput(t, "from=starting to=running", waitLong)
+	trim.waitOutput(t, "from=starting to=running", hfrun.WaitLong)
 	keepPid, trimPid := keep.pid(t), trim.pid(t)
 
 	var kept, trimmed int
-	waitFor(t, waitLong, "holdfast to give back its start-up pages (resident binary pages at most half the control's)", func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, "holdfast to give back its start-up pages (resident binary pages at most half the control's)", func() bool {
 		var err1, err2 error
 		kept, err1 = exeRssKB(keepPid)
 		trimmed, err2 = exeRssKB(trimPid)
@@ -108,7 +85,7 @@ func TestTrimMemory(t *testing.T) {
 	// Still a working init after the trim: it forwards a signal and exits
 	// with the app's status.
 	trim.signal(t, 15)
-	if code := trim.waitExit(t, waitLong); code != 143 {
+	if code := trim.waitExit(t, hfrun.WaitLong); code != 143 {
 		t.Errorf("trimmed holdfast exited %d after SIGTERM, want 143\n%s", code, trim.stderr)
 	}
 	// The control kept its pages all along.

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // TestCaptureFalsePassesStdioThrough checks that with --capture=false the app's fds 1
@@ -27,10 +29,10 @@ head -c %d /dev/zero | tr '\0' x; echo; echo "err-line" >&2; exit 3`, big)
 		t.Run(fmt.Sprintf("capture=%v", capture), func(t *testing.T) {
 			t.Parallel()
 			h := startPID1(t, nil, "--hold=true", "--max-restarts=0", fmt.Sprintf("--capture=%v", capture), "--", "sh", "-c", script)
-			h.waitOutput(t, "APP HELD", waitLong)
+			h.waitOutput(t, "APP HELD", hfrun.WaitLong)
 			// holdfast's stdout and stderr are separate pipes, copied by separate
 			// goroutines of this test: wait for the last bytes of both.
-			waitFor(t, waitLong, "the app's stdout and stderr", func() bool {
+			hfrun.WaitFor(t, hfrun.WaitLong, "the app's stdout and stderr", func() bool {
 				return strings.Count(h.stdout.String(), "x") >= big && strings.Contains(h.stderr.String(), "err-line\n")
 			})
 
@@ -49,9 +51,9 @@ head -c %d /dev/zero | tr '\0' x; echo; echo "err-line" >&2; exit 3`, big)
 				t.Errorf("stdout has %d of the app's %d x bytes", n, big)
 			}
 
-			logPath := filepath.Join(hzRunDir(h.stateDir, 1), "output.log")
+			logPath := filepath.Join(hfrun.RunDir(h.stateDir, 1), "output.log")
 			_, statErr := os.Stat(logPath)
-			logsOut, logsErr, logsCode := hzCLI(t, h.stateDir, "logs")
+			logsOut, logsErr, logsCode := runCLI(t, h.stateDir, "logs")
 			if capture {
 				if statErr != nil {
 					t.Errorf("output.log: %v; want it kept", statErr)
@@ -67,13 +69,13 @@ head -c %d /dev/zero | tr '\0' x; echo; echo "err-line" >&2; exit 3`, big)
 					t.Errorf("holdfast logs exited %d: %.200q %q; want 1 and a line naming --capture=false", logsCode, logsOut, logsErr)
 				}
 			}
-			if _, err := os.Stat(filepath.Join(hzRunDir(h.stateDir, 1), "run.json")); err != nil {
+			if _, err := os.Stat(filepath.Join(hfrun.RunDir(h.stateDir, 1), "run.json")); err != nil {
 				t.Errorf("run.json: %v; the run must be recorded either way", err)
 			}
-			if _, errOut, code := hzCLI(t, h.stateDir, "release"); code != 0 {
+			if _, errOut, code := runCLI(t, h.stateDir, "release"); code != 0 {
 				t.Fatalf("holdfast release exited %d: %s", code, errOut)
 			}
-			if code := h.waitExit(t, waitLong); code != 3 {
+			if code := h.waitExit(t, hfrun.WaitLong); code != 3 {
 				t.Errorf("holdfast exited %d after release, want the app's 3", code)
 			}
 		})

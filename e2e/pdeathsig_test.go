@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // orphanable is holdfast started by an intermediate sh (the parent the test kills),
@@ -37,7 +39,7 @@ func startOrphanable(t *testing.T, flags ...string) *orphanable {
 	prog = append(append(prog, flags...), "--", selfExe)
 	o.parent = start(t, spec{prog: prog, stateDir: o.stateDir,
 		env: []string{"HF_LOG=" + o.logFile, fakeEnv + "=signals", fakeSigFile + "=" + o.sigFile}})
-	waitFor(t, waitLong, "the app to be ready", func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, "the app to be ready", func() bool {
 		return strings.Contains(o.log(), "ready") || o.parent.exited()
 	})
 	if !strings.Contains(o.log(), "ready") {
@@ -71,7 +73,7 @@ func (o *orphanable) killParent(t *testing.T) {
 	if err := syscall.Kill(sh, syscall.SIGKILL); err != nil {
 		t.Fatalf("cannot kill holdfast's parent: %v", err)
 	}
-	waitFor(t, waitLong, "holdfast to be reparented", func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, "holdfast to be reparented", func() bool {
 		st, err := procStat(o.hfPid)
 		return err != nil || st.ppid != sh
 	})
@@ -80,7 +82,7 @@ func (o *orphanable) killParent(t *testing.T) {
 func onlyChild(t *testing.T, pid int) int {
 	t.Helper()
 	var kids []int
-	waitFor(t, waitLong, fmt.Sprintf("pid %d to have one child", pid), func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, fmt.Sprintf("pid %d to have one child", pid), func() bool {
 		kids = children(pid)
 		return len(kids) == 1
 	}, func() string { return fmt.Sprintf("children: %v", kids) })
@@ -99,7 +101,7 @@ func TestParentDeathSignal(t *testing.T) {
 		t.Parallel()
 		o := startOrphanable(t, "--parent-death-signal=TERM")
 		o.killParent(t)
-		waitFor(t, waitLong, "the app and holdfast to end", func() bool { return gone(o.appPid) && gone(o.hfPid) },
+		hfrun.WaitFor(t, hfrun.WaitLong, "the app and holdfast to end", func() bool { return gone(o.appPid) && gone(o.hfPid) },
 			func() string { return fmt.Sprintf("app recorded %v\n%s", o.signals(), o.log()) })
 		if got := slices.DeleteFunc(o.signals(), func(s string) bool { return s == "CONT" }); !slices.Equal(got, []string{"TERM"}) {
 			t.Errorf("after its parent died, holdfast with --parent-death-signal=TERM gave the app %v, want [TERM]", o.signals())
@@ -117,13 +119,13 @@ func TestParentDeathSignal(t *testing.T) {
 		if err := syscall.Kill(o.hfPid, syscall.SIGWINCH); err != nil {
 			t.Fatalf("cannot signal holdfast: %v", err)
 		}
-		waitFor(t, waitLong, "the app to record WINCH", func() bool { return slices.Contains(o.signals(), "WINCH") },
+		hfrun.WaitFor(t, hfrun.WaitLong, "the app to record WINCH", func() bool { return slices.Contains(o.signals(), "WINCH") },
 			func() string { return fmt.Sprintf("app recorded %v\n%s", o.signals(), o.log()) })
 		if got := o.signals(); !slices.Equal(got, []string{"WINCH"}) || gone(o.appPid) || gone(o.hfPid) {
 			t.Errorf("without --parent-death-signal, after its parent died: the app recorded %v (want [WINCH]), app gone %v, holdfast gone %v",
 				got, gone(o.appPid), gone(o.hfPid))
 		}
-		if st := hzCLIStatus(t, o.stateDir); st.Phase != "running" {
+		if st := cliStatus(t, o.stateDir); st.Phase != "running" {
 			t.Errorf("holdfast status after its parent died: phase %q, want running", st.Phase)
 		}
 	})

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // orphanStorm starts init (holdfast, or a negative control) running the "orphans" app:
@@ -29,7 +31,7 @@ func TestReapOrphanStorm(t *testing.T) {
 		args: []string{"--", selfExe, fmt.Sprint(n), "50"}}, n)
 	pid := h.pid(t)
 	var ps []proc
-	waitFor(t, waitLong, "every orphan to be reaped (only holdfast and the app left, no zombies)", func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, "every orphan to be reaped (only holdfast and the app left, no zombies)", func() bool {
 		ps = nsProcs(pid)
 		return len(ps) == 2 && countState(ps, "Z") == 0
 	}, func() string {
@@ -58,7 +60,7 @@ func TestReapNegativeControl(t *testing.T) {
 		prog: []string{selfExe, "orphans", selfExe, fmt.Sprint(n), "50"}}, n)
 	pid := h.pid(t)
 	var ps []proc
-	waitFor(t, waitLong, fmt.Sprintf("%d zombies under the non-reaping init", n), func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, fmt.Sprintf("%d zombies under the non-reaping init", n), func() bool {
 		ps = nsProcs(pid)
 		return countState(ps, "Z") == n
 	}, func() string { return fmt.Sprintf("%d zombies", countState(ps, "Z")) })
@@ -77,7 +79,7 @@ func subreaperStorm(t *testing.T, s spec, n int) (int, string) {
 	h.waitOutput(t, fmt.Sprintf("orphans done %d", n), 3*time.Minute)
 	pid := h.pid(t)
 	var kids []int
-	waitFor(t, waitLong, fmt.Sprintf("%d orphans to be reparented to the subreaper", n), func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, fmt.Sprintf("%d orphans to be reparented to the subreaper", n), func() bool {
 		kids = children(pid)
 		return len(kids) == n+1 // the orphans and the app
 	}, func() string { return fmt.Sprintf("children of %d: %d", pid, len(kids)) })
@@ -93,7 +95,7 @@ func TestReapAsSubreaper(t *testing.T) {
 	pid, _ := subreaperStorm(t, spec{env: []string{fakeEnv + "=orphans"},
 		args: []string{"--", selfExe, fmt.Sprint(n), "10"}}, n)
 	var kids []int
-	waitFor(t, waitLong, "the released orphans to be reaped by holdfast (only the app left)", func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, "the released orphans to be reaped by holdfast (only the app left)", func() bool {
 		kids = children(pid)
 		return len(kids) == 1
 	}, func() string { return fmt.Sprintf("holdfast (pid %d) still has %d children", pid, len(kids)) })
@@ -108,7 +110,7 @@ func TestReapAsSubreaperNegativeControl(t *testing.T) {
 	pid, _ := subreaperStorm(t, spec{env: []string{fakeEnv + "=noreap-init"},
 		prog: []string{selfExe, "orphans", selfExe, fmt.Sprint(n), "10"}}, n)
 	var zombies int
-	waitFor(t, waitLong, fmt.Sprintf("%d zombie children of the non-reaping subreaper", n), func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, fmt.Sprintf("%d zombie children of the non-reaping subreaper", n), func() bool {
 		zombies = 0
 		for _, k := range children(pid) {
 			if st, _ := procState(k); st == "Z" {

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // sigApp is holdfast running the fake app in "signals" mode.
@@ -30,7 +32,7 @@ func startSigApp(t *testing.T, pid1 bool, env []string, flags ...string) *sigApp
 	env = append([]string{fakeEnv + "=signals", fakeSigFile + "=" + file}, env...)
 	args := append(append([]string{}, flags...), "--", selfExe)
 	a := &sigApp{hf: start(t, spec{pid1: pid1, env: env, args: args}), file: file}
-	a.waitOutput(t, "ready", waitLong)
+	a.waitOutput(t, "ready", hfrun.WaitLong)
 	a.app = a.trackApp(t)
 	return a
 }
@@ -61,7 +63,7 @@ func (a *sigApp) count(name string) int {
 // waitCount waits until the app has recorded name at least n times.
 func (a *sigApp) waitCount(t *testing.T, name string, n int) {
 	t.Helper()
-	waitFor(t, waitLong, fmt.Sprintf("the app to record %s %d time(s)", name, n),
+	hfrun.WaitFor(t, hfrun.WaitLong, fmt.Sprintf("the app to record %s %d time(s)", name, n),
 		func() bool { return a.count(name) >= n },
 		func() string { return fmt.Sprintf("recorded: %v", a.lines()) })
 }
@@ -69,7 +71,7 @@ func (a *sigApp) waitCount(t *testing.T, name string, n int) {
 // settled waits until nothing more arrives for half a second and returns the record.
 func (a *sigApp) settled(t *testing.T) []string {
 	t.Helper()
-	return strings.Fields(settle(t, 500*time.Millisecond, waitLong, func() string {
+	return strings.Fields(hfrun.Settle(t, 500*time.Millisecond, hfrun.WaitLong, func() string {
 		b, _ := os.ReadFile(a.file)
 		return string(b)
 	}))
@@ -134,7 +136,7 @@ func TestSignalsGoRuntimeReserves(t *testing.T) {
 			t.Parallel()
 			file := filepath.Join(t.TempDir(), "signals")
 			h := start(t, spec{pid1: mode != "subreaper", env: []string{"F=" + file}, args: []string{"--", "/bin/sh", "-c", script}})
-			h.waitOutput(t, "ready", waitLong)
+			h.waitOutput(t, "ready", hfrun.WaitLong)
 			app := h.trackApp(t)
 			target := h.pid(t)
 			sigs := []syscall.Signal{syscall.SIGPROF, sigRTMin}
@@ -149,14 +151,14 @@ func TestSignalsGoRuntimeReserves(t *testing.T) {
 					t.Fatalf("cannot send %s: %v", signame(s), err)
 				}
 			}
-			waitFor(t, waitLong, "the shell to record USR1", func() bool {
+			hfrun.WaitFor(t, hfrun.WaitLong, "the shell to record USR1", func() bool {
 				return strings.Contains(strings.Join(readLines(file), " "), "10") || h.exited()
 			})
 			if h.exited() {
 				code, _ := h.code()
 				t.Fatalf("%s: holdfast exited with code %d; recorded %v", mode, code, readLines(file))
 			}
-			got := " " + strings.Join(strings.Fields(settle(t, 500*time.Millisecond, waitLong, func() string { return strings.Join(readLines(file), " ") })), " ") + " "
+			got := " " + strings.Join(strings.Fields(hfrun.Settle(t, 500*time.Millisecond, hfrun.WaitLong, func() string { return strings.Join(readLines(file), " ") })), " ") + " "
 			for _, s := range sigs {
 				want := 0
 				if mode == "control" {
@@ -188,7 +190,7 @@ func TestSignalsFromInsideNamespace(t *testing.T) {
 	if out, err := execInNS(t, a.hf, "kill", "-s", "TERM", "1"); err != nil {
 		t.Fatalf("kill -s TERM 1 inside the namespace: %v\n%s", err, out)
 	}
-	if code := a.waitExit(t, waitLong); code != 143 {
+	if code := a.waitExit(t, hfrun.WaitLong); code != 143 {
 		t.Errorf("after kill -TERM 1 inside, holdfast exited %d, want 143 (the app's exit on TERM)", code)
 	}
 	if got := strings.Join(a.linesButCont(), " "); got != "USR1 HUP WINCH RTMIN+3 TERM" {
@@ -239,13 +241,13 @@ func TestSigchldStorm(t *testing.T) {
 		}
 		return k
 	}
-	waitFor(t, waitLong, fmt.Sprintf("%d sleeps orphaned to holdfast", n), func() bool { return orphans() == n },
+	hfrun.WaitFor(t, hfrun.WaitLong, fmt.Sprintf("%d sleeps orphaned to holdfast", n), func() bool { return orphans() == n },
 		func() string { return fmt.Sprintf("%d", orphans()) })
 	if out, err := execInNS(t, a.hf, "kill", "-KILL", "--", "-"+pgid); err != nil {
 		t.Fatalf("kill -KILL -- -%s inside the namespace: %v\n%s", pgid, err, out)
 	}
 	var ps []proc
-	waitFor(t, waitLong, fmt.Sprintf("all %d orphans, killed at once, to be reaped (only holdfast and the app left)", n), func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, fmt.Sprintf("all %d orphans, killed at once, to be reaped (only holdfast and the app left)", n), func() bool {
 		ps = nsProcs(pid)
 		return len(ps) == 2 && countState(ps, "Z") == 0
 	}, func() string {
@@ -301,9 +303,9 @@ func TestStop(t *testing.T) {
 	t.Run("TERM kills a default app", func(t *testing.T) {
 		t.Parallel()
 		h := startPID1(t, []string{fakeEnv + "=ready"}, append(hold, "--", selfExe)...)
-		h.waitOutput(t, "ready", waitLong)
+		h.waitOutput(t, "ready", hfrun.WaitLong)
 		h.signal(t, syscall.SIGTERM)
-		if code := h.waitExit(t, waitLong); code != 143 {
+		if code := h.waitExit(t, hfrun.WaitLong); code != 143 {
 			t.Errorf("TERM to holdfast with an app that dies of TERM: exit %d, want 143", code)
 		}
 	})
@@ -311,7 +313,7 @@ func TestStop(t *testing.T) {
 		t.Parallel()
 		a := startSigApp(t, true, []string{fakeExitOn + "=QUIT"}, append(hold, "--stop-signal=QUIT")...)
 		a.signal(t, syscall.SIGTERM)
-		if code := a.waitExit(t, waitLong); code != 131 {
+		if code := a.waitExit(t, hfrun.WaitLong); code != 131 {
 			t.Errorf("TERM to holdfast with --stop-signal=QUIT (app exits 131 on QUIT): exit %d, want 131", code)
 		}
 		if got := strings.Join(a.linesButCont(), " "); got != "QUIT" {
@@ -322,7 +324,7 @@ func TestStop(t *testing.T) {
 		t.Parallel()
 		a := startSigApp(t, true, []string{fakeExitOn + "=QUIT,INT"}, append(hold, "--stop-signal=QUIT")...)
 		a.signal(t, syscall.SIGINT)
-		if code := a.waitExit(t, waitLong); code != 130 {
+		if code := a.waitExit(t, hfrun.WaitLong); code != 130 {
 			t.Errorf("INT to holdfast (app exits 130 on INT): exit %d, want 130", code)
 		}
 		if got := strings.Join(a.linesButCont(), " "); got != "INT" {
@@ -341,7 +343,7 @@ func TestGraceThenKill(t *testing.T) {
 	a.signal(t, syscall.SIGUSR1) // still forwarded while stopping
 	a.waitCount(t, "USR1", 1)
 	a.signal(t, syscall.SIGTERM) // must not shorten the grace period
-	code := a.waitExit(t, grace+waitLong)
+	code := a.waitExit(t, grace+hfrun.WaitLong)
 	took := a.exitedAt.Sub(t0)
 	if code != 137 {
 		t.Errorf("app ignoring TERM, --grace=2s: holdfast exited %d, want 137 (SIGKILL)", code)
@@ -363,7 +365,7 @@ func TestGraceKillsWholeGroup(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "member.pid")
 	h := startPlain(t, []string{"F=" + pidFile}, "--grace=2s", "--",
 		"/bin/sh", "-c", `trap "" TERM; sleep 1000 & echo $! > "$F"; echo ready; wait`)
-	h.waitOutput(t, "ready", waitLong)
+	h.waitOutput(t, "ready", hfrun.WaitLong)
 	h.trackApp(t)
 	var member int
 	if _, err := fmt.Sscan(strings.Join(readLines(pidFile), ""), &member); err != nil {
@@ -372,11 +374,11 @@ func TestGraceKillsWholeGroup(t *testing.T) {
 	t.Cleanup(func() { _ = syscall.Kill(member, syscall.SIGKILL) })
 	t0 := time.Now()
 	h.signal(t, syscall.SIGTERM)
-	code := h.waitExit(t, grace+waitLong)
+	code := h.waitExit(t, grace+hfrun.WaitLong)
 	if took := h.exitedAt.Sub(t0); code != 137 || took < grace {
 		t.Errorf("app and group member ignoring TERM, --grace=2s: exit %d after %v, want 137 no earlier than %v", code, took, grace)
 	}
-	waitFor(t, waitLong, "the group member to be killed with the app's group", func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, "the group member to be killed with the app's group", func() bool {
 		st, err := procState(member)
 		return err != nil || st == "Z"
 	}, func() string { st, _ := procState(member); return "member state " + st })

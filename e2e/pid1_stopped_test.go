@@ -8,6 +8,8 @@ import (
 	"slices"
 	"syscall"
 	"testing"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 func TestStopContinuesStoppedApp(t *testing.T) {
@@ -19,18 +21,18 @@ func TestStopContinuesStoppedApp(t *testing.T) {
 			if err := syscall.Kill(-a.app, syscall.SIGSTOP); err != nil {
 				t.Fatalf("cannot stop the app's group: %v", err)
 			}
-			waitFor(t, waitLong, "the app to be stopped", func() bool {
+			hfrun.WaitFor(t, hfrun.WaitLong, "the app to be stopped", func() bool {
 				st, err := procState(a.app)
 				return err == nil && st == "T"
 			})
 			if how == "holdfast stop" {
-				if out, errOut, code := hzCLI(t, a.stateDir, "stop"); code != 0 {
+				if out, errOut, code := runCLI(t, a.stateDir, "stop"); code != 0 {
 					t.Fatalf("holdfast stop exited %d: %s%s", code, out, errOut)
 				}
 			} else {
 				a.signal(t, syscall.SIGTERM)
 			}
-			code := a.waitExit(t, 10e9+waitLong)
+			code := a.waitExit(t, 10e9+hfrun.WaitLong)
 			if code != 143 || !slices.Contains(a.lines(), "TERM") {
 				t.Errorf("a stopped app that exits 143 on TERM: holdfast exited %d, the app recorded %v; want 143 with TERM recorded (137 is SIGKILL after the grace period: no SIGCONT)",
 					code, a.lines())

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // startFamily runs the "family" app: grandchildren per spec, then the app exits 0.
@@ -49,7 +51,7 @@ func TestKillAllAfterAppExit(t *testing.T) {
 		t.Parallel()
 		const grace = 6 * time.Second
 		h, dir := startFamily(t, "6s", "setsid:setsid", "plain")
-		code := h.waitExit(t, grace+waitLong)
+		code := h.waitExit(t, grace+hfrun.WaitLong)
 		if code != 0 {
 			t.Errorf("the app exited 0 with strays left: holdfast exited %d, want 0", code)
 		}
@@ -68,7 +70,7 @@ func TestKillAllAfterAppExit(t *testing.T) {
 		t.Parallel()
 		const grace = 2 * time.Second
 		h, dir := startFamily(t, "2s", "stubborn:setsid:ignore")
-		code := h.waitExit(t, grace+waitLong)
+		code := h.waitExit(t, grace+hfrun.WaitLong)
 		if code != 0 {
 			t.Errorf("the app exited 0 with a stray left: holdfast exited %d, want 0", code)
 		}
@@ -107,8 +109,8 @@ func TestExitCodesPassThrough(t *testing.T) {
 					select {
 					case <-h.done:
 						r.got, r.err = h.code()
-					case <-time.After(waitLong):
-						r.err = fmt.Errorf("still running after %v", waitLong)
+					case <-time.After(hfrun.WaitLong):
+						r.err = fmt.Errorf("still running after %v", hfrun.WaitLong)
 						h.kill()
 					}
 					r.out = h.output()
@@ -151,7 +153,7 @@ func TestSignalDeathCodes(t *testing.T) {
 			runs := filepath.Join(t.TempDir(), "runs")
 			h := startPID1(t, nil, "--max-restarts=1", "--backoff=0", "--backoff-max=0",
 				"--", "/bin/sh", "-c", "echo run >> "+runs+"; "+c.script)
-			if code := h.waitExit(t, waitLong); code != c.want {
+			if code := h.waitExit(t, hfrun.WaitLong); code != c.want {
 				t.Errorf("app: %s; holdfast exited %d, want %d", c.script, code, c.want)
 			}
 			b, _ := os.ReadFile(runs)
@@ -191,7 +193,7 @@ func TestExecFailures(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			h := startPID1(t, nil, "--", c.cmd, "arg")
-			if code := h.waitExit(t, waitLong); code != c.want {
+			if code := h.waitExit(t, hfrun.WaitLong); code != c.want {
 				t.Errorf("COMMAND %s: holdfast exited %d, want %d", c.cmd, code, c.want)
 			}
 			if l := linesWith(h.stderr.String(), c.cmd); len(l) != 1 {
@@ -227,7 +229,7 @@ func TestBadFlags(t *testing.T) {
 				args = append(args, c.flag)
 			}
 			h := startPID1(t, env, append(args, "--", selfExe)...)
-			code := h.waitExit(t, waitLong)
+			code := h.waitExit(t, hfrun.WaitLong)
 			_, statErr := os.Stat(marker)
 			if c.flag == "control" {
 				if code != 0 || statErr != nil {
@@ -268,7 +270,7 @@ func TestArgvEnvCwdArriveExactly(t *testing.T) {
 	}
 	s := spec{pid1: true, env: env, dir: cwd, args: append([]string{"--", selfExe}, argv...)}
 	h := start(t, s)
-	if code := h.waitExit(t, waitLong); code != 0 {
+	if code := h.waitExit(t, hfrun.WaitLong); code != 0 {
 		t.Fatalf("dump app: holdfast exited %d, want 0", code)
 	}
 	rec := readDump(t, out)
@@ -331,7 +333,7 @@ func TestStdioPassThrough(t *testing.T) {
 	t.Parallel()
 	h := start(t, spec{pid1: true, env: []string{fakeEnv + "=echo"}, stdin: strings.NewReader("hello stdin\n"),
 		args: []string{"--", selfExe}})
-	if code := h.waitExit(t, waitLong); code != 0 {
+	if code := h.waitExit(t, hfrun.WaitLong); code != 0 {
 		t.Fatalf("echo app: holdfast exited %d, want 0", code)
 	}
 	if !strings.Contains(h.stdout.String(), "out:hello stdin\n") {
@@ -353,7 +355,7 @@ func sigmaskStatus(t *testing.T, pid1 bool, prog ...string) (blk, ign string) {
 		launcher = append([]string{selfExe, "unshare", "--pid", "--fork", "--mount-proc", "--kill-child"}, prog...)
 	}
 	h := start(t, spec{env: env, prog: launcher})
-	if code := h.waitExit(t, waitLong); code != 0 {
+	if code := h.waitExit(t, hfrun.WaitLong); code != 0 {
 		t.Fatalf("%q: exit %d, want 0", launcher, code)
 	}
 	for _, l := range strings.Split(h.stdout.String(), "\n") {

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 const (
@@ -51,7 +53,7 @@ func TestTerminalOutputPassedThrough(t *testing.T) {
 				b, _ := os.ReadFile(errFile)
 				return h.output() + string(b)
 			}
-			waitFor(t, waitLong, "holdfast to hold after two runs", func() bool {
+			hfrun.WaitFor(t, hfrun.WaitLong, "holdfast to hold after two runs", func() bool {
 				return strings.Contains(all(), "APP HELD")
 			}, all)
 
@@ -68,7 +70,7 @@ func TestTerminalOutputPassedThrough(t *testing.T) {
 				}
 			}
 			for run := 1; run <= 2; run++ {
-				dir := hzRunDir(stateDir, run)
+				dir := hfrun.RunDir(stateDir, run)
 				b, err := os.ReadFile(filepath.Join(dir, "output.log"))
 				if err != nil || string(b) != tc.logFile {
 					t.Errorf("run %d: output.log %q (%v); want %q", run, b, err, tc.logFile)
@@ -77,14 +79,14 @@ func TestTerminalOutputPassedThrough(t *testing.T) {
 					t.Errorf("run %d: run.json: %v; the run must be recorded", run, err)
 				}
 			}
-			logsOut, logsErr, code := hzCLI(t, stateDir, "logs")
+			logsOut, logsErr, code := runCLI(t, stateDir, "logs")
 			if code != 0 || logsOut != tc.logFile {
 				t.Errorf("holdfast logs exited %d: %q %q; want 0 and %q", code, logsOut, logsErr, tc.logFile)
 			}
-			if _, errOut, code := hzCLI(t, stateDir, "release"); code != 0 {
+			if _, errOut, code := runCLI(t, stateDir, "release"); code != 0 {
 				t.Fatalf("holdfast release exited %d: %s", code, errOut)
 			}
-			if code := h.waitExit(t, waitLong); code != 3 {
+			if code := h.waitExit(t, hfrun.WaitLong); code != 3 {
 				t.Errorf("holdfast (through script) exited %d after release, want the app's 3", code)
 			}
 		})
@@ -96,19 +98,19 @@ func TestTerminalOutputPassedThrough(t *testing.T) {
 func TestTerminalOutputNegativeControl(t *testing.T) {
 	t.Parallel()
 	h := startPID1(t, []string{fakeEnv + "=isatty"}, "--hold=true", "--max-restarts=0", "--", selfExe, "3")
-	h.waitOutput(t, "APP HELD", waitLong)
+	h.waitOutput(t, "APP HELD", hfrun.WaitLong)
 	if out := h.output(); !strings.Contains(out, "isatty 0=false 1=false 2=false\n") || strings.Contains(out, ttyLogLine) {
 		t.Errorf("without a terminal: want the app to see none and no hand-over logged; output:\n%s", out)
 	}
-	b, err := os.ReadFile(filepath.Join(hzRunDir(h.stateDir, 1), "output.log"))
+	b, err := os.ReadFile(filepath.Join(hfrun.RunDir(h.stateDir, 1), "output.log"))
 	if log := string(b); err != nil || !strings.Contains(log, "isatty 0=false 1=false 2=false\n") ||
 		!strings.Contains(log, "stderr-line\n") || strings.Contains(log, "[holdfast:") {
 		t.Errorf("output.log %q (%v); want both of the app's lines and no note", b, err)
 	}
-	if _, errOut, code := hzCLI(t, h.stateDir, "release"); code != 0 {
+	if _, errOut, code := runCLI(t, h.stateDir, "release"); code != 0 {
 		t.Fatalf("holdfast release exited %d: %s", code, errOut)
 	}
-	if code := h.waitExit(t, waitLong); code != 3 {
+	if code := h.waitExit(t, hfrun.WaitLong); code != 3 {
 		t.Errorf("holdfast exited %d after release, want the app's 3", code)
 	}
 }

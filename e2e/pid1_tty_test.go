@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // shellQuote quotes s for sh -c.
@@ -63,7 +65,7 @@ var pgrpLine = regexp.MustCompile(`pid=(\d+) pgid=(-?\d+) tcpgrp=(-?\d+)`)
 func foreground(t *testing.T, h *hf) (pid, pgid, tcpgrp int) {
 	t.Helper()
 	var m []string
-	waitFor(t, waitLong, "the app to print its process group and the terminal's", func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, "the app to print its process group and the terminal's", func() bool {
 		m = pgrpLine.FindStringSubmatch(h.stdout.String())
 		return m != nil && strings.Contains(h.stdout.String(), "ready")
 	}, func() string { return "output:\n" + h.output() })
@@ -90,7 +92,7 @@ func TestTerminalForegroundAndCtrlC(t *testing.T) {
 	if _, err := tty.Write([]byte{0x03}); err != nil {
 		t.Fatalf("cannot type ^C: %v", err)
 	}
-	if code := h.waitExit(t, waitLong); code != 130 {
+	if code := h.waitExit(t, hfrun.WaitLong); code != 130 {
 		t.Errorf("^C at the terminal: holdfast (through script) exited %d, want 130", code)
 	}
 	if got := strings.Join(readLines(sigs), " "); got != "INT" {

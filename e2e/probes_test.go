@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 func prURL(port int, which string) string {
@@ -21,13 +23,13 @@ func prURL(port int, which string) string {
 }
 
 // prWaitHTTP waits until GET base+path answers code, and returns the body.
-func prWaitHTTP(t testing.TB, z *hzHF, path string, code int) string {
+func prWaitHTTP(t testing.TB, z *hf, path string, code int) string {
 	t.Helper()
 	var got int
 	var body string
 	var err error
-	waitFor(t, 3*waitLong, fmt.Sprintf("GET %s to answer %d", path, code), func() bool {
-		got, body, err = hzGet(z.base+path, 5*time.Second)
+	hfrun.WaitFor(t, 3*hfrun.WaitLong, fmt.Sprintf("GET %s to answer %d", path, code), func() bool {
+		got, body, err = hfrun.Get(z.base+path, 5*time.Second)
 		return (err == nil && got == code) || z.exited()
 	}, func() string { return fmt.Sprintf("last: %d %s (%v)\n%s", got, body, err, z.watch) })
 	if got != code {
@@ -36,9 +38,9 @@ func prWaitHTTP(t testing.TB, z *hzHF, path string, code int) string {
 	return body
 }
 
-func prProbeCLI(t testing.TB, z *hzHF, which string, want int) {
+func prProbeCLI(t testing.TB, z *hf, which string, want int) {
 	t.Helper()
-	if _, errOut, code := hzCLI(t, z.stateDir, "probe", which); code != want {
+	if _, errOut, code := runCLI(t, z.stateDir, "probe", which); code != want {
 		t.Errorf("holdfast probe %s exited %d, want %d: %s", which, code, want, errOut)
 	}
 }
@@ -46,22 +48,23 @@ func prProbeCLI(t testing.TB, z *hzHF, which string, want int) {
 func TestProbeReadyAfter(t *testing.T) {
 	t.Parallel()
 	ready := filepath.Join(t.TempDir(), "ready")
-	port := hzFreePort(t)
-	z := hzStart(t, hzOpts{
+	port := hfrun.Port(t)
+	z := start(t, spec{
+		pid1: true, probe: true,
 		args: []string{"--hold=true", "--app-probe-period=200ms", "--app-ready-url=" + prURL(port, "readiness")},
 		env:  []string{"MODE=ready-after", "PORT=" + strconv.Itoa(port), "READY_FILE=" + ready},
-		cmd:  hzJava(t, "-jar", javaJar(t, "health")),
+		app:  javaArgv(t, "-jar", javaJar(t, "health")),
 	})
-	z.waitOutput(t, fmt.Sprintf("Tomcat started on port(s): %d", port), 3*waitLong)
+	z.waitOutput(t, fmt.Sprintf("Tomcat started on port(s): %d", port), 3*hfrun.WaitLong)
 	// The app answers, and says it is not ready: neither is holdfast.
-	if code, body, err := hzFetch(prURL(port, "readiness")); err != nil || code != 503 {
+	if code, body, err := hfrun.Fetch(prURL(port, "readiness")); err != nil || code != 503 {
 		t.Fatalf("the app's readiness: %d %s (%v), want 503", code, body, err)
 	}
 	body := prWaitHTTP(t, z, "/readyz", http.StatusServiceUnavailable)
 	if !strings.Contains(body, "waiting") {
 		t.Errorf("/readyz before ready: %s, want a reason that says it is waiting for the app", body)
 	}
-	st := hzCLIStatus(t, z.stateDir)
+	st := cliStatus(t, z.stateDir)
 	if st.Phase != "running" || st.Ready || !st.InHoldWindow {
 		t.Errorf("before ready: %+v, want running, not ready, in the hold window", st)
 	}
@@ -71,7 +74,7 @@ func TestProbeReadyAfter(t *testing.T) {
 		t.Fatal(err)
 	}
 	prWaitHTTP(t, z, "/readyz", http.StatusOK)
-	st = z.until(t, "ready and out of the window", func(s hzStatus) bool { return s.Ready && !s.InHoldWindow })
+	st = z.until(t, "ready and out of the window", func(s hfrun.Status) bool { return s.Ready && !s.InHoldWindow })
 	if st.Phase != "running" || st.Run != 1 {
 		t.Errorf("after ready: %+v, want running run 1", st)
 	}
@@ -83,10 +86,10 @@ func TestProbeReadyAfter(t *testing.T) {
 		t.Fatal(err)
 	}
 	prWaitHTTP(t, z, "/readyz", http.StatusServiceUnavailable)
-	if st := hzCLIStatus(t, z.stateDir); st.InHoldWindow || st.Ready || st.Phase != "running" {
+	if st := cliStatus(t, z.stateDir); st.InHoldWindow || st.Ready || st.Phase != "running" {
 		t.Errorf("unready after ready: %+v, want running, not ready, out of the window", st)
 	}
-	hzCheckTrail(t, z.watch, 0, "starting", "running")
+	hfrun.CheckTrail(t, z.watch, 0, "starting", "running")
 }
 
 func TestProbeUnreadyLater(t *testing.T) {
@@ -95,15 +98,16 @@ func TestProbeUnreadyLater(t *testing.T) {
 	if err := os.WriteFile(ready, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := hzFreePort(t)
-	z := hzStart(t, hzOpts{
+	port := hfrun.Port(t)
+	z := start(t, spec{
+		pid1: true, probe: true,
 		args: []string{"--hold=true", "--app-probe-period=200ms", "--app-probe-failure-threshold=2",
 			"--app-ready-url=" + prURL(port, "readiness")},
 		env: []string{"MODE=unready-later", "PORT=" + strconv.Itoa(port), "READY_FILE=" + ready},
-		cmd: hzJava(t, "-jar", javaJar(t, "health")),
+		app: javaArgv(t, "-jar", javaJar(t, "health")),
 	})
 	prWaitHTTP(t, z, "/readyz", http.StatusOK)
-	st := hzCLIStatus(t, z.stateDir)
+	st := cliStatus(t, z.stateDir)
 	if !st.Ready || st.Phase != "running" || st.PID == nil {
 		t.Fatalf("ready: %+v", st)
 	}
@@ -116,13 +120,13 @@ func TestProbeUnreadyLater(t *testing.T) {
 	if !strings.Contains(body, "readiness") {
 		t.Errorf("/readyz after the app turned unready: %s, want a reason naming the app's readiness", body)
 	}
-	st = hzCLIStatus(t, z.stateDir)
+	st = cliStatus(t, z.stateDir)
 	if st.Phase != "running" || st.Ready || st.PID == nil || *st.PID != pid || st.Run != 1 {
 		t.Errorf("unready: %+v, want still running the same process (pid %d, run 1), not ready", st, pid)
 	}
 	prProbeCLI(t, z, "ready", 1)
 	prProbeCLI(t, z, "live", 0)
-	if code, _, err := hzFetch(z.base + "/livez"); err != nil || code != 200 {
+	if code, _, err := hfrun.Fetch(z.base + "/livez"); err != nil || code != 200 {
 		t.Errorf("/livez of an unready app: %d (%v), want 200", code, err)
 	}
 
@@ -131,8 +135,8 @@ func TestProbeUnreadyLater(t *testing.T) {
 		t.Fatal(err)
 	}
 	prWaitHTTP(t, z, "/readyz", http.StatusOK)
-	hzCheckTrail(t, z.watch, 0, "starting", "running")
-	if runs := hzRunsSeen(z.watch, "running"); len(runs) != 1 || runs[0] != 1 {
+	hfrun.CheckTrail(t, z.watch, 0, "starting", "running")
+	if runs := hfrun.RunsSeen(z.watch, "running"); len(runs) != 1 || runs[0] != 1 {
 		t.Errorf("runs seen: %v, want only run 1", runs)
 	}
 }
@@ -140,40 +144,41 @@ func TestProbeUnreadyLater(t *testing.T) {
 // prWaitLiveSeen waits until holdfast has seen the app's liveness URL answer (only
 // then does a failure count as a hang). Nothing in the status says so; holdfast logs
 // it, and that log line is the only outside sign.
-func prWaitLiveSeen(t testing.TB, z *hzHF) {
+func prWaitLiveSeen(t testing.TB, z *hf) {
 	t.Helper()
-	z.waitOutput(t, "liveness answered", 3*waitLong)
+	z.waitOutput(t, "liveness answered", 3*hfrun.WaitLong)
 }
 
 func TestProbeLiveHangHeld(t *testing.T) {
 	t.Parallel()
 	hang := filepath.Join(t.TempDir(), "hang")
-	port := hzFreePort(t)
-	z := hzStart(t, hzOpts{
+	port := hfrun.Port(t)
+	z := start(t, spec{
+		pid1: true, probe: true,
 		args: []string{"--hold=true", "--hold-window=1h", "--grace=5s", "--app-probe-period=200ms",
 			"--app-probe-timeout=500ms", "--app-probe-failure-threshold=2", "--app-live-url=" + prURL(port, "liveness")},
 		env: []string{"MODE=live-hang", "PORT=" + strconv.Itoa(port), "HANG_FILE=" + hang},
-		cmd: hzJava(t, "-jar", javaJar(t, "health")),
+		app: javaArgv(t, "-jar", javaJar(t, "health")),
 	})
 	prWaitLiveSeen(t, z)
 	if err := os.WriteFile(hang, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	st := z.waitPhase(t, "held", 1)
-	if st.reason() != "hang" || st.PID == nil || st.LastExit != nil {
+	if st.Reason() != "hang" || st.PID == nil || st.LastExit != nil {
 		t.Fatalf("hang hold: %+v, want hold_reason hang, the JVM's pid, no exit", st)
 	}
-	hzAssertPID1(t, z, st)
+	z.assertPID1(t, st)
 	// The JVM is alive inside the namespace.
-	out, err := execInNS(t, z.hf, "cat", fmt.Sprintf("/proc/%d/stat", *st.PID))
+	out, err := execInNS(t, z, "cat", fmt.Sprintf("/proc/%d/stat", *st.PID))
 	if f := strings.Fields(out); err != nil || len(f) < 3 || f[1] != "(java)" || f[2] == "Z" {
 		t.Errorf("held JVM (pid %d in the namespace): stat %q (%v), want a live java", *st.PID, out, err)
 	}
 	// Its thread dump names the stuck thread and where it waits.
-	hzWaitFileHas(t, filepath.Join(hzRunDir(z.stateDir, 1), "output.log"),
+	hfrun.WaitFileHas(t, filepath.Join(hfrun.RunDir(z.stateDir, 1), "output.log"),
 		"Full thread dump", "stuck-in-liveness", "waitForDatabaseLock")
 
-	code, body, err := hzFetch(z.base + "/metrics")
+	code, body, err := hfrun.Fetch(z.base + "/metrics")
 	if err != nil || code != 200 {
 		t.Fatalf("/metrics: %d (%v)", code, err)
 	}
@@ -182,44 +187,45 @@ func TestProbeLiveHangHeld(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
-	hzCheckHeldHTTP(t, z, "hang")
-	hzCheckTrail(t, z.watch, 1, "starting", "running", "held")
+	z.checkHeldHTTP(t, "hang")
+	hfrun.CheckTrail(t, z.watch, 1, "starting", "running", "held")
 
-	if out, errOut, c := hzCLI(t, z.stateDir, "release"); c != 0 {
+	if out, errOut, c := runCLI(t, z.stateDir, "release"); c != 0 {
 		t.Fatalf("holdfast release exited %d: %s%s", c, out, errOut)
 	}
-	c := z.waitExit(t, 3*waitLong)
+	c := z.waitExit(t, 3*hfrun.WaitLong)
 	if c != 143 && c != 137 {
 		t.Errorf("holdfast exited %d after releasing a hung JVM, want 143 or 137", c)
 	}
-	if r := hzReadRun(t, z.stateDir, 1); r.code() != c {
-		t.Errorf("run.json exit_code %d, holdfast's %d", r.code(), c)
+	if r := hfrun.ReadRun(t, z.stateDir, 1); r.Code() != c {
+		t.Errorf("run.json exit_code %d, holdfast's %d", r.Code(), c)
 	}
 }
 
 func TestProbeLiveHangAfterWindow(t *testing.T) {
 	t.Parallel()
 	hang := filepath.Join(t.TempDir(), "hang")
-	port := hzFreePort(t)
-	z := hzStart(t, hzOpts{
+	port := hfrun.Port(t)
+	z := start(t, spec{
+		pid1: true, probe: true,
 		args: []string{"--hold=true", "--hold-window=1s", "--on-late-crash=exit", "--grace=5s", "--app-probe-period=200ms",
 			"--app-probe-timeout=500ms", "--app-probe-failure-threshold=2", "--app-live-url=" + prURL(port, "liveness")},
 		env: []string{"MODE=live-hang", "PORT=" + strconv.Itoa(port), "HANG_FILE=" + hang},
-		cmd: hzJava(t, "-jar", javaJar(t, "health")),
+		app: javaArgv(t, "-jar", javaJar(t, "health")),
 	})
 	prWaitLiveSeen(t, z)
-	z.until(t, "running outside the hold window", func(s hzStatus) bool { return s.Phase == "running" && !s.InHoldWindow })
+	z.until(t, "running outside the hold window", func(s hfrun.Status) bool { return s.Phase == "running" && !s.InHoldWindow })
 	if err := os.WriteFile(hang, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code := z.waitExit(t, 3*waitLong)
+	code := z.waitExit(t, 3*hfrun.WaitLong)
 	if code != 143 && code != 137 {
 		t.Errorf("holdfast exited %d after the app hung outside the window, want the app's 143 or 137", code)
 	}
-	hzCheckTrail(t, z.watch, 0, "starting", "running", "stopping", "exited")
-	r := hzReadRun(t, z.stateDir, 1)
-	hzCheckRun(t, z.stateDir, r, 1, 1, code, "hang", "exit")
-	log := hzReadFile(t, filepath.Join(r.Dir, "output.log"))
+	hfrun.CheckTrail(t, z.watch, 0, "starting", "running", "stopping", "exited")
+	r := hfrun.ReadRun(t, z.stateDir, 1)
+	hfrun.CheckRun(t, z.stateDir, r, 1, 1, code, "hang", "exit")
+	log := hfrun.ReadFile(t, filepath.Join(r.Dir, "output.log"))
 	for _, want := range []string{"Full thread dump", "stuck-in-liveness", "waitForDatabaseLock"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("output.log lacks %q", want)

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 func TestRedactArgvSecrets(t *testing.T) {
@@ -19,14 +21,15 @@ func TestRedactArgvSecrets(t *testing.T) {
 	argvFile := filepath.Join(t.TempDir(), "argv")
 	// The app writes the argv it got, one argument a line, and crashes: with
 	// --max-restarts=0 holdfast holds at once, banner and all.
-	z := hzStart(t, hzOpts{
+	z := start(t, spec{
+		pid1: true, probe: true,
 		args: []string{"--hold=true", "--max-restarts=0"},
 		env:  []string{"ARGV_FILE=" + argvFile},
-		cmd: []string{"/bin/sh", "-c", `printf '%s\n' "$@" > "$ARGV_FILE"; exit 3`, "app",
+		app: []string{"/bin/sh", "-c", `printf '%s\n' "$@" > "$ARGV_FILE"; exit 3`, "app",
 			"--spring.datasource.password=hunter2", "-Djavax.net.ssl.keyStorePassword=s3cret", "--server.port=8080"},
 	})
 	z.waitPhase(t, "held", 1)
-	z.waitOutput(t, "APP HELD", waitLong)
+	z.waitOutput(t, "APP HELD", hfrun.WaitLong)
 
 	// The attack's premise: the app did get the secrets.
 	got := strings.Join(readArgLines(t, argvFile), " ")
@@ -37,13 +40,13 @@ func TestRedactArgvSecrets(t *testing.T) {
 	}
 
 	seen := map[string]string{}
-	code, body, err := hzFetch(z.base + "/status")
+	code, body, err := hfrun.Fetch(z.base + "/status")
 	if err != nil || code != 200 {
 		t.Fatalf("GET /status: %d %v", code, err)
 	}
 	seen["GET /status (no credentials)"] = body
 	for _, args := range [][]string{{"status", "--json"}, {"status"}, {"runs", "--json"}, {"runs"}} {
-		out, errOut, code := hzCLI(t, z.stateDir, args[0], args[1:]...)
+		out, errOut, code := runCLI(t, z.stateDir, args[0], args[1:]...)
 		if code != 0 {
 			t.Fatalf("holdfast %v exited %d: %s", args, code, errOut)
 		}
@@ -58,8 +61,8 @@ func TestRedactArgvSecrets(t *testing.T) {
 		}
 		return nil
 	})
-	if _, ok := seen[filepath.Join(hzRunDir(z.stateDir, 1), "run.json")]; !ok {
-		t.Fatalf("no run.json in %s", hzRunDir(z.stateDir, 1))
+	if _, ok := seen[filepath.Join(hfrun.RunDir(z.stateDir, 1), "run.json")]; !ok {
+		t.Fatalf("no run.json in %s", hfrun.RunDir(z.stateDir, 1))
 	}
 
 	for where, text := range seen {
@@ -70,7 +73,7 @@ func TestRedactArgvSecrets(t *testing.T) {
 		}
 	}
 	// What is shown still names the arguments (the redaction hides values only).
-	for _, where := range []string{"GET /status (no credentials)", "holdfast status", filepath.Join(hzRunDir(z.stateDir, 1), "run.json")} {
+	for _, where := range []string{"GET /status (no credentials)", "holdfast status", filepath.Join(hfrun.RunDir(z.stateDir, 1), "run.json")} {
 		for _, want := range []string{"--spring.datasource.password=***", "-Djavax.net.ssl.keyStorePassword=***", "--server.port=8080"} {
 			if !strings.Contains(seen[where], want) {
 				t.Errorf("%s lacks %q:\n%s", where, want, seen[where])
@@ -83,7 +86,7 @@ func TestRedactArgvSecrets(t *testing.T) {
 func readArgLines(t *testing.T, path string) []string {
 	t.Helper()
 	var lines []string
-	waitFor(t, waitLong, "the app to write its argv to "+path, func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, "the app to write its argv to "+path, func() bool {
 		b, err := os.ReadFile(path)
 		lines = strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
 		return err == nil && len(b) > 0

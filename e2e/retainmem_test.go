@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // The attack of docs/security/memory.md: an app in a crash loop that logs a lot
@@ -31,12 +33,12 @@ func TestRetainedOutputMemoryBounded(t *testing.T) {
 	h, pid := floodLoop(t, runs, perRun)
 	// Every run happened and kept its evidence on disk.
 	for n := 1; n <= runs; n++ {
-		r := hzReadRun(t, h.stateDir, n)
-		if r.code() != 1 {
+		r := hfrun.ReadRun(t, h.stateDir, n)
+		if r.Code() != 1 {
 			t.Fatalf("run %d: %+v, want exit code 1", n, r)
 		}
 	}
-	if _, err := os.Stat(hzRunDir(h.stateDir, runs+1)); err == nil {
+	if _, err := os.Stat(hfrun.RunDir(h.stateDir, runs+1)); err == nil {
 		t.Fatalf("run %d exists: want a hold after %d runs", runs+1, runs)
 	}
 
@@ -48,7 +50,7 @@ func TestRetainedOutputMemoryBounded(t *testing.T) {
 	// release; the code before never gets there.
 	const budgetKB, capKB, slackKB = 8 << 10, 64 << 10, 64 << 10
 	rss, hwm := procMemKB(t, pid)
-	_ = poll(waitLong, func() bool {
+	_ = hfrun.Poll(hfrun.WaitLong, func() bool {
 		rss, hwm = procMemKB(t, pid)
 		return rss <= budgetKB+slackKB
 	})
@@ -64,8 +66,8 @@ func TestRetainedOutputMemoryBounded(t *testing.T) {
 
 	// An old run is served from its output.log, byte for byte.
 	for _, n := range []int{1, runs} {
-		want := hzReadFile(t, filepath.Join(hzRunDir(h.stateDir, n), "output.log"))
-		out, errOut, code := hzCLI(t, h.stateDir, "logs", "--run", strconv.Itoa(n))
+		want := hfrun.ReadFile(t, filepath.Join(hfrun.RunDir(h.stateDir, n), "output.log"))
+		out, errOut, code := runCLI(t, h.stateDir, "logs", "--run", strconv.Itoa(n))
 		if code != 0 || out != want {
 			t.Errorf("holdfast logs --run %d (exit %d, %s): %d bytes, output.log has %d", n, code, errOut, len(out), len(want))
 		}
@@ -95,7 +97,7 @@ func floodLoop(t *testing.T, runs int, perRun int64, args ...string) (*hf, int) 
 	pid := h.pid(t)
 	// 20 runs of 100 MB through a relay of ~1 GB/s take seconds; a busy
 	// box is given minutes.
-	waitFor(t, 4*waitLong, fmt.Sprintf("the hold after %d runs", runs), func() bool {
+	hfrun.WaitFor(t, 4*hfrun.WaitLong, fmt.Sprintf("the hold after %d runs", runs), func() bool {
 		return strings.Contains(h.stderr.String(), "APP HELD") || h.exited()
 	}, func() string { return h.stderr.String() })
 	if h.exited() {

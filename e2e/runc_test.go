@@ -22,6 +22,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 	"github.com/holdfast-dev/holdfast/e2e/image"
 )
 
@@ -48,7 +49,7 @@ type runcCtr struct {
 	probe                    string // holdfast's --probe-addr, on the shared host loopback
 	cfg                      v1.Config
 	cmd                      *exec.Cmd
-	out                      *syncBuffer // runc's stdout and stderr: the container's console
+	out                      *hfrun.Buffer // runc's stdout and stderr: the container's console
 	started                  time.Time
 	done                     chan struct{}
 	waitErr                  error
@@ -56,10 +57,7 @@ type runcCtr struct {
 
 func runcBin(t testing.TB) string {
 	t.Helper()
-	p, err := exec.LookPath("runc")
-	if err != nil {
-		t.Fatalf("cannot find runc (scripts/deps.sh installs it): %v", err)
-	}
+	p := hfrun.NeedTool(t, "runc")
 	if os.Geteuid() != 0 {
 		t.Fatal("the runc tests need root (rootless runc is not set up here)")
 	}
@@ -92,8 +90,8 @@ func runcStart(t testing.TB, o runcOpts) *runcCtr {
 		root:   filepath.Join(tmp, "runc"),
 		bundle: filepath.Join(tmp, "bundle"),
 		rootfs: filepath.Join(tmp, "rootfs"),
-		probe:  freeAddr(t),
-		out:    &syncBuffer{},
+		probe:  hfrun.Addr(t),
+		out:    &hfrun.Buffer{},
 		done:   make(chan struct{}),
 	}
 	img := runcImage(t, o.app, o.nonRoot)
@@ -134,7 +132,7 @@ func runcStart(t testing.TB, o runcOpts) *runcCtr {
 			_ = exec.Command(runc, "--root", c.root, "kill", c.id, "KILL").Run()
 			select {
 			case <-c.done:
-			case <-time.After(waitLong):
+			case <-time.After(hfrun.WaitLong):
 				_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
 				<-c.done
 			}
@@ -244,12 +242,6 @@ func parseUser(t testing.TB, u string) (int, int) {
 	return uid, gid
 }
 
-// freeAddr returns a loopback address nothing listens on right now.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	return fmt.Sprintf("127.0.0.1:%d", testPort(t))
-}
-
 func (c *runcCtr) exited() bool {
 	select {
 	case <-c.done:
@@ -276,7 +268,7 @@ func (c *runcCtr) waitExit(t testing.TB, d time.Duration) (int, time.Duration) {
 // runc runs a runc subcommand on this container (bounded) and returns its output.
 func (c *runcCtr) runc(t testing.TB, args ...string) (string, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+	ctx, cancel := context.WithTimeout(context.Background(), hfrun.WaitLong)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, runcBin(t), append([]string{"--root", c.root}, args...)...)
 	cmd.WaitDelay = 5 * time.Second
@@ -296,7 +288,7 @@ func (c *runcCtr) exec(t testing.TB, argv ...string) string {
 
 // status asks holdfast's /status on the host loopback.
 func (c *runcCtr) status() (map[string]any, error) {
-	code, body, err := hzGet("http://"+c.probe+"/status", 5*time.Second)
+	code, body, err := hfrun.Get("http://"+c.probe+"/status", 5*time.Second)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +303,7 @@ func (c *runcCtr) status() (map[string]any, error) {
 func (c *runcCtr) waitPhase(t testing.TB, want string) map[string]any {
 	t.Helper()
 	var st map[string]any
-	waitFor(t, runcWait, "phase "+want, func() bool {
+	hfrun.WaitFor(t, runcWait, "phase "+want, func() bool {
 		s, err := c.status()
 		st = s
 		return c.exited() || err == nil && s["phase"] == want
@@ -372,11 +364,11 @@ func TestRuncHeldSpringFail(t *testing.T) {
 		path string
 		code int
 	}{{live, 200}, {ready, 503}} {
-		if code, body, err := hzFetch("http://" + c.probe + p.path); err != nil || code != p.code {
+		if code, body, err := hfrun.Fetch("http://" + c.probe + p.path); err != nil || code != p.code {
 			t.Errorf("GET %s = %d %q %v, want %d", p.path, code, body, err, p.code)
 		}
 	}
-	if _, body, err := hzFetch("http://" + c.probe + "/metrics"); err != nil ||
+	if _, body, err := hfrun.Fetch("http://" + c.probe + "/metrics"); err != nil ||
 		!strings.Contains(body, "\nholdfast_held 1\n") {
 		t.Errorf("/metrics lacks holdfast_held 1 (%v)", err)
 	}
@@ -423,7 +415,7 @@ func TestRuncHeldSpringFail(t *testing.T) {
 	if out, err := c.runc(t, "kill", c.id, "TERM"); err != nil {
 		t.Fatalf("runc kill TERM: %v\n%s", err, out)
 	}
-	code, _ := c.waitExit(t, waitLong)
+	code, _ := c.waitExit(t, hfrun.WaitLong)
 	if took := time.Since(kill); code != 1 || took > 10*time.Second {
 		t.Errorf("after TERM: exit %d after %v, want 1 within the 10s grace", code, took.Round(time.Millisecond))
 	}
@@ -453,7 +445,7 @@ func TestRuncOOMHeapDump(t *testing.T) {
 	if out, err := c.runc(t, "kill", c.id, "TERM"); err != nil {
 		t.Fatalf("runc kill TERM: %v\n%s", err, out)
 	}
-	if code, _ := c.waitExit(t, waitLong); code != 1 {
+	if code, _ := c.waitExit(t, hfrun.WaitLong); code != 1 {
 		t.Errorf("exit %d, want the OOM's 1", code)
 	}
 }
@@ -503,7 +495,7 @@ func TestRuncNonRoot(t *testing.T) {
 	if out, err := c.runc(t, "kill", c.id, "TERM"); err != nil {
 		t.Fatalf("runc kill TERM: %v\n%s", err, out)
 	}
-	if code, _ := c.waitExit(t, waitLong); code != 1 {
+	if code, _ := c.waitExit(t, hfrun.WaitLong); code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}
 }

@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // sshRootServer is holdfast as root (no --user) holding a crashed app, with its keys
@@ -37,15 +39,15 @@ func startSSHRoot(t *testing.T, authorized string, extra ...string) *sshRootServ
 	if err := os.WriteFile(s.ak, []byte(authorized), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s.cl.port = sshFreePort(t)
+	s.cl.port = strconv.Itoa(hfrun.Port(t))
 	stateDir := t.TempDir()
 	s.audit = filepath.Join(stateDir, "audit.log")
 	args := append([]string{"--hold=true", "--max-restarts=0", "--ssh-authorized-keys=" + s.ak,
 		"--ssh-addr=127.0.0.1:" + s.cl.port}, extra...)
 	s.h = start(t, spec{pid1: true, stateDir: stateDir, env: []string{fakeEnv + "=exit"},
 		args: append(args, "--", selfExe, "3")})
-	s.h.waitOutput(t, "ssh listening", waitLong)
-	sshWaitHeld(t, s.h)
+	s.h.waitOutput(t, "ssh listening", hfrun.WaitLong)
+	s.h.waitPhase(t, "held", 0)
 	return s
 }
 
@@ -311,7 +313,7 @@ func TestSSHPreauthFlood(t *testing.T) {
 		held := func() int { return sshHeld(conns) }
 		// Well under the 20 s handshake timeout, after which the old code let go too.
 		var n int
-		waitFor(t, 8*time.Second, "at most MaxStartups' 100 pending connections held", func() bool {
+		hfrun.WaitFor(t, 8*time.Second, "at most MaxStartups' 100 pending connections held", func() bool {
 			n = held()
 			return n <= 100
 		}, func() string { return fmt.Sprintf("%d of %d connected still held", n, len(conns)) })
@@ -320,7 +322,7 @@ func TestSSHPreauthFlood(t *testing.T) {
 			t.Errorf("only %d of %d connections were made: the test did not flood", len(conns), sources*each)
 		}
 		// And a real login still gets in.
-		waitFor(t, waitLong, "a login after the flood", func() bool { in, _ := s.login(t, key, "root"); return in })
+		hfrun.WaitFor(t, hfrun.WaitLong, "a login after the flood", func() bool { in, _ := s.login(t, key, "root"); return in })
 	})
 }
 
@@ -396,7 +398,7 @@ func startSSHUser(t *testing.T, extra ...string) *sshUserServer {
 	}
 	key := sshKeygen(t, t.TempDir(), "client")
 	s := &sshUserServer{home: home, stateDir: t.TempDir()}
-	s.cl = sshClient{port: sshFreePort(t), key: key}
+	s.cl = sshClient{port: strconv.Itoa(hfrun.Port(t)), key: key}
 	args := append([]string{holdfastBin, "--probe-addr=", "--state-dir=" + s.stateDir, "--hold=true", "--max-restarts=0",
 		"--user=hfapp", "--ssh-addr=127.0.0.1:" + s.cl.port}, extra...)
 	args = append(args, "--", "/bin/sh", "-c", "exit 3")
@@ -405,8 +407,8 @@ func startSSHUser(t *testing.T, extra ...string) *sshUserServer {
 	s.h = start(t, spec{pid1: true, stateDir: s.stateDir,
 		env:  []string{"HOLDFAST_SSH_AUTHORIZED_KEYS=" + readPub(t, key), "HOME=" + home},
 		prog: append([]string{"sh", "-c", script, "sh"}, args...)})
-	s.h.waitOutput(t, "ssh listening", waitLong)
-	sshWaitHeld(t, s.h)
+	s.h.waitOutput(t, "ssh listening", hfrun.WaitLong)
+	s.h.waitPhase(t, "held", 0)
 	return s
 }
 

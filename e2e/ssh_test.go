@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // sshJavaHome is the JAVA_HOME the app gets: Debian's openjdk-17-jdk-headless.
@@ -44,10 +46,10 @@ func (r sshResult) String() string {
 	return fmt.Sprintf("rc=%d stdout=%q stderr=%q", r.rc, r.stdout, r.stderr)
 }
 
-// sshRun runs name args to completion (bounded by 2*waitLong) with stdin.
+// sshRun runs name args to completion (bounded by 2*hfrun.WaitLong) with stdin.
 func sshRun(t testing.TB, stdin string, name string, args ...string) sshResult {
 	t.Helper()
-	cmd := exec.Command(name, args...)
+	cmd := exec.Command(hfrun.NeedTool(t, name), args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -55,7 +57,7 @@ func sshRun(t testing.TB, stdin string, name string, args ...string) sshResult {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("cannot start %s: %v", name, err)
 	}
-	timer := time.AfterFunc(2*waitLong, func() { _ = cmd.Process.Kill() })
+	timer := time.AfterFunc(2*hfrun.WaitLong, func() { _ = cmd.Process.Kill() })
 	defer timer.Stop()
 	err := cmd.Wait()
 	var ee *exec.ExitError
@@ -84,12 +86,6 @@ func sshFingerprint(t testing.TB, pub string) string {
 		t.Fatalf("ssh-keygen -l -f %s: %v", pub, r)
 	}
 	return f[1]
-}
-
-// sshFreePort returns a loopback TCP port that was free a moment ago.
-func sshFreePort(t testing.TB) string {
-	t.Helper()
-	return fmt.Sprint(testPort(t))
 }
 
 // sshClient is the OpenSSH client pointed at one holdfast.
@@ -123,7 +119,7 @@ func (c sshClient) run(t testing.TB, command string) sshResult {
 type sshLongClient struct {
 	cmd    *exec.Cmd
 	lines  chan string
-	stderr *syncBuffer
+	stderr *hfrun.Buffer
 	done   chan struct{}
 }
 
@@ -131,7 +127,7 @@ type sshLongClient struct {
 func sshStart(t testing.TB, stdin io.Reader, args ...string) *sshLongClient {
 	t.Helper()
 	c := &sshLongClient{cmd: exec.Command("ssh", args...), lines: make(chan string, 100),
-		stderr: &syncBuffer{}, done: make(chan struct{})}
+		stderr: &hfrun.Buffer{}, done: make(chan struct{})}
 	c.cmd.Stdin, c.cmd.Stderr = stdin, c.stderr
 	c.cmd.WaitDelay = 5 * time.Second
 	out, err := c.cmd.StdoutPipe()
@@ -156,10 +152,10 @@ func sshStart(t testing.TB, stdin io.Reader, args ...string) *sshLongClient {
 	return c
 }
 
-// waitLine returns the first stdout line containing sub (bounded by waitLong).
+// waitLine returns the first stdout line containing sub (bounded by hfrun.WaitLong).
 func (c *sshLongClient) waitLine(t testing.TB, sub string) string {
 	t.Helper()
-	timeout := time.After(waitLong)
+	timeout := time.After(hfrun.WaitLong)
 	var seen []string
 	for {
 		select {
@@ -172,7 +168,7 @@ func (c *sshLongClient) waitLine(t testing.TB, sub string) string {
 			}
 			seen = append(seen, l)
 		case <-timeout:
-			t.Fatalf("no %q from ssh within %v; stdout %q, stderr:\n%s", sub, waitLong, seen, c.stderr)
+			t.Fatalf("no %q from ssh within %v; stdout %q, stderr:\n%s", sub, hfrun.WaitLong, seen, c.stderr)
 		}
 	}
 }
@@ -188,38 +184,10 @@ func (c *sshLongClient) exitCode(t testing.TB) int {
 	t.Helper()
 	select {
 	case <-c.done:
-	case <-time.After(waitLong):
-		t.Fatalf("ssh still running after %v; stderr:\n%s", waitLong, c.stderr)
+	case <-time.After(hfrun.WaitLong):
+		t.Fatalf("ssh still running after %v; stderr:\n%s", hfrun.WaitLong, c.stderr)
 	}
 	return c.cmd.ProcessState.ExitCode()
-}
-
-// sshStatus runs `holdfast status --json` on the host against stateDir.
-func sshStatus(stateDir string) (map[string]any, error) {
-	out, err := exec.Command(holdfastBin, "status", "--json", "--state-dir", stateDir).Output()
-	if err != nil {
-		return nil, fmt.Errorf("cannot run holdfast status --json: %w", err)
-	}
-	var st map[string]any
-	if err := json.Unmarshal(out, &st); err != nil {
-		return nil, fmt.Errorf("cannot parse holdfast status --json %q: %w", out, err)
-	}
-	return st, nil
-}
-
-// sshWaitHeld waits until holdfast reports phase held, and returns that status.
-func sshWaitHeld(t testing.TB, h *hf) map[string]any {
-	t.Helper()
-	var st map[string]any
-	var err error
-	waitFor(t, 2*waitLong, "phase held", func() bool {
-		st, err = sshStatus(h.stateDir)
-		return (err == nil && st["phase"] == "held") || h.exited()
-	}, func() string { return fmt.Sprintf("last status %v (%v)\n%s", st, err, h.output()) })
-	if st["phase"] != "held" {
-		t.Fatalf("holdfast exited before holding: %v\n%s", st, h.output())
-	}
-	return st
 }
 
 // sshHeldJava is holdfast as PID 1 holding a Java app that died of a heap OOM.
@@ -231,7 +199,7 @@ type sshHeldJava struct {
 	path     string // the app's PATH
 	fp       string // the accepted key's fingerprint
 	other    string // a key that is not authorized
-	status   map[string]any
+	status   hfrun.Status
 }
 
 func startSSHHeldJava(t *testing.T) *sshHeldJava {
@@ -259,7 +227,7 @@ func startSSHHeldJava(t *testing.T) *sshHeldJava {
 		t.Fatal(err)
 	}
 	s.path = s.binDir + ":" + os.Getenv("PATH")
-	s.cl.port = sshFreePort(t)
+	s.cl.port = strconv.Itoa(hfrun.Port(t))
 	env := []string{
 		"PATH=" + s.path,
 		"JAVA_HOME=" + sshJavaHome,
@@ -275,8 +243,8 @@ func startSSHHeldJava(t *testing.T) *sshHeldJava {
 		"--ssh-max-sessions=" + strconv.Itoa(sshMaxSessions),
 		"--", "java", "-Xmx16m", "-jar", jar,
 	}})
-	s.h.waitOutput(t, "ssh listening", waitLong)
-	s.status = sshWaitHeld(t, s.h)
+	s.h.waitOutput(t, "ssh listening", hfrun.WaitLong)
+	s.status = s.h.waitPhase(t, "held", 0)
 	return s
 }
 
@@ -399,7 +367,7 @@ func TestSSHHeldJava(t *testing.T) {
 		}
 		c.kill()
 		var r sshResult
-		waitFor(t, waitLong, fmt.Sprintf("sleep (pid %d) to be gone and reaped", pid), func() bool {
+		hfrun.WaitFor(t, hfrun.WaitLong, fmt.Sprintf("sleep (pid %d) to be gone and reaped", pid), func() bool {
 			r = cl.run(t, probe)
 			return r.rc != 0
 		}, func() string { return r.String() })
@@ -442,7 +410,10 @@ func TestSSHHeldJava(t *testing.T) {
 	})
 
 	t.Run("banner", func(t *testing.T) {
-		evidence, _ := s.status["evidence_dir"].(string)
+		evidence := ""
+		if s.status.EvidenceDir != nil {
+			evidence = *s.status.EvidenceDir
+		}
 		if evidence == "" {
 			t.Fatalf("status has no evidence_dir: %v", s.status)
 		}
@@ -500,7 +471,7 @@ func sshAuditEvents(t testing.TB, path string) []map[string]any {
 // sshJDWP starts a JVM with the JDWP agent in the held container over ssh, and does the
 // JDWP handshake through an `ssh -L` tunnel: attaching a debugger from a laptop.
 func sshJDWP(t *testing.T, s *sshHeldJava) {
-	jdwp, tunnel, dead, deadTunnel := sshFreePort(t), sshFreePort(t), sshFreePort(t), sshFreePort(t)
+	jdwp, tunnel, dead, deadTunnel := strconv.Itoa(hfrun.Port(t)), strconv.Itoa(hfrun.Port(t)), strconv.Itoa(hfrun.Port(t)), strconv.Itoa(hfrun.Port(t))
 	cmd := fmt.Sprintf("PORT=0 exec java -agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=127.0.0.1:%s -jar %s",
 		jdwp, javaJar(t, "health"))
 	c := sshStart(t, nil, s.cl.args(s.cl.key,
@@ -520,7 +491,7 @@ func sshJDWP(t *testing.T, s *sshHeldJava) {
 	}
 	// The JVM is the session's command: it goes with the client.
 	c.kill()
-	waitFor(t, waitLong, "the debug JVM to stop listening after the disconnect", func() bool {
+	hfrun.WaitFor(t, hfrun.WaitLong, "the debug JVM to stop listening after the disconnect", func() bool {
 		conn, err := net.DialTimeout("tcp", "127.0.0.1:"+jdwp, time.Second)
 		if err == nil {
 			conn.Close()
@@ -537,7 +508,7 @@ func sshHandshake(addr string) (string, error) {
 		return "", fmt.Errorf("cannot connect to %s: %w", addr, err)
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(waitLong))
+	_ = conn.SetDeadline(time.Now().Add(hfrun.WaitLong))
 	if _, err := conn.Write([]byte(hello)); err != nil {
 		return "", fmt.Errorf("cannot send the handshake: %w", err)
 	}
@@ -620,14 +591,14 @@ func TestSSHHostKeyPersists(t *testing.T) {
 	stateDir := t.TempDir()
 	run := func(dir string) (keyscan string) {
 		t.Helper()
-		port := sshFreePort(t)
+		port := strconv.Itoa(hfrun.Port(t))
 		// prog, not args: the harness's default --ssh-authorized-keys=/nonexistent would
 		// win over the inline keys in the environment (a flag beats its twin).
 		h := start(t, spec{pid1: true, env: env, stateDir: dir, prog: []string{holdfastBin,
 			"--probe-addr=", "--state-dir=" + dir, "--hold=true", "--max-restarts=0",
 			"--ssh-addr=127.0.0.1:" + port, "--", selfExe, "3"}})
-		h.waitOutput(t, "ssh listening", waitLong)
-		sshWaitHeld(t, h)
+		h.waitOutput(t, "ssh listening", hfrun.WaitLong)
+		h.waitPhase(t, "held", 0)
 		r := sshRun(t, "", "ssh-keyscan", "-p", port, "-t", "ed25519", "127.0.0.1")
 		f := strings.Fields(r.stdout)
 		if r.rc != 0 || len(f) != 3 || f[1] != "ssh-ed25519" {
@@ -640,7 +611,7 @@ func TestSSHHostKeyPersists(t *testing.T) {
 		}
 		// TERM ends the hold with the app's code: a container stop.
 		h.signal(t, syscall.SIGTERM)
-		if code := h.waitExit(t, waitLong); code != 3 {
+		if code := h.waitExit(t, hfrun.WaitLong); code != 3 {
 			t.Errorf("exit after TERM: %d, want the app's 3", code)
 		}
 		return f[2] // the key; the first field names the port, which differs

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 const (
@@ -167,17 +169,18 @@ func TestStateDirOutputLogLink(t *testing.T) {
 	state := sdStateDir(t, base, 0, 0, 0o755)
 	victim := sdVictim(t, base, "victim")
 	const runs = 40
-	z := hzStart(t, hzOpts{
+	z := start(t, spec{
+		pid1: true, probe: true,
 		stateDir: state,
 		args: []string{"--hold=true", fmt.Sprintf("--max-restarts=%d", runs-1), "--backoff=10ms",
 			"--backoff-max=10ms", "--keep-runs=50", "--user=" + sdAppUser},
 		env: []string{fakeEnv + "=plant-next", fakeDir + "=" + filepath.Join(state, "runs"), fakeOut + "=" + victim},
-		cmd: []string{sdExe(t)},
+		app: []string{sdExe(t)},
 	})
 	z.waitPhase(t, "held", runs)
 	sdVictimIntact(t, victim)
 	for n := 1; n <= runs; n++ {
-		p := filepath.Join(hzRunDir(state, n), "output.log")
+		p := filepath.Join(hfrun.RunDir(state, n), "output.log")
 		uid, mode := sdOwner(t, p)
 		if !mode.IsRegular() || uid != 0 || mode.Perm() != 0o600 {
 			t.Errorf("run %d: output.log is %v owned by %d, want a regular file of root's, mode 0600", n, mode, uid)
@@ -186,7 +189,7 @@ func TestStateDirOutputLogLink(t *testing.T) {
 		if b, _ := os.ReadFile(p); !strings.Contains(string(b), "OUTPUT OF THE APP") {
 			t.Errorf("run %d: output.log = %q, want the app's output", n, b)
 		}
-		if uid, mode := sdOwner(t, hzRunDir(state, n)); uid != 0 || mode.Perm() != 0o755 {
+		if uid, mode := sdOwner(t, hfrun.RunDir(state, n)); uid != 0 || mode.Perm() != 0o755 {
 			t.Errorf("run %d: run dir owned by %d mode %v, want root's 0755", n, uid, mode)
 		}
 	}
@@ -210,20 +213,21 @@ if [ -d %[1]s/runs/2 ]; then
   echo forged >> %[2]s/output.log
 fi
 exit 1`, state, r1)
-	z := hzStart(t, hzOpts{
+	z := start(t, spec{
+		pid1: true, probe: true,
 		stateDir: state,
 		args:     []string{"--hold=true", "--max-restarts=1", "--backoff=10ms", "--jvm=on", "--user=" + sdAppUser},
-		cmd:      []string{"/bin/sh", "-c", script},
+		app:      []string{"/bin/sh", "-c", script},
 	})
 	z.waitPhase(t, "held", 2)
 	if b, err := os.ReadFile(filepath.Join(r1, "jvm", "java_pid1.hprof")); err != nil || string(b) != "dump\n" {
 		t.Errorf("run 1's heap dump in jvm/: %q (%v), want it kept", b, err)
 	}
-	out2 := hzReadFile(t, filepath.Join(hzRunDir(state, 2), "output.log"))
+	out2 := hfrun.ReadFile(t, filepath.Join(hfrun.RunDir(state, 2), "output.log"))
 	if b, err := os.ReadFile(filepath.Join(r1, "output.log")); err != nil || string(b) != "evidence of the crash\n" {
 		t.Errorf("run 1's output.log = %q (%v), want the app's output; run 2 said:\n%s", b, err, out2)
 	}
-	if r := hzReadRun(t, state, 1); r.Reason != "startup-crash" || r.code() != 1 {
+	if r := hfrun.ReadRun(t, state, 1); r.Reason != "startup-crash" || r.Code() != 1 {
 		t.Errorf("run 1's run.json: %+v, want the real record (startup-crash, code 1); run 2 said:\n%s", r, out2)
 	}
 	// Negative control: the app really ran its attack (and was refused).
@@ -274,10 +278,11 @@ func TestStateDirRunsLink(t *testing.T) {
 		out := outsideWith(t, base)
 		script := fmt.Sprintf(`if [ ! -d %[1]s/runs/2 ] && mv %[1]s/runs %[1]s/runs.old && ln -s %[2]s %[1]s/runs; then echo planted; fi
 exit 1`, state, out)
-		z := hzStart(t, hzOpts{
+		z := start(t, spec{
+			pid1: true, probe: true,
 			stateDir: state,
 			args:     []string{"--hold=true", "--max-restarts=2", "--backoff=10ms", "--keep-runs=2", "--user=" + sdAppUser},
-			cmd:      []string{"/bin/sh", "-c", script},
+			app:      []string{"/bin/sh", "-c", script},
 		})
 		z.waitPhase(t, "held", 0)
 		intact(t, out)
@@ -296,10 +301,11 @@ exit 1`, state, out)
 		if err := os.Symlink(out, filepath.Join(state, "runs")); err != nil {
 			t.Fatal(err)
 		}
-		z := hzStart(t, hzOpts{
+		z := start(t, spec{
+			pid1: true, probe: true,
 			stateDir: state,
 			args:     []string{"--hold=true", "--max-restarts=2", "--backoff=10ms", "--keep-runs=2"},
-			cmd:      []string{"/bin/sh", "-c", "exit 1"},
+			app:      []string{"/bin/sh", "-c", "exit 1"},
 		})
 		z.waitPhase(t, "held", 0)
 		intact(t, out)
@@ -328,13 +334,13 @@ func TestStateDirAuditAndHostKeyLinks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := sshFreePort(t)
+	port := strconv.Itoa(hfrun.Port(t))
 	h := start(t, spec{pid1: true, stateDir: state,
 		env: []string{fakeEnv + "=exit", "HOLDFAST_SSH_AUTHORIZED_KEYS=" + string(pub)},
 		prog: []string{holdfastBin, "--probe-addr=", "--state-dir=" + state, "--hold=true", "--max-restarts=0",
 			"--user=" + sdAppUser, "--ssh-addr=127.0.0.1:" + port, "--", sdExe(t), "3"}})
-	h.waitOutput(t, "ssh listening", waitLong)
-	sshWaitHeld(t, h)
+	h.waitOutput(t, "ssh listening", hfrun.WaitLong)
+	h.waitPhase(t, "held", 0)
 	cl := sshClient{port: port, key: key}
 	r := cl.run(t, "echo hi")
 	// Negative control: the login happened, so an audit event was due.
@@ -366,7 +372,7 @@ func TestStateDirOwnership(t *testing.T) {
 		t.Parallel()
 		state := sdStateDir(t, sdTemp(t), sdAppUID, sdAppUID, 0o755)
 		h := run(t, state, sdAppUser)
-		if code := h.waitExit(t, waitLong); code != 2 || !strings.Contains(h.stderr.String(), state) {
+		if code := h.waitExit(t, hfrun.WaitLong); code != 2 || !strings.Contains(h.stderr.String(), state) {
 			t.Errorf("state dir owned by the app's uid, --user: exit %d, stderr %q; want 2 naming %s", code, h.stderr, state)
 		}
 		if strings.Contains(h.output(), "app ran") {
@@ -378,7 +384,7 @@ func TestStateDirOwnership(t *testing.T) {
 		t.Parallel()
 		state := sdStateDir(t, sdTemp(t), sdAppUID, sdAppUID, 0o755)
 		h := run(t, state, "")
-		if code := h.waitExit(t, waitLong); code != 0 || !strings.Contains(h.output(), "app ran") {
+		if code := h.waitExit(t, hfrun.WaitLong); code != 0 || !strings.Contains(h.output(), "app ran") {
 			t.Errorf("without --user: exit %d, want 0 and the app's output:\n%s", code, h.output())
 		}
 	})
@@ -389,26 +395,26 @@ func TestStateDirOwnership(t *testing.T) {
 		state := sdStateDir(t, sdTemp(t), 0, 0, 0o777)
 		h := start(t, spec{pid1: true, stateDir: state, args: []string{"--hold=false", "--jvm=on", "--user=" + sdAppUser,
 			"--", "/bin/sh", "-c", `echo app ran; d=${JAVA_TOOL_OPTIONS##*HeapDumpPath=}; d=${d%% *}; echo dump > "$d/java_pid1.hprof" && echo wrote dump`}})
-		if code := h.waitExit(t, waitLong); code != 0 || !strings.Contains(h.output(), "wrote dump") {
+		if code := h.waitExit(t, hfrun.WaitLong); code != 0 || !strings.Contains(h.output(), "wrote dump") {
 			t.Errorf("emptyDir with --user: exit %d, want 0 and the app's dump written:\n%s", code, h.output())
 		}
 		for p, want := range map[string]os.FileMode{state: 0o755, filepath.Join(state, "runs"): 0o755,
-			hzRunDir(state, 1): 0o755, filepath.Join(hzRunDir(state, 1), "run.json"): 0o600,
-			filepath.Join(hzRunDir(state, 1), "output.log"): 0o600} {
+			hfrun.RunDir(state, 1): 0o755, filepath.Join(hfrun.RunDir(state, 1), "run.json"): 0o600,
+			filepath.Join(hfrun.RunDir(state, 1), "output.log"): 0o600} {
 			if uid, mode := sdOwner(t, p); uid != 0 || mode.Perm() != want {
 				t.Errorf("%s: uid %d mode %v, want root's %v", p, uid, mode.Perm(), want)
 			}
 		}
 		// The app wrote its dump in jvm/ (it said so above); once the run ended
 		// holdfast took the dir back, the app's group still reads it.
-		jvm := filepath.Join(hzRunDir(state, 1), "jvm")
+		jvm := filepath.Join(hfrun.RunDir(state, 1), "jvm")
 		if uid, mode := sdOwner(t, jvm); uid != 0 || mode.Perm() != 0o750 {
 			t.Errorf("jvm/ after the run: uid %d mode %v, want root's 0750", uid, mode.Perm())
 		}
 		if uid, _ := sdOwner(t, filepath.Join(jvm, "java_pid1.hprof")); uid != sdAppUID {
 			t.Errorf("the dump is owned by %d, want the app's %d", uid, sdAppUID)
 		}
-		r := hzReadRun(t, state, 1)
+		r := hfrun.ReadRun(t, state, 1)
 		found := false
 		for _, a := range r.Artifacts {
 			found = found || (a.Name == "jvm/java_pid1.hprof" && a.Kind == "heap-dump")
@@ -427,20 +433,20 @@ func TestStateDirOwnership(t *testing.T) {
 			base := sdTemp(t)
 			state := sdStateDir(t, base, 10001, 0, 0o775)
 			bin := filepath.Join(sdTemp(t), "holdfast")
-			if b, err := os.ReadFile(holdfastBin); err != nil || os.WriteFile(bin, b, 0o755) != nil {
+			if err := hfrun.CopyExecutable(holdfastBin, bin); err != nil {
 				t.Fatalf("cannot copy holdfast: %v", err)
 			}
 			h := start(t, spec{pid1: true, stateDir: state, prog: []string{
 				"setpriv", fmt.Sprintf("--reuid=%d", uid), "--regid=0", "--clear-groups", bin, "--probe-addr=", "--state-dir=" + state,
 				"--ssh-authorized-keys=/nonexistent", "--hold=false", "--", "/bin/sh", "-c", "echo app ran as $(id -u)"}})
 			want := fmt.Sprintf("app ran as %d\n", uid)
-			if code := h.waitExit(t, waitLong); code != 0 || !strings.Contains(h.output(), want) {
+			if code := h.waitExit(t, hfrun.WaitLong); code != 0 || !strings.Contains(h.output(), want) {
 				t.Errorf("non-root image as uid %d: exit %d, want 0 and the app's output:\n%s", uid, code, h.output())
 			}
-			if b, err := os.ReadFile(filepath.Join(hzRunDir(state, 1), "output.log")); err != nil || string(b) != want {
+			if b, err := os.ReadFile(filepath.Join(hfrun.RunDir(state, 1), "output.log")); err != nil || string(b) != want {
 				t.Errorf("run 1 output.log = %q (%v)", b, err)
 			}
-			if owner, _ := sdOwner(t, hzRunDir(state, 1)); owner != uid {
+			if owner, _ := sdOwner(t, hfrun.RunDir(state, 1)); owner != uid {
 				t.Errorf("run dir owned by %d, want %d", owner, uid)
 			}
 			// holdfast takes the group write bit off only a dir it owns.
@@ -467,22 +473,23 @@ func TestStateDirFullDisk(t *testing.T) {
 		t.Fatalf("cannot mount a tmpfs: %v: %s", err, out)
 	}
 	t.Cleanup(func() { _ = exec.Command("umount", "-l", state).Run() })
-	z := hzStart(t, hzOpts{
+	z := start(t, spec{
+		pid1: true, probe: true,
 		stateDir: state,
 		args:     []string{"--hold=true", "--max-restarts=2", "--backoff=10ms"},
-		cmd:      []string{"/bin/sh", "-c", "yes 'a line of output that fills the disk' | head -c 3000000; echo; echo LAST LINE; exit 1"},
+		app:      []string{"/bin/sh", "-c", "yes 'a line of output that fills the disk' | head -c 3000000; echo; echo LAST LINE; exit 1"},
 	})
 	z.waitPhase(t, "held", 3)
 	for n := 1; n <= 3; n++ {
 		if n < 3 {
 			continue // older runs may give their output up for the newest
 		}
-		r := hzReadRun(t, state, n)
-		if r.PID == 0 || r.Reason != "startup-crash" || r.code() != 1 {
+		r := hfrun.ReadRun(t, state, n)
+		if r.PID == 0 || r.Reason != "startup-crash" || r.Code() != 1 {
 			t.Errorf("run %d's run.json: %+v, want its pid and the crash", n, r)
 		}
 	}
-	out, _, code := hzCLI(t, state, "status", "--json")
+	out, _, code := runCLI(t, state, "status", "--json")
 	var st map[string]any
 	if code != 0 || json.Unmarshal([]byte(out), &st) != nil {
 		t.Fatalf("status --json: exit %d %q", code, out)
@@ -494,7 +501,7 @@ func TestStateDirFullDisk(t *testing.T) {
 		t.Errorf("the hold banner does not say the state dir is degraded:\n%s", z.stderr)
 	}
 	// The newest run keeps the most output: older runs' output.log went first.
-	if fi, err := os.Stat(filepath.Join(hzRunDir(state, 3), "output.log")); err != nil || fi.Size() < 1<<20 {
+	if fi, err := os.Stat(filepath.Join(hfrun.RunDir(state, 3), "output.log")); err != nil || fi.Size() < 1<<20 {
 		t.Errorf("run 3's output.log: %v, want at least 1 MiB of its output", err)
 	}
 }
@@ -504,15 +511,15 @@ func TestStateDirFullDisk(t *testing.T) {
 // was. (An old holdfast wrote pid 0 until the run ended.)
 func TestStateDirPIDAtStart(t *testing.T) {
 	t.Parallel()
-	z := hzStart(t, hzOpts{env: []string{fakeEnv + "=ready"}, cmd: []string{selfExe}})
+	z := start(t, spec{pid1: true, probe: true, env: []string{fakeEnv + "=ready"}, app: []string{selfExe}})
 	st := z.waitPhase(t, "running", 1)
 	if st.PID == nil {
 		t.Fatalf("running without a pid: %+v", st)
 	}
 	// Written before the phase turns running; no waiting needed, but the box is slow.
-	var r hzRunRec
-	waitFor(t, waitLong, "run.json with the pid", func() bool {
-		b, err := os.ReadFile(filepath.Join(hzRunDir(z.stateDir, 1), "run.json"))
+	var r hfrun.RunRec
+	hfrun.WaitFor(t, hfrun.WaitLong, "run.json with the pid", func() bool {
+		b, err := os.ReadFile(filepath.Join(hfrun.RunDir(z.stateDir, 1), "run.json"))
 		return err == nil && json.Unmarshal(b, &r) == nil && r.PID != 0
 	}, func() string { return fmt.Sprintf("run.json: %+v", r) })
 	if r.PID != *st.PID || r.ExitCode != nil {

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
 // repoRoot is the holdfast repository, two levels up from this package.
@@ -62,9 +64,7 @@ func prepareTools(t testing.TB) tools {
 		}
 	}
 	for _, tool := range []string{"ip", "unshare", "nsenter", "runc", "javac", "jar"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("cannot find %s (scripts/deps.sh installs it): %v", tool, err)
-		}
+		hfrun.NeedTool(t, tool)
 	}
 	return tl
 }

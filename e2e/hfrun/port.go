@@ -1,4 +1,4 @@
-package e2e
+package hfrun
 
 import (
 	"fmt"
@@ -26,9 +26,9 @@ func init() {
 	nextTestPort.Store(int32(testPortLow + (os.Getpid()%120)*100))
 }
 
-// testPort returns a loopback TCP port that is free now and outside the
+// Port returns a loopback TCP port that is free now and outside the
 // ephemeral range.
-func testPort(t testing.TB) int {
+func Port(t testing.TB) int {
 	t.Helper()
 	for range testPortHigh - testPortLow {
 		p := int(nextTestPort.Add(1))
@@ -45,4 +45,10 @@ func testPort(t testing.TB) int {
 	}
 	t.Fatalf("no free loopback port in %d-%d", testPortLow, testPortHigh)
 	return 0
+}
+
+// Addr is Port as a "127.0.0.1:N" address.
+func Addr(t testing.TB) string {
+	t.Helper()
+	return fmt.Sprintf("127.0.0.1:%d", Port(t))
 }

@@ -73,8 +73,27 @@ func (e *UsageError) Error() string { return e.Msg }
 // and exits 0.
 var ErrHelp = errors.New("help requested")
 
+// usageErr makes a one-line error: control characters that came in with a
+// value (also inside a wrapped error that repeats it) are escaped.
 func usageErr(format string, a ...any) *UsageError {
-	return &UsageError{Msg: fmt.Sprintf(format, a...)}
+	return &UsageError{Msg: oneLine(fmt.Sprintf(format, a...))}
+}
+
+// oneLine escapes the control characters of s as Go's %q would.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // EnvName is the environment twin of a flag: "hold-window" ->

@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,7 +76,8 @@ func TestMain(m *testing.M) {
 func buildHoldfast(out string) error {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		// Not on PATH: where the project's scripts put it (scripts/prereq.sh).
+		goBin = "/usr/local/go/bin/go"
 	}
 	cmd := exec.Command(goBin, "build", "-o", out, "./cmd/holdfast")
 	cmd.Dir = ".."

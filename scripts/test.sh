@@ -17,6 +17,15 @@ go vet ./...
 (cd e2e && go vet ./...)
 (cd bench && go vet ./...)
 
+# scripts/lint.sh (staticcheck, unused parameters) exits 1 on any finding. Not yet
+# blocking: set HOLDFAST_LINT_BLOCKING's default to 1 once the findings it still
+# reports are fixed.
+echo "== lint (scripts/lint.sh)"
+if ! bash scripts/lint.sh; then
+  if [ "${HOLDFAST_LINT_BLOCKING:-0}" = 1 ]; then exit 1; fi
+  echo "lint: findings above; not blocking yet (HOLDFAST_LINT_BLOCKING=1 makes them fail)" >&2
+fi
+
 echo "== build (static, and cross-compiled for linux/arm64)"
 bash scripts/build.sh bin/holdfast
 GOARCH=arm64 bash scripts/build.sh bin/holdfast-linux-arm64 >/dev/null

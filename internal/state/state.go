@@ -106,8 +106,9 @@ type Counters struct {
 	signalsForwarded map[string]uint64
 }
 
-// AddExit counts an app exit under a bounded reason label
-// ("clean", "crash", "signal", "stopped", ...).
+// AddExit counts an app exit under a bounded reason label: one of the exit
+// reasons of docs/contract.md ("clean-exit", "stopped", "startup-crash",
+// "late-crash", "hang", "exec-failed").
 func (c *Counters) AddExit(reason string) {
 	c.mu.Lock()
 	if c.exitsByReason == nil {

@@ -52,12 +52,6 @@ func verdict(name string, size int64, withHeap bool) (bool, string) {
 	return true, ""
 }
 
-// dir is a directory of a run opened without following links.
-type dir struct {
-	f   *os.File
-	rel string // "" for runs/<N> itself, else "jvm/" and so on
-}
-
 // openDirAt opens name below the directory fd parent as a directory, and
 // fails (ELOOP or ENOTDIR) when it is a symbolic link or not a directory.
 func openDirAt(parent int, name string) (*os.File, error) {

@@ -51,7 +51,7 @@ func (p *parser) footprint() int {
 
 // line applies the rules to one line of text, without its newline.
 func (p *parser) line(e *Extractor, b []byte, n int) {
-	if p.sp.phase != 0 && p.springLine(e, b, n) {
+	if p.sp.phase != 0 && p.springLine(e, b) {
 		return
 	}
 	if p.cr.active {

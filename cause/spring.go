@@ -23,7 +23,7 @@ type spring struct {
 
 // springLine reads a line of the failure analysis; false means the block
 // ended before this line, which the other rules then read.
-func (p *parser) springLine(e *Extractor, b []byte, n int) bool {
+func (p *parser) springLine(e *Extractor, b []byte) bool {
 	s := &p.sp
 	t := trimSpace(b)
 	s.lines++

@@ -76,6 +76,3 @@ func (s *Supervisor) Logs(ctx context.Context, run int, follow bool) ([]byte, <-
 	}
 	return b, nil, nil
 }
-
-// Request adapts RequestKind for the control socket.
-func (s *Supervisor) RequestString(kind string) error { return s.Request(RequestKind(kind)) }

@@ -72,7 +72,7 @@ func (s *Supervisor) spawn() {
 		evidenceDir = rec.Dir
 	}
 	spec := launcher.Spec{
-		Argv: s.cfg.Command, Env: env, Dir: s.cfg.Dir, Stdin: s.d.Stdin,
+		Argv: s.cfg.Command, Env: env, Stdin: s.d.Stdin,
 		Stdout: os.Stdout, Stderr: os.Stderr,
 		Credential: s.cfg.Credential, Terminal: s.d.Terminal,
 	}

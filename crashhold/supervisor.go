@@ -21,7 +21,6 @@ type Config struct {
 	Policy     Policy
 	Command    []string
 	Env        []string // the app's base environment (holdfast's own)
-	Dir        string
 	Credential *syscall.Credential
 
 	Grace       time.Duration
@@ -128,7 +127,6 @@ type Supervisor struct {
 
 	pendingStart bool // a start waits for the last run's leftovers to go
 	lastPgid     int
-	leftoverKill bool
 
 	backoffT, graceT, quitT, holdT, windowT, probeT, cleanupT Timer
 
@@ -278,6 +276,3 @@ func (s *Supervisor) transition(to state.Phase) {
 	s.log.Info("phase", "from", string(from), "to", string(to))
 	s.publish()
 }
-
-// Phase is the current phase (for tests; it reads the published snapshot).
-func (s *Supervisor) Phase() state.Phase { return s.d.Store.Load().Phase }

@@ -244,8 +244,8 @@ func (h *harness) consoleErr() string {
 	return string(b)
 }
 
-// edgesSeen collects the transitions every test observed, for
-// TestEveryEdgeWalked.
+// edgesSeen collects the transitions every test observed, for TestScenarios'
+// check that every edge of the phase graph was walked (scenarios_test.go).
 var edgesSeen sync.Map
 
 func (h *harness) noteEdges() {

@@ -52,7 +52,7 @@ func fakeMain(mode string, args []string) int {
 	case "signals":
 		return fakeSignals()
 	case "dump":
-		return fakeDump(args)
+		return fakeDump()
 	case "isatty": // isatty N: say which of fds 0, 1, 2 are terminals, a line on stderr, exit N
 		fmt.Printf("isatty 0=%v 1=%v 2=%v\n", isatty(0), isatty(1), isatty(2))
 		fmt.Fprintln(os.Stderr, "stderr-line")
@@ -233,7 +233,7 @@ type dumpRecord struct {
 	Pid, Ppid, Pgid int
 }
 
-func fakeDump(args []string) int {
+func fakeDump() int {
 	cwd := make([]byte, 4096)
 	n, err := syscall.Getcwd(cwd)
 	if err != nil {

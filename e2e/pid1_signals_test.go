@@ -79,7 +79,7 @@ func (a *sigApp) settled(t *testing.T) []string {
 
 // forwarded is every signal holdfast must hand to the app's group as is: all catchable
 // ones except TERM and INT (they stop), CHLD, URG and PIPE (never forwarded), and PROF
-// and RTMIN, which a Go program cannot receive: TestSignalsGoCannotCatch uses a shell.
+// and RTMIN, which a Go program cannot receive: TestSignalsGoRuntimeReserves uses a shell.
 var forwarded = []syscall.Signal{
 	syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGILL, syscall.SIGTRAP, syscall.SIGABRT, syscall.SIGBUS,
 	syscall.SIGFPE, syscall.SIGUSR1, syscall.SIGSEGV, syscall.SIGUSR2, syscall.SIGALRM, syscall.SIGSTKFLT,
@@ -116,7 +116,7 @@ func TestSignalsForwardedFromHost(t *testing.T) {
 	}
 }
 
-// TestSignalsGoCannotCatch checks, with a dash trap as the app, the catchable signals
+// TestSignalsGoRuntimeReserves checks, with a dash trap as the app, the catchable signals
 // that the Go recorder cannot see: PROF (runtime.sigenable returns early for it) and
 // RTMIN (34, reserved by the Go runtime for musl's SIGSYNCCALL). The negative control
 // sends them to the shell directly.

@@ -89,13 +89,6 @@ func (r *Reaper) Reap() {
 	}
 }
 
-// Registered reports how many registered children have not exited yet.
-func (r *Reaper) Registered() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.pids)
-}
-
 // ReapedAny returns a channel closed the next time Reap reaps a process, so
 // that kill-all can wait for the namespace to empty without polling.
 func (r *Reaper) ReapedAny() <-chan struct{} {

@@ -231,7 +231,7 @@ func requireTool(t *testing.T, name string) string {
 	return p
 }
 
-func promtoolCheck(t *testing.T, promtool string, exposition []byte) (string, error) {
+func promtoolCheck(promtool string, exposition []byte) (string, error) {
 	cmd := exec.Command(promtool, "check", "metrics")
 	cmd.Stdin = bytes.NewReader(exposition)
 	out, err := cmd.CombinedOutput()
@@ -252,14 +252,14 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 			t.Errorf("scrape lacks %q", strings.TrimSpace(want))
 		}
 	}
-	if out, err := promtoolCheck(t, promtool, a.body); err != nil {
+	if out, err := promtoolCheck(promtool, a.body); err != nil {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
 
 	// Negative control: promtool does flag a bad exposition, so the pass
 	// above means something.
 	bad := append(append([]byte{}, a.body...), "# HELP holdfast_bad_counter x\n# TYPE holdfast_bad_counter counter\nholdfast_bad_counter 1\n"...)
-	if out, err := promtoolCheck(t, promtool, bad); err == nil {
+	if out, err := promtoolCheck(promtool, bad); err == nil {
 		t.Errorf("promtool passed a counter without _total:\n%s", out)
 	}
 }

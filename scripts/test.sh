@@ -17,6 +17,10 @@ go vet ./...
 (cd e2e && go vet ./...)
 (cd bench && go vet ./...)
 
+# scripts/lint.sh (staticcheck, unused parameters) exits 1 on any finding.
+echo "== lint (scripts/lint.sh)"
+bash scripts/lint.sh
+
 echo "== build (static, and cross-compiled for linux/arm64)"
 bash scripts/build.sh bin/holdfast
 GOARCH=arm64 bash scripts/build.sh bin/holdfast-linux-arm64 >/dev/null

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/holdfast-dev/holdfast/internal/config"
 	"github.com/holdfast-dev/holdfast/internal/control"
@@ -160,7 +161,7 @@ func cmdLogs(c *control.Client, run, tail int, follow bool) error {
 	defer stop()
 	if !follow {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, 60e9)
+		ctx, cancel = context.WithTimeout(ctx, time.Minute)
 		defer cancel()
 	}
 	return c.Logs(ctx, os.Stdout, run, tail, follow)

@@ -75,7 +75,7 @@ func entrypoint(args []string) int {
 		log.Warn("cannot reset the inherited signal mask; children inherit it", "err", maskErr)
 	}
 
-	isPID1, err := launcher.BecomeSubreaper()
+	_, err = launcher.BecomeSubreaper()
 	if err != nil {
 		log.Warn("cannot become a child subreaper; orphans of the app will not be reaped by holdfast", "err", err)
 	}
@@ -119,7 +119,7 @@ func entrypoint(args []string) int {
 	}
 	records := runrec.Open(cfg.StateDir, cfg.KeepRuns, logger)
 
-	sup := crashhold.New(supervisorConfig(cfg, isPID1), crashhold.Deps{
+	sup := crashhold.New(supervisorConfig(cfg), crashhold.Deps{
 		Reaper:   reaper,
 		Records:  records,
 		Console:  console,
@@ -218,7 +218,7 @@ func serve(log *slog.Logger, what string, f func() error) {
 	}
 }
 
-func supervisorConfig(cfg *config.Config, isPID1 bool) crashhold.Config {
+func supervisorConfig(cfg *config.Config) crashhold.Config {
 	return crashhold.Config{
 		Policy: crashhold.Policy{
 			Hold:        cfg.Hold,

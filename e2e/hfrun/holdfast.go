@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 )
 
 // Holdfast returns the absolute path of the binary under test: $HOLDFAST_BIN, or ./cmd/holdfast of the
@@ -19,7 +18,8 @@ func Holdfast(dir string) (string, error) {
 	out := filepath.Join(dir, "holdfast")
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		// Not on PATH: where the project's scripts put it (scripts/prereq.sh).
+		goBin = "/usr/local/go/bin/go"
 	}
 	cmd := exec.Command(goBin, "build", "-o", out, "./cmd/holdfast")
 	cmd.Dir = ".."

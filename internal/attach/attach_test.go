@@ -333,7 +333,7 @@ func TestRootAttachesToOtherUser(t *testing.T) {
 	}
 	// The switched thread is gone: every thread left is root's.
 	waitFor(t, 10*time.Second, "no thread with another euid", func() bool {
-		return len(foreignThreads(t)) == 0
+		return len(foreignThreads()) == 0
 	})
 	// The socket the listener made belongs to the JVM's user.
 	fi, err := os.Stat(fmt.Sprintf("/proc/%d/root/tmp/.java_pid%d", j.pid, j.pid))
@@ -343,7 +343,7 @@ func TestRootAttachesToOtherUser(t *testing.T) {
 }
 
 // foreignThreads lists this process's threads whose euid is not root.
-func foreignThreads(t testing.TB) []string {
+func foreignThreads() []string {
 	paths, _ := filepath.Glob("/proc/self/task/*/status")
 	var bad []string
 	for _, p := range paths {
@@ -544,7 +544,7 @@ func TestConcurrentAttaches(t *testing.T) {
 		t.Errorf("euid %d, dumpable %d (was %d)", os.Geteuid(), dumpable(), before)
 	}
 	waitFor(t, 10*time.Second, "no thread with another euid", func() bool {
-		return len(foreignThreads(t)) == 0
+		return len(foreignThreads()) == 0
 	})
 }
 

@@ -106,7 +106,7 @@ func TestSwitchThread(t *testing.T) {
 		_, err := os.Stat(fmt.Sprintf("/proc/self/task/%d", s.tid))
 		return err != nil
 	})
-	if bad := foreignThreads(t); len(bad) > 0 {
+	if bad := foreignThreads(); len(bad) > 0 {
 		for _, p := range bad {
 			b, _ := os.ReadFile(p)
 			t.Logf("%s:\n%s", p, b)

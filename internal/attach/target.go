@@ -161,7 +161,7 @@ func (t *Target) parseStatus(b []byte) error {
 		}
 	}
 	if seen < 4 {
-		return errors.New("State, Uid, Gid or SigCgt missing")
+		return errors.New("status lacks State, Uid, Gid or SigCgt")
 	}
 	if t.NSPid == 0 {
 		// A kernel before 4.1 has no NSpid: no pid namespaces to see

@@ -32,12 +32,11 @@ type Backend interface {
 
 // Server serves the control API on a unix socket.
 type Server struct {
-	uid  int // holdfast's effective uid: with root, served always
-	app  int // the app's uid when AllowUID was called, else -1
-	b    Backend
-	log  *slog.Logger
-	srv  *http.Server
-	path string
+	uid int // holdfast's effective uid: with root, served always
+	app int // the app's uid when AllowUID was called, else -1
+	b   Backend
+	log *slog.Logger
+	srv *http.Server
 }
 
 // NewServer returns a server for b.

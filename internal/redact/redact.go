@@ -46,9 +46,7 @@ var Words = []Word{
 // Secret reports whether name looks like the name of a secret. Leading
 // dashes are ignored, and so is the D of a -D system property.
 func Secret(name string) bool {
-	if strings.HasPrefix(name, "-D") {
-		name = name[2:]
-	}
+	name = strings.TrimPrefix(name, "-D")
 	name = strings.TrimLeft(name, "-")
 	for _, part := range parts(name) {
 		for _, w := range Words {

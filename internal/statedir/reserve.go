@@ -84,8 +84,5 @@ func (r *Reserve) Release() bool {
 		return false
 	}
 	defer d.Close()
-	if d.Remove(ReserveName) != nil {
-		return false
-	}
-	return true
+	return d.Remove(ReserveName) == nil
 }

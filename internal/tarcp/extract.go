@@ -89,7 +89,7 @@ func (e *extractor) member(hdr *tar.Header, r io.Reader) {
 	switch hdr.Typeflag {
 	case tar.TypeDir:
 		err = e.dir(name, hdr)
-	case tar.TypeReg, tar.TypeRegA, tar.TypeCont, tar.TypeGNUSparse:
+	case tar.TypeReg, tar.TypeCont, tar.TypeGNUSparse:
 		err = e.file(name, hdr, r)
 	case tar.TypeSymlink:
 		if err = e.replace(name); err == nil {
@@ -119,7 +119,7 @@ func (e *extractor) check(hdr *tar.Header) (string, string) {
 		return "", why
 	}
 	switch hdr.Typeflag {
-	case tar.TypeDir, tar.TypeReg, tar.TypeRegA, tar.TypeCont, tar.TypeGNUSparse:
+	case tar.TypeDir, tar.TypeReg, tar.TypeCont, tar.TypeGNUSparse:
 	case tar.TypeSymlink:
 		why = e.checkSymlink(name, hdr.Linkname)
 	case tar.TypeLink:

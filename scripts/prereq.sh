@@ -40,8 +40,7 @@ prereq_go() {
   export PATH="/usr/local/go/bin:$PATH"
   local arch v minor
   arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
-  local how="install it into /usr/local/go from https://go.dev/dl/, e.g.
-  curl -fsSL https://go.dev/dl/go1.26.8.linux-$arch.tar.gz | tar -C /usr/local -xz"
+  local how="unpack Go's official release tarball for linux-$arch (go1.26.x) into /usr/local"
   if ! v=$(cd / && GOTOOLCHAIN=local go env GOVERSION 2>/dev/null); then
     prereq_fail "Go 1.26 is required and was not found at /usr/local/go/bin/go or on PATH: $how"
   fi

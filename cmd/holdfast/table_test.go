@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/holdfast-dev/holdfast/crashhold"
 	"github.com/holdfast-dev/holdfast/internal/control"
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/internal/subcmd"
@@ -111,5 +112,20 @@ func TestSubcommandTable(t *testing.T) {
 		if c, ok := subcmd.Lookup(name); !ok || !c.Client || c.Action {
 			t.Errorf("handler %q has no client row that is no action in the table", name)
 		}
+	}
+}
+
+// The actions of the table are the requests the supervisor knows: backend
+// passes an action's name on as a crashhold.RequestKind.
+func TestActionsAreRequestKinds(t *testing.T) {
+	var actions []crashhold.RequestKind
+	for _, c := range subcmd.All {
+		if c.Action {
+			actions = append(actions, crashhold.RequestKind(c.Name))
+		}
+	}
+	kinds := []crashhold.RequestKind{crashhold.ReqRestart, crashhold.ReqRelease, crashhold.ReqStop, crashhold.ReqHold}
+	if !slices.Equal(actions, kinds) {
+		t.Errorf("the table's actions are %q, the supervisor's requests %q", actions, kinds)
 	}
 }

@@ -9,12 +9,15 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/holdfast-dev/holdfast/internal/config"
 	"github.com/holdfast-dev/holdfast/internal/control"
 	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/internal/subcmd"
 	"github.com/holdfast-dev/holdfast/runrec"
 )
 
@@ -25,6 +28,54 @@ const (
 	cliFail  = 1
 	cliUsage = 2
 )
+
+// opts are a subcommand's parsed flags and positional words.
+type opts struct {
+	asJSON    bool
+	follow    bool
+	run, tail int
+	args      []string
+}
+
+// handler is how cmd/holdfast carries out a client row of subcmd.All that
+// is not an action (actions all go through cmdAction): the flags it adds
+// beyond --state-dir, and either run (exit 0, or 1 with its error) or code
+// (its own exit code).
+type handler struct {
+	flags func(*flag.FlagSet, *opts)
+	run   func(*control.Client, opts) error
+	code  func(*control.Client, opts) int
+}
+
+func jsonFlag(fs *flag.FlagSet, o *opts) { fs.BoolVar(&o.asJSON, "json", false, "print JSON") }
+
+var handlers = map[string]handler{
+	"status": {flags: jsonFlag, run: func(c *control.Client, o opts) error { return cmdStatus(c, os.Stdout, o.asJSON) }},
+	"runs":   {flags: jsonFlag, run: func(c *control.Client, o opts) error { return cmdRuns(c, os.Stdout, o.asJSON) }},
+	"logs": {
+		flags: func(fs *flag.FlagSet, o *opts) {
+			fs.BoolVar(&o.follow, "f", false, "follow the output")
+			fs.BoolVar(&o.follow, "follow", false, "follow the output")
+			fs.IntVar(&o.run, "run", 0, "run number (default: the current or last run)")
+			fs.IntVar(&o.tail, "tail", 0, "only the last N lines")
+		},
+		run: func(c *control.Client, o opts) error { return cmdLogs(c, o.run, o.tail, o.follow) },
+	},
+	"probe": {code: func(c *control.Client, o opts) int { return cmdProbe(c, o.args[0]) }},
+}
+
+// wantArgs is the usage hint for a subcommand that takes one of args:
+// "`holdfast probe live` or `holdfast probe ready`".
+func wantArgs(name string, args []string) string {
+	var b strings.Builder
+	for i, a := range args {
+		if i > 0 {
+			b.WriteString(" or ")
+		}
+		fmt.Fprintf(&b, "`holdfast %s %s`", name, a)
+	}
+	return b.String()
+}
 
 // subcommand runs one of holdfast's client commands against the running
 // holdfast's control socket. lead are the global flags given before the
@@ -38,17 +89,11 @@ func subcommand(name string, lead, args []string) int {
 		return cliUsage
 	}
 	fs.StringVar(&stateDir, "state-dir", stateDir, "holdfast's state dir (env HOLDFAST_STATE_DIR); also accepted before the subcommand")
-	asJSON := false
-	if name == "status" || name == "runs" {
-		fs.BoolVar(&asJSON, "json", false, "print JSON")
-	}
-	var follow bool
-	var run, tail int
-	if name == "logs" {
-		fs.BoolVar(&follow, "f", false, "follow the output")
-		fs.BoolVar(&follow, "follow", false, "follow the output")
-		fs.IntVar(&run, "run", 0, "run number (default: the current or last run)")
-		fs.IntVar(&tail, "tail", 0, "only the last N lines")
+	cmd, _ := subcmd.Lookup(name)
+	h := handlers[name]
+	var o opts
+	if h.flags != nil {
+		h.flags(fs, &o)
 	}
 	// Flags may come before or after positional arguments
 	// (`holdfast probe live --state-dir X`); flag.Parse stops at the first.
@@ -66,16 +111,16 @@ func subcommand(name string, lead, args []string) int {
 		rest = append(rest, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	if name == "probe" {
-		if len(rest) != 1 || (rest[0] != "live" && rest[0] != "ready") {
-			fmt.Fprintln(os.Stderr, "holdfast probe: want `holdfast probe live` or `holdfast probe ready`")
+	if len(cmd.Args) > 0 {
+		if len(rest) != 1 || !slices.Contains(cmd.Args, rest[0]) {
+			fmt.Fprintf(os.Stderr, "holdfast %s: want %s\n", name, wantArgs(name, cmd.Args))
 			return cliUsage
 		}
 	} else if len(rest) > 0 {
 		fmt.Fprintf(os.Stderr, "holdfast %s: unexpected argument %q\n", name, rest[0])
 		return cliUsage
 	}
-	if run < 0 || tail < 0 {
+	if o.run < 0 || o.tail < 0 {
 		fmt.Fprintf(os.Stderr, "holdfast logs: --run and --tail take a whole number >= 0\n")
 		return cliUsage
 	}
@@ -84,18 +129,15 @@ func subcommand(name string, lead, args []string) int {
 		return cliUsage
 	}
 
+	o.args = rest
 	c := control.NewClient(stateDir)
-	switch name {
-	case "status":
-		err = cmdStatus(c, os.Stdout, asJSON)
-	case "runs":
-		err = cmdRuns(c, os.Stdout, asJSON)
-	case "logs":
-		err = cmdLogs(c, run, tail, follow)
-	case "probe":
-		return cmdProbe(c, rest[0])
-	default:
-		err = cmdAction(c, name)
+	if h.code != nil {
+		return h.code(c, o)
+	}
+	if cmd.Action {
+		err = cmdAction(c, cmd)
+	} else {
+		err = h.run(c, o)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "holdfast %s: %v\n", name, err)
@@ -167,21 +209,14 @@ func cmdLogs(c *control.Client, run, tail int, follow bool) error {
 	return c.Logs(ctx, os.Stdout, run, tail, follow)
 }
 
-func cmdAction(c *control.Client, action string) error {
+func cmdAction(c *control.Client, cmd subcmd.Cmd) error {
 	ctx, cancel := control.WithTimeout()
 	defer cancel()
-	if err := c.Action(ctx, action); err != nil {
+	if err := c.Action(ctx, cmd.Name); err != nil {
 		return err
 	}
-	fmt.Println(actionDone[action])
+	fmt.Println(cmd.Done)
 	return nil
-}
-
-var actionDone = map[string]string{
-	"restart": "holdfast: restarting the app with a fresh restart budget (watch it with `holdfast status` or `holdfast logs -f`)",
-	"release": "holdfast: hold released; holdfast exits with the app's last exit code",
-	"stop":    "holdfast: stopping the app; holdfast exits when it is gone",
-	"hold":    "holdfast: the app will be held instead of restarted",
 }
 
 // cmdProbe is for exec probes: exit 0 when healthy, 1 when not (or when no

@@ -5,13 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/holdfast-dev/holdfast/internal/control"
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/runrec"
 )
@@ -47,19 +44,7 @@ func (f fakeBackend) Request(string) error { return nil }
 // serveHeld runs a control server for a held app in a fresh state dir.
 func serveHeld(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	l, err := control.Listen(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := control.NewServer(fakeBackend{state.Snapshot{Phase: state.Held, Run: 1}}, slog.New(slog.DiscardHandler))
-	go s.Serve(l)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-	})
-	return dir
+	return serveBackend(t, fakeBackend{state.Snapshot{Phase: state.Held, Run: 1}})
 }
 
 // Global flags before the subcommand, as git and kubectl take them; the

@@ -5,14 +5,16 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+
+	"github.com/holdfast-dev/holdfast/internal/subcmd"
 )
 
-// subcommands are the client commands run dispatches; "version" and "help"
-// are handled by run itself.
-var subcommands = []string{"status", "runs", "logs", "restart", "release", "stop", "hold", "probe"}
+// subcommands are the client commands subcommand dispatches; "version" and
+// "help" are handled by run itself.
+var subcommands = subcmd.ClientNames()
 
-// suggestable are the words a typo is compared with.
-var suggestable = append(slices.Clone(subcommands), "version", "help")
+// suggestable are the words a typo is compared with: every row of the table.
+var suggestable = subcmd.Names()
 
 func isSubcommand(w string) bool { return slices.Contains(subcommands, w) }
 

@@ -3,21 +3,9 @@ package config
 import (
 	"fmt"
 	"strings"
-)
 
-// subcommands as the contract lists them; cmd/holdfast dispatches them.
-var subcommands = [][2]string{
-	{"holdfast status [--json]", "phase, run, restarts, last exit, hold"},
-	{"holdfast runs [--json]", "every run kept in the state dir"},
-	{"holdfast logs [-f] [--run N] [--tail N]", "the app's retained output"},
-	{"holdfast restart", "start the app now (ends a hold)"},
-	{"holdfast release", "end the hold; pass the app's code on"},
-	{"holdfast stop", "stop the app gracefully, then exit"},
-	{"holdfast hold", "hold at the next exit; no restart"},
-	{"holdfast probe live|ready", "exit 0 when healthy, 1 when not"},
-	{"holdfast version", "version and build information"},
-	{"holdfast help", "this text"},
-}
+	"github.com/holdfast-dev/holdfast/internal/subcmd"
+)
 
 // Usage is the -h text: synopsis, subcommands, every flag with its default
 // and its environment twin, value syntax and exit codes.
@@ -28,8 +16,8 @@ func Usage() string {
 	b.WriteString("evidence, until the crash is inspected, then released or restarted.\n\n")
 	b.WriteString("Usage:\n")
 	fmt.Fprintf(&b, "  %-40s %s\n", synopsis, "run COMMAND, supervised")
-	for _, s := range subcommands {
-		fmt.Fprintf(&b, "  %-40s %s\n", s[0], s[1])
+	for _, c := range subcmd.All {
+		fmt.Fprintf(&b, "  %-40s %s\n", c.Synopsis, c.Summary)
 	}
 	b.WriteString("\nThe subcommands reach the running holdfast through the control socket in\n")
 	b.WriteString("--state-dir (or HOLDFAST_STATE_DIR), given before or after the subcommand\n")

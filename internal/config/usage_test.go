@@ -3,6 +3,8 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"github.com/holdfast-dev/holdfast/internal/subcmd"
 )
 
 // documented reports what Usage lacks for a flag: its name, its env twin,
@@ -42,9 +44,9 @@ func TestUsageDocumentsEveryFlag(t *testing.T) {
 	if missing := documented(u, ghost); len(missing) != 3 {
 		t.Errorf("the check missed an undocumented flag: %v", missing)
 	}
-	for _, s := range subcommands {
-		if !strings.Contains(u, s[0]) {
-			t.Errorf("Usage() lacks subcommand %q", s[0])
+	for _, c := range subcmd.All {
+		if !strings.Contains(u, c.Synopsis) {
+			t.Errorf("Usage() lacks subcommand %q", c.Synopsis)
 		}
 	}
 	for _, want := range []string{synopsis, "--hold=false", "128+N", "127", "126", "64MiB"} {

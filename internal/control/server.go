@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/internal/subcmd"
 	"github.com/holdfast-dev/holdfast/launcher/capture"
 	"github.com/holdfast-dev/holdfast/runrec"
 )
@@ -159,9 +160,7 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 	action := r.PathValue("action")
-	switch action {
-	case "restart", "release", "stop", "hold":
-	default:
+	if !subcmd.IsAction(action) {
 		writeJSON(w, http.StatusNotFound, errorBody{fmt.Sprintf("unknown action %q", action)})
 		return
 	}

@@ -81,13 +81,15 @@ func (ss *session) spawn(isExec bool, command string) (*proc, error) {
 	}
 	cmd.Env = ss.environ("")
 	cmd.Dir = workDir(cmd.Env, ss.user.cred)
-	return ss.spawnPipes(cmd)
+	return ss.spawnPipes(cmd, nil, nil)
 }
 
 // spawnPipes starts cmd with three pipes. Their child ends are *os.File, so
 // os/exec starts no copying goroutines and nobody needs cmd.Wait: the exit
-// status comes from the reaper.
-func (ss *session) spawnPipes(cmd *exec.Cmd) (*proc, error) {
+// status comes from the reaper. outTap and inTap, when not nil, see each
+// chunk of the command's stdout and of the client's input before the other
+// side does (the sftp auditor).
+func (ss *session) spawnPipes(cmd *exec.Cmd, outTap, inTap io.Writer) (*proc, error) {
 	var fds [6]*os.File // inR, inW, outR, outW, errR, errW
 	for i := 0; i < 6; i += 2 {
 		r, w, err := os.Pipe()
@@ -111,16 +113,24 @@ func (ss *session) spawnPipes(cmd *exec.Cmd) (*proc, error) {
 		return nil, err
 	}
 	p := &proc{child: child, pgid: child.Pid, stdin: inW, outs: []*os.File{outR, errR}}
-	p.copyOut(ss.ch, outR)
+	p.copyOut(tapped(outTap, ss.ch), outR)
 	p.copyOut(ss.ch.Stderr(), errR)
 	// Detached: the command's end never waits for stdin, because many
 	// clients never send EOF (golang/go#23019). It ends when the channel
 	// does, or when the pipe is closed under it.
 	go func() {
-		_, _ = relay(inW, ss.ch)
+		_, _ = relay(tapped(inTap, inW), ss.ch)
 		_ = inW.Close() // EOF for the command: echo hi | ssh host cat
 	}()
 	return p, nil
+}
+
+// tapped is w, seen first by tap when there is one.
+func tapped(tap, w io.Writer) io.Writer {
+	if tap == nil {
+		return w
+	}
+	return io.MultiWriter(tap, w)
 }
 
 func closeAll(files ...*os.File) {

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"syscall"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/sys/unix"
@@ -107,41 +106,12 @@ func growPipe(f *os.File) {
 // spawnSFTP starts the helper with three pipes, in a session of its own,
 // as the session's user.
 func (ss *session) spawnSFTP(aud *sftpAudit) (*proc, error) {
-	var fds [6]*os.File // inR, inW, outR, outW, errR, errW
-	for i := 0; i < 6; i += 2 {
-		r, w, err := os.Pipe()
-		if err != nil {
-			closeAll(fds[:i]...)
-			return nil, fmt.Errorf("cannot create pipe: %w", err)
-		}
-		fds[i], fds[i+1] = r, w
-	}
-	inR, inW, outR, outW, errR, errW := fds[0], fds[1], fds[2], fds[3], fds[4], fds[5]
-	// The client keeps many 32 KiB reads in flight; a 64 KiB pipe would
-	// make the helper wait for holdfast after every two replies.
-	growPipe(outW)
-	growPipe(inW)
 	cmd := exec.Command(selfExe)
 	cmd.Args = []string{sftpHelperName}
 	cmd.Env = ss.environ("")
 	cmd.Dir = workDir(cmd.Env, ss.user.cred)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Credential: ss.user.cred}
-	child, err := ss.srv.cfg.Reaper.Start(cmd, nil)
-	closeAll(inR, outW, errW)
-	if err != nil {
-		closeAll(inW, outR, errR)
-		return nil, err
-	}
-	p := &proc{child: child, pgid: child.Pid, stdin: inW, outs: []*os.File{outR, errR}}
 	// The auditor sees each packet before the other side does, so a
 	// request is noted before its reply can arrive, and a reply before the
 	// client can end the session.
-	p.copyOut(io.MultiWriter(aud.fromServer(), ss.ch), outR)
-	p.copyOut(ss.ch.Stderr(), errR)
-	go func() {
-		_, _ = relay(io.MultiWriter(aud.fromClient(), inW), ss.ch)
-		_ = inW.Close() // EOF: the helper ends
-	}()
-	return p, nil
+	return ss.spawnPipes(cmd, aud.fromServer(), aud.fromClient())
 }

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/holdfast-dev/holdfast/internal/padcopy"
 )
 
 // Options are the inputs of one bundle.
@@ -254,24 +256,16 @@ func (b *builder) addFile(dirfd int, name, rel string) error {
 		return err
 	}
 	b.sum.Reset()
-	out := io.MultiWriter(tagged{b.tw}, b.sum)
-	n, err := io.CopyBuffer(out, io.LimitReader(f, st.Size), b.buf)
-	var werr *writeError
-	if errors.As(err, &werr) {
-		return werr.err
+	n, rerr, werr := padcopy.Copy(io.MultiWriter(b.tw, b.sum), f, st.Size, b.buf)
+	if werr != nil {
+		return werr
 	}
 	if n < st.Size {
 		why := "shrank while read"
-		if err != nil {
-			why = "read failed: " + explain(err)
+		if rerr != nil {
+			why = "read failed: " + explain(rerr)
 		}
 		b.warn(rel, fmt.Sprintf("%s after %d of %d bytes; padded with zeros", why, n, st.Size))
-		if _, err := io.CopyBuffer(out, io.LimitReader(zeros{}, st.Size-n), b.buf); err != nil {
-			if errors.As(err, &werr) {
-				return werr.err
-			}
-			return err
-		}
 	}
 	if fi, err := f.Stat(); err == nil && fi.Size() > st.Size {
 		b.warn(rel, fmt.Sprintf("grew while read; bundled its first %d bytes", st.Size))
@@ -282,30 +276,6 @@ func (b *builder) addFile(dirfd int, name, rel string) error {
 
 // afterOpen, when set (by tests), runs between a file's open and its copy.
 var afterOpen func(rel string)
-
-// writeError marks an error of the archive's writer, as opposed to one of
-// the file being read.
-type writeError struct{ err error }
-
-func (e *writeError) Error() string { return e.err.Error() }
-
-// tagged wraps the archive's writer so that its errors are writeErrors.
-type tagged struct{ w io.Writer }
-
-func (t tagged) Write(p []byte) (int, error) {
-	n, err := t.w.Write(p)
-	if err != nil {
-		err = &writeError{err}
-	}
-	return n, err
-}
-
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
-}
 
 // addBytes adds a file made in memory.
 func (b *builder) addBytes(rel string, data []byte) error {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/holdfast-dev/holdfast/internal/padcopy"
 )
 
 // recordSize is GNU tar's default record (blocking factor 20): the archive
@@ -203,49 +205,22 @@ func (c *creator) file(path, stripped string, hdr *tar.Header, st *unix.Stat_t) 
 	if !c.write(hdr) {
 		return
 	}
-	n, err := io.CopyBuffer(tagged{c.tw}, io.LimitReader(fd, st.Size), c.buf)
-	var we *writeError
-	if errors.As(err, &we) {
-		c.outputFail = we.err
+	n, rerr, werr := padcopy.Copy(c.tw, fd, st.Size, c.buf)
+	if werr != nil {
+		c.outputFail = werr
 		return
 	}
 	if n < st.Size {
-		if err != nil {
-			c.f.fail("%s: Read error at byte %d: %v; padding with zeros", path, n, unwrap(err))
+		if rerr != nil {
+			c.f.fail("%s: Read error at byte %d: %v; padding with zeros", path, n, unwrap(rerr))
 		} else {
 			c.f.fail("%s: File shrank by %d bytes; padding with zeros", path, st.Size-n)
-		}
-		if _, err := io.CopyBuffer(c.tw, io.LimitReader(zeros{}, st.Size-n), c.buf); err != nil {
-			c.outputFail = err
 		}
 		return
 	}
 	if fi, err := fd.Stat(); err == nil && fi.Size() > st.Size {
 		c.f.note("%s: file changed as we read; archived its first %d bytes", path, st.Size)
 	}
-}
-
-// writeError marks an error of the archive's writer, as opposed to one of
-// the file being read.
-type writeError struct{ err error }
-
-func (e *writeError) Error() string { return e.err.Error() }
-
-type tagged struct{ w io.Writer }
-
-func (t tagged) Write(p []byte) (int, error) {
-	n, err := t.w.Write(p)
-	if err != nil {
-		err = &writeError{err}
-	}
-	return n, err
-}
-
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
 }
 
 func (c *creator) write(hdr *tar.Header) bool {

@@ -390,8 +390,12 @@ func (c *Cause) size() int {
 }
 
 // offer records c as the candidate of rank r; it replaces one from an
-// earlier line.
+// earlier line. A candidate whose evidence had nothing printable (its
+// summary cleaned to "") is no candidate: the exit facts speak instead.
 func (e *Extractor) offer(r rank, c *Cause) {
+	if c.Summary == "" {
+		return
+	}
 	if old := e.slots[r]; old != nil && c.Line < old.Line {
 		return
 	}

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/holdfast-dev/holdfast/cause"
 	"github.com/holdfast-dev/holdfast/internal/redact"
 	"golang.org/x/sys/unix"
 
@@ -45,6 +46,9 @@ type RunRecord struct {
 	// dir (memory mode: a directory under os.TempDir()). The caller sets it
 	// from jvmflags.Env's result; Finish scans it for artifacts when Dir is "".
 	EvidenceDir string `json:"evidence_dir,omitempty"`
+	// Cause is why the run ended, in one line and a few fields (package
+	// cause); nil while it runs and for a clean exit.
+	Cause *cause.Cause `json:"cause,omitempty"`
 }
 
 // Artifact is one file found in a run's directory.
@@ -508,6 +512,10 @@ func clone(rec RunRecord) RunRecord {
 	if rec.ExitCode != nil {
 		c := *rec.ExitCode
 		rec.ExitCode = &c
+	}
+	if rec.Cause != nil {
+		c := *rec.Cause
+		rec.Cause = &c
 	}
 	return rec
 }

@@ -19,6 +19,7 @@ func TestSubcommandWithoutHoldfast(t *testing.T) {
 		{"status", "--json", "--state-dir=" + dir},
 		{"runs", "--state-dir", dir},
 		{"logs", "--tail", "5", "--state-dir", dir},
+		{"bundle", "-o", dir + "/b.tgz", "--state-dir", dir},
 		{"restart", "--state-dir", dir},
 		{"release", "--state-dir", dir},
 		{"stop", "--state-dir", dir},

@@ -1,0 +1,243 @@
+package e2e
+
+// holdfast bundle end to end (README "Take the evidence home"): the archive read by GNU
+// tar, every file against MANIFEST, heap dumps only with --with-heap, the app's secret
+// values nowhere in it, and the same evidence from the state dir alone after `holdfast
+// release`.
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/holdfast-dev/holdfast/e2e/hfrun"
+)
+
+// bundleSecrets are the secret values of the app's environment in TestBundle.
+var bundleSecrets = []string{"hunter2", "tok-e2e-5f4d3c2b1a"}
+
+func TestBundle(t *testing.T) {
+	t.Parallel()
+	gtar := hfrun.NeedTool(t, "tar")
+	envFile := filepath.Join(t.TempDir(), "env")
+	// Two runs crash at once; the second is held.
+	z := start(t, spec{
+		pid1: true, probe: true,
+		args: []string{"--hold=true", "--max-restarts=1", "--backoff=100ms"},
+		env: []string{"ENV_FILE=" + envFile, "SPRING_PROFILES_ACTIVE=prod-e2e",
+			"SPRING_DATASOURCE_PASSWORD=" + bundleSecrets[0], "API_TOKEN=" + bundleSecrets[1]},
+		app: []string{"/bin/sh", "-c", `env > "$ENV_FILE"; echo "starting run"; echo "Application run failed" >&2; exit 3`},
+	})
+	z.waitPhase(t, "held", 2)
+	// The attack's premise: the app did get the secrets.
+	if env := hfrun.ReadFile(t, envFile); !strings.Contains(env, bundleSecrets[0]) || !strings.Contains(env, bundleSecrets[1]) {
+		t.Fatalf("the app's environment lacks the secrets: the test proves nothing\n%s", env)
+	}
+	// The JVM's evidence, as a JVM leaves it in the run's jvm/ dir.
+	jvm := filepath.Join(hfrun.RunDir(z.stateDir, 2), "jvm")
+	must(t, os.MkdirAll(jvm, 0o755))
+	must(t, os.WriteFile(filepath.Join(jvm, "hs_err_pid42.log"), []byte("# A fatal error has been detected by the Java Runtime Environment\n"), 0o644))
+	heap := make([]byte, 3<<20)
+	rand.Read(heap)
+	must(t, os.WriteFile(filepath.Join(jvm, "java_pid42.hprof"), heap, 0o600))
+
+	live := map[string]string{}
+	for _, args := range [][]string{{"runs"}, {"runs", "--json"}, {"logs", "--run", "1"}, {"logs", "--run", "2", "--tail", "1"}} {
+		out, errOut, code := runCLI(t, z.stateDir, args[0], args[1:]...)
+		if code != 0 {
+			t.Fatalf("holdfast %v: exit %d: %s", args, code, errOut)
+		}
+		live[strings.Join(args, " ")] = out
+	}
+
+	// The default bundle, listed by GNU tar.
+	tgz, errOut, code := runCLI(t, z.stateDir, "bundle")
+	if code != 0 {
+		t.Fatalf("holdfast bundle: exit %d: %s", code, errOut)
+	}
+	listing := gnuTar(t, gtar, []byte(tgz), "-tzvf", "-")
+	for _, want := range []string{"/status.json", "/runs.json", "/facts.json", "/runs/1/run.json", "/runs/1/output.log",
+		"/runs/2/run.json", "/runs/2/output.log", "/runs/2/jvm/hs_err_pid42.log", "/SUMMARY.txt", "/MANIFEST"} {
+		if !strings.Contains(listing, want+"\n") {
+			t.Errorf("tar -tzvf lacks %s:\n%s", want, listing)
+		}
+	}
+	if strings.Contains(listing, ".hprof") {
+		t.Errorf("the default bundle holds the heap dump:\n%s", listing)
+	}
+	dir := extractBundle(t, gtar, []byte(tgz))
+	checkManifest(t, dir)
+	summary := hfrun.ReadFile(t, filepath.Join(dir, "SUMMARY.txt"))
+	if !strings.Contains(summary, "runs/2/jvm/java_pid42.hprof (3.0 MiB): heap dump; --with-heap includes it") {
+		t.Errorf("SUMMARY.txt does not list the heap dump with its size:\n%s", summary)
+	}
+	if !strings.Contains(hfrun.ReadFile(t, filepath.Join(dir, "runs/1/output.log")), "Application run failed") {
+		t.Error("runs/1/output.log lacks the app's output")
+	}
+	checkNoSecrets(t, dir)
+	facts := hfrun.ReadFile(t, filepath.Join(dir, "facts.json"))
+	for _, want := range []string{`"SPRING_DATASOURCE_PASSWORD"`, `"API_TOKEN"`, `"prod-e2e"`} {
+		if !strings.Contains(facts, want) {
+			t.Errorf("facts.json lacks %s:\n%s", want, facts)
+		}
+	}
+
+	// --with-heap: the heap dump, byte for byte.
+	tgz, errOut, code = runCLI(t, z.stateDir, "bundle", "--with-heap", "--run", "2")
+	if code != 0 {
+		t.Fatalf("holdfast bundle --with-heap: exit %d: %s", code, errOut)
+	}
+	dir = extractBundle(t, gtar, []byte(tgz))
+	checkManifest(t, dir)
+	checkNoSecrets(t, dir)
+	if got, err := os.ReadFile(filepath.Join(dir, "runs/2/jvm/java_pid42.hprof")); err != nil || !bytes.Equal(got, heap) {
+		t.Errorf("--with-heap: the heap dump is not in the bundle as it is on disk (%v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "runs/1")); err == nil {
+		t.Error("--run 2 bundled run 1 too")
+	}
+	liveBundle := extractBundle(t, gtar, []byte(runCLIOK(t, z.stateDir, "bundle")))
+
+	// After release: the same evidence from the state dir alone.
+	if _, errOut, code := runCLI(t, z.stateDir, "release"); code != 0 {
+		t.Fatalf("holdfast release: exit %d: %s", code, errOut)
+	}
+	z.waitExit(t, hfrun.WaitLong)
+	for args, want := range live {
+		a := strings.Fields(args)
+		out, errOut, code := runCLI(t, z.stateDir, a[0], a[1:]...)
+		if code != 0 || out != want {
+			t.Errorf("holdfast %s after release: exit %d\n%s\nwant what it printed while holdfast lived:\n%s", args, code, out, want)
+		}
+		if !strings.Contains(errOut, "no holdfast is running; reading the state dir") {
+			t.Errorf("holdfast %s after release does not say it reads the state dir: %q", args, errOut)
+		}
+	}
+	tgz, errOut, code = runCLI(t, z.stateDir, "bundle")
+	if code != 0 || !strings.Contains(errOut, "reading the state dir") {
+		t.Fatalf("holdfast bundle after release: exit %d: %s", code, errOut)
+	}
+	dir = extractBundle(t, gtar, []byte(tgz))
+	checkManifest(t, dir)
+	for _, f := range []string{"runs.json", "runs/1/run.json", "runs/1/output.log", "runs/2/run.json", "runs/2/output.log", "runs/2/jvm/hs_err_pid42.log"} {
+		if a, b := hfrun.ReadFile(t, filepath.Join(liveBundle, f)), hfrun.ReadFile(t, filepath.Join(dir, f)); a != b {
+			t.Errorf("%s after release differs from the live bundle's:\n%s\nlive:\n%s", f, b, a)
+		}
+	}
+	if s := hfrun.ReadFile(t, filepath.Join(dir, "status.json")); !strings.Contains(s, `"offline": true`) {
+		t.Errorf("status.json of the offline bundle = %s", s)
+	}
+
+	// A state dir that is not there: one clear line, exit 1.
+	missing := filepath.Join(t.TempDir(), "gone")
+	for _, sub := range []string{"runs", "logs", "bundle"} {
+		out, errOut, code := runCLI(t, missing, sub)
+		if code != 1 || out != "" || !strings.Contains(errOut, "cannot read the state dir "+missing) || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("holdfast %s on a missing state dir: exit %d, stdout %q, stderr %q", sub, code, out, errOut)
+		}
+	}
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runCLIOK is runCLI that must exit 0; it returns stdout.
+func runCLIOK(t testing.TB, stateDir, sub string, args ...string) string {
+	t.Helper()
+	out, errOut, code := runCLI(t, stateDir, sub, args...)
+	if code != 0 {
+		t.Fatalf("holdfast %s %v: exit %d: %s", sub, args, code, errOut)
+	}
+	return out
+}
+
+// gnuTar runs GNU tar with stdin and returns its stdout.
+func gnuTar(t testing.TB, gtar string, stdin []byte, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(gtar, args...)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("tar %v: %v\n%s", args, err, errb.String())
+	}
+	return out.String()
+}
+
+// extractBundle unpacks a bundle with GNU tar and returns its one top directory.
+func extractBundle(t testing.TB, gtar string, tgz []byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	gnuTar(t, gtar, tgz, "-xzf", "-", "-C", dir)
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != 1 || !strings.HasPrefix(entries[0].Name(), "holdfast-bundle-") {
+		t.Fatalf("the bundle's top level is %v (%v), want one holdfast-bundle-* dir", entries, err)
+	}
+	return filepath.Join(dir, entries[0].Name())
+}
+
+// checkManifest checks that MANIFEST names every other file with its size and SHA-256.
+func checkManifest(t testing.TB, dir string) {
+	t.Helper()
+	listed := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(hfrun.ReadFile(t, filepath.Join(dir, "MANIFEST"))), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			t.Errorf("MANIFEST line %q", line)
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, f[2]))
+		sum := sha256.Sum256(b)
+		if err != nil || hex.EncodeToString(sum[:]) != f[0] || strconv.Itoa(len(b)) != f[1] {
+			t.Errorf("%s: sha256 %x, %d bytes (%v); MANIFEST says %s, %s", f[2], sum, len(b), err, f[0], f[1])
+		}
+		listed[f[2]] = true
+	}
+	n := 0
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			rel, _ := filepath.Rel(dir, p)
+			if n++; rel != "MANIFEST" && !listed[rel] {
+				t.Errorf("%s is in the bundle but not in MANIFEST", rel)
+			}
+		}
+		return nil
+	})
+	if n < 5 {
+		t.Errorf("only %d files in the bundle", n)
+	}
+}
+
+// checkNoSecrets greps every file of an extracted bundle for the secret values.
+func checkNoSecrets(t testing.TB, dir string) {
+	t.Helper()
+	n := 0
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return nil
+		}
+		b, _ := os.ReadFile(p)
+		n++
+		for _, s := range bundleSecrets {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s holds the secret %q", p, s)
+			}
+		}
+		return nil
+	})
+	if n == 0 {
+		t.Error("no files to grep")
+	}
+}

@@ -555,3 +555,89 @@ func naiveExtract(dir string, archive []byte) {
 		}
 	}
 }
+
+// kubectl cp on an image with no tar of its own: the image e2e/image builds carries
+// /usr/local/bin/tar -> holdfast; with busybox's tar removed from the rootfs, a runc
+// container's `tar cf - /var/lib/holdfast/runs/1` (kubectl cp POD:... LOCAL) gives the
+// run dir to GNU tar on the host, and `tar -xmf - -C /tmp` (kubectl cp LOCAL POD:/tmp/in)
+// takes kubectl's archive in.
+func TestRuncKubectlCpWithoutTar(t *testing.T) {
+	t.Parallel()
+	gtar := hfrun.NeedTool(t, "tar")
+	c := runcStart(t, runcOpts{app: "springfail", cmd: []string{"sh", "-c", "echo the evidence; exit 3"},
+		env: []string{"HOLDFAST_MAX_RESTARTS=0"}})
+	c.waitPhase(t, "held")
+	if l, err := os.Readlink(filepath.Join(c.rootfs, "usr/local/bin/tar")); err != nil || l != "holdfast" {
+		t.Fatalf("the image's /usr/local/bin/tar links to %q (%v), want holdfast", l, err)
+	}
+	must(t, os.Remove(filepath.Join(c.rootfs, "usr/bin/tar")))
+	// runc exec finds argv[0] on the image's PATH, as the kubelet's runtime does.
+	var tars []string
+	for _, kv := range c.cfg.Env {
+		if path, ok := strings.CutPrefix(kv, "PATH="); ok {
+			for _, d := range filepath.SplitList(path) {
+				if _, err := os.Lstat(filepath.Join(c.rootfs, d, "tar")); err == nil {
+					tars = append(tars, filepath.Join(d, "tar"))
+				}
+			}
+		}
+	}
+	if !slices.Equal(tars, []string{"/usr/local/bin/tar"}) {
+		t.Fatalf("tar on the image's PATH: %q, want only /usr/local/bin/tar", tars)
+	}
+
+	out, errOut, code := c.execPipe(t, nil, "tar", "cf", "-", "/var/lib/holdfast/runs/1")
+	if code != 0 || !strings.Contains(errOut, "Removing leading `/'") {
+		t.Fatalf("tar cf - in the container: exit %d: %s", code, errOut)
+	}
+	dir := t.TempDir()
+	gnuTar(t, gtar, out, "-xf", "-", "-C", dir)
+	got, want := tree(t, filepath.Join(dir, "var/lib/holdfast/runs/1")), tree(t, filepath.Join(c.stateDir, "runs", "1"))
+	if want["output.log"].Size == 0 || want["run.json"].Size == 0 {
+		t.Fatalf("run 1 on the host: %v", want)
+	}
+	compareTrees(t, got, want, true)
+
+	// runc's default spec leaves root without CAP_CHOWN: the file owned by 1234:4321
+	// is extracted with root's owner and its mode, and the failure reported as GNU tar
+	// reports it (exit 2); everything else is as in the archive.
+	src := filepath.Join(t.TempDir(), "in")
+	evidenceTree(t, src)
+	_, errOut, code = c.execPipe(t, kubectlArchive(t, src, "in"), "tar", "-xmf", "-", "-C", "/tmp")
+	if code != 2 || strings.TrimSpace(errOut) != "tar: in/jvm/hs_err_pid7.log: Cannot change ownership to uid 1234, gid 4321: Operation not permitted\n"+
+		"tar: Exiting with failure status due to previous errors" {
+		t.Errorf("tar -xmf - -C /tmp in the container: exit %d: %s", code, errOut)
+	}
+	if got := c.exec(t, "cat", "/tmp/in/jvm/hs_err_pid7.log", "/tmp/in/run.json"); got != "# A fatal error\n{\"run\":3}" {
+		t.Errorf("copied in: %q", got)
+	}
+	if got := strings.Fields(c.exec(t, "stat", "-c", "%a %u:%g", "/tmp/in/jvm/hs_err_pid7.log", "/tmp/in/jvm/start.sh", "/tmp/in/run.json")); strings.Join(got, " ") != "640 0:0 755 0:0 600 0:0" {
+		t.Errorf("copied in with modes and owners %q, want 640 0:0 755 0:0 600 0:0", got)
+	}
+	// kubectl cp --no-preserve: no owner asked for, so nothing to fail.
+	if _, errOut, code := c.execPipe(t, kubectlArchive(t, src, "in2"), kubectlNoPreserv("/tmp")...); code != 0 {
+		t.Errorf("tar --no-same-permissions --no-same-owner -xmf - -C /tmp: exit %d: %s", code, errOut)
+	}
+}
+
+// execPipe runs argv in the container with stdin, stdout and stderr apart (exec's
+// output mixes them).
+func (c *runcCtr) execPipe(t testing.TB, stdin []byte, argv ...string) ([]byte, string, int) {
+	t.Helper()
+	cmd := exec.Command(runcBin(t), append([]string{"--root", c.root, "exec", c.id}, argv...)...)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.WaitDelay = 5 * time.Second
+	done := make(chan error, 1)
+	must(t, cmd.Start())
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(hfrun.WaitLong):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("runc exec %q did not return within %v", argv, hfrun.WaitLong)
+	}
+	return out.Bytes(), errb.String(), cmd.ProcessState.ExitCode()
+}

@@ -10,12 +10,14 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/holdfast-dev/holdfast/e2e/hfrun"
@@ -239,5 +241,50 @@ func checkNoSecrets(t testing.TB, dir string) {
 	})
 	if n == 0 {
 		t.Error("no files to grep")
+	}
+}
+
+// A 2 GiB evidence set (three runs' output.log and heap dumps, sparse files) streams
+// through `holdfast bundle --with-heap` into GNU tar with holdfast's peak RSS bounded
+// (docs/benchmarks.md has the number).
+func TestBundleStreamsBoundedRSS(t *testing.T) {
+	t.Parallel()
+	gtar := hfrun.NeedTool(t, "tar")
+	state := t.TempDir()
+	const per = 2 << 30 / 6
+	for n := 1; n <= 3; n++ {
+		dir := filepath.Join(state, "runs", strconv.Itoa(n))
+		must(t, os.MkdirAll(filepath.Join(dir, "jvm"), 0o755))
+		must(t, os.WriteFile(filepath.Join(dir, "run.json"), []byte(`{"run":`+strconv.Itoa(n)+`,"reason":"startup-crash"}`), 0o600))
+		for _, f := range []string{"output.log", "jvm/java_pid" + strconv.Itoa(n) + ".hprof"} {
+			must(t, os.WriteFile(filepath.Join(dir, f), []byte("head\n"), 0o644))
+			must(t, os.Truncate(filepath.Join(dir, f), per))
+		}
+	}
+	bundle := exec.Command(holdfastBin, "bundle", "--with-heap", "--state-dir", state)
+	list := exec.Command(gtar, "-tzvf", "-")
+	pipe, err := bundle.StdoutPipe()
+	must(t, err)
+	list.Stdin = pipe
+	var listing, errb bytes.Buffer
+	list.Stdout, list.Stderr, bundle.Stderr = &listing, &listing, &errb
+	must(t, bundle.Start())
+	must(t, list.Start())
+	if err := bundle.Wait(); err != nil {
+		t.Fatalf("holdfast bundle: %v\n%s", err, errb.String())
+	}
+	if err := list.Wait(); err != nil {
+		t.Fatalf("tar -tzvf -: %v\n%s", err, listing.String())
+	}
+	for n := 1; n <= 3; n++ {
+		if !strings.Contains(listing.String(), fmt.Sprintf(" %d ", per)) ||
+			!strings.Contains(listing.String(), fmt.Sprintf("/runs/%d/jvm/java_pid%d.hprof\n", n, n)) {
+			t.Errorf("tar -tzvf - lacks run %d's heap dump of %d bytes:\n%s", n, per, listing.String())
+		}
+	}
+	ru := bundle.ProcessState.SysUsage().(*syscall.Rusage)
+	t.Logf("holdfast bundle --with-heap of %d MiB: peak RSS %d MiB, %v user", 6*per>>20, ru.Maxrss>>10, bundle.ProcessState.UserTime())
+	if ru.Maxrss > 64<<10 {
+		t.Errorf("holdfast bundle's peak RSS was %d KiB streaming 2 GiB; bound 64 MiB", ru.Maxrss)
 	}
 }

@@ -288,3 +288,33 @@ func TestBundleStreamsBoundedRSS(t *testing.T) {
 		t.Errorf("holdfast bundle's peak RSS was %d KiB streaming 2 GiB; bound 64 MiB", ru.Maxrss)
 	}
 }
+
+// With --user, the app's uid may use the control socket (an ssh session runs as it), but
+// run.json and output.log are holdfast's, mode 0600. `holdfast bundle` as the app's uid
+// still carries them, through the control socket, and the app's own jvm/ files.
+func TestBundleAsAppUser(t *testing.T) {
+	t.Parallel()
+	gtar := hfrun.NeedTool(t, "tar")
+	bin, _ := csShared(t)
+	stateDir := filepath.Join(csOpenDir(t), "state")
+	h := start(t, spec{pid1: true, stateDir: stateDir, args: []string{"--hold=true", "--max-restarts=0",
+		fmt.Sprintf("--user=%d:%d", csNobody, csNobody), "--", "sh", "-c", "echo boom-out; exit 3"}})
+	h.waitOutput(t, "APP HELD", hfrun.WaitLong)
+	app := &syscall.Credential{Uid: csNobody, Gid: csNobody}
+	// The premise: the app's uid cannot read the run's output itself.
+	if r := csCLI(t, "/bin/cat", nil, "/", app, filepath.Join(stateDir, "runs", "1", "output.log")); r.code == 0 {
+		t.Fatalf("uid %d can read output.log itself; the test proves nothing", csNobody)
+	}
+	r := csCLI(t, bin, nil, "/", app, "bundle", "--state-dir", stateDir)
+	if r.code != 0 {
+		t.Fatalf("holdfast bundle as the app's uid:\n%v", r)
+	}
+	dir := extractBundle(t, gtar, []byte(r.out))
+	checkManifest(t, dir)
+	if got := hfrun.ReadFile(t, filepath.Join(dir, "runs/1/output.log")); got != "boom-out\n" {
+		t.Errorf("runs/1/output.log = %q, want the app's output\n%s", got, hfrun.ReadFile(t, filepath.Join(dir, "SUMMARY.txt")))
+	}
+	if got := hfrun.ReadFile(t, filepath.Join(dir, "runs/1/run.json")); !strings.Contains(got, `"reason": "startup-crash"`) {
+		t.Errorf("runs/1/run.json = %q", got)
+	}
+}

@@ -2,13 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -19,6 +22,7 @@ import (
 	"github.com/holdfast-dev/holdfast/internal/control"
 	"github.com/holdfast-dev/holdfast/internal/offline"
 	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/internal/statedir"
 	"github.com/holdfast-dev/holdfast/internal/version"
 	"github.com/holdfast-dev/holdfast/launcher/capture"
 	"github.com/holdfast-dev/holdfast/runrec"
@@ -41,7 +45,7 @@ func cmdBundle(c *control.Client, o opts) error {
 	if o.out == "" && isTerminal(os.Stdout) {
 		return usageError("stdout is a terminal: redirect it (holdfast bundle > bundle.tgz) or give -o FILE")
 	}
-	in, err := liveBundle(c)
+	in, err := liveBundle(c, o.stateDir)
 	if err != nil {
 		in, err = offlineOr(err, o.stateDir, offlineBundle)
 	}
@@ -86,7 +90,7 @@ func bundleOutput(name string) (io.Writer, func(error) error, error) {
 }
 
 // liveBundle gathers the bundle's inputs from the running holdfast.
-func liveBundle(c *control.Client) (bundle.Options, error) {
+func liveBundle(c *control.Client, stateDir string) (bundle.Options, error) {
 	ctx, cancel := control.WithTimeout()
 	defer cancel()
 	var in bundle.Options
@@ -106,9 +110,8 @@ func liveBundle(c *control.Client) (bundle.Options, error) {
 		return in, err
 	}
 	in.Status = raw
-	if snap.StateDir != "" {
-		in.RunsDir = snap.StateDir + "/runs"
-	}
+	in.RunsDir = filepath.Join(stateDir, statedir.RunsDir)
+	in.Fetch = fetchFunc(c, recs)
 	var api *control.APIError
 	switch err := c.Facts(ctx, &in.Facts); {
 	case errors.As(err, &api) && api.Status == http.StatusNotFound:
@@ -119,6 +122,53 @@ func liveBundle(c *control.Client) (bundle.Options, error) {
 		return in, err
 	}
 	return in, nil
+}
+
+// fetchFunc gives the bundle the files of a run dir that the caller may not
+// read (holdfast's run.json and output.log, mode 0600, when the bundle is
+// made as the app's user): the record from the runs list, and the output
+// through the control socket, spooled to an unlinked temp file so that
+// memory stays constant.
+func fetchFunc(c *control.Client, recs []runrec.RunRecord) func(int, string) (io.ReadCloser, int64, error) {
+	return func(run int, name string) (io.ReadCloser, int64, error) {
+		switch name {
+		case runrec.RunFile:
+			for _, r := range recs {
+				if r.Run == run {
+					b, err := json.MarshalIndent(r, "", "  ")
+					return io.NopCloser(bytes.NewReader(b)), int64(len(b)), err
+				}
+			}
+		case runrec.OutputFile:
+			return spoolLogs(c, run)
+		}
+		return nil, 0, fs.ErrNotExist
+	}
+}
+
+// spoolLogs copies run's output from the running holdfast into an unlinked
+// temp file and returns it at its start.
+func spoolLogs(c *control.Client, run int) (io.ReadCloser, int64, error) {
+	f, err := os.CreateTemp("", "holdfast-bundle-")
+	if err != nil {
+		return nil, 0, err
+	}
+	os.Remove(f.Name())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := c.Logs(ctx, f, run, 0, false); err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	size, err := f.Seek(0, io.SeekCurrent)
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, size, nil
 }
 
 // bundleRuns turns the records into the bundle's runs list, each kept

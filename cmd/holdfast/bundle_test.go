@@ -37,7 +37,9 @@ func TestOfflineSubcommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "startup-crash") || !strings.Contains(errOut, "reading the state dir "+dir) {
 		t.Errorf("runs: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
-	captureStderr(t, func() { out = captureStdout(t, func() { code = run([]string{"logs", "--run", "1", "--tail", "1", "--state-dir", dir}) }) })
+	captureStderr(t, func() {
+		out = captureStdout(t, func() { code = run([]string{"logs", "--run", "1", "--tail", "1", "--state-dir", dir}) })
+	})
 	if code != 0 || out != "line b of run 1\n" {
 		t.Errorf("logs --run 1 --tail 1: exit %d, %q", code, out)
 	}

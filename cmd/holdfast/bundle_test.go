@@ -49,7 +49,10 @@ func TestOfflineSubcommands(t *testing.T) {
 	}
 	file := filepath.Join(t.TempDir(), "b.tgz")
 	captureStderr(t, func() { code = run([]string{"bundle", "--state-dir", dir, "-o", file}) })
-	names := tgzNames(t, file)
+	names, summary := tgzNames(t, file)
+	if !strings.Contains(summary, "spring-failure-analysis: Port 8080 was already in use.") {
+		t.Errorf("SUMMARY.txt does not carry run 1's cause:\n%s", summary)
+	}
 	for _, want := range []string{"status.json", "runs.json", "facts.json", "runs/1/run.json", "runs/2/output.log", "SUMMARY.txt", "MANIFEST"} {
 		if !strings.Contains(names, "/"+want+"\n") {
 			t.Errorf("bundle lacks %s: %s", want, names)
@@ -69,8 +72,9 @@ func TestOfflineSubcommands(t *testing.T) {
 	}
 }
 
-// tgzNames lists a gzip-compressed tar's member names, one a line.
-func tgzNames(t *testing.T, file string) string {
+// tgzNames lists a gzip-compressed tar's member names, one a line, and
+// returns its SUMMARY.txt.
+func tgzNames(t *testing.T, file string) (string, string) {
 	t.Helper()
 	f, err := os.Open(file)
 	if err != nil {
@@ -83,14 +87,18 @@ func tgzNames(t *testing.T, file string) string {
 	}
 	tr := tar.NewReader(gz)
 	var b strings.Builder
+	var summary []byte
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
-			return b.String()
+			return b.String(), string(summary)
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
 		b.WriteString(h.Name + "\n")
+		if strings.HasSuffix(h.Name, "/SUMMARY.txt") {
+			summary, _ = io.ReadAll(tr)
+		}
 	}
 }

@@ -42,7 +42,7 @@ func cmdBundle(c *control.Client, o opts) error {
 	if o.run > 0 && o.all {
 		return usageError("--run and --all exclude each other")
 	}
-	if o.out == "" && isTerminal(os.Stdout) {
+	if (o.out == "" || o.out == "-") && isTerminal(os.Stdout) {
 		return usageError("stdout is a terminal: redirect it (holdfast bundle > bundle.tgz) or give -o FILE")
 	}
 	in, err := liveBundle(c, o.stateDir)

@@ -3,11 +3,14 @@ package main
 import (
 	"archive/tar"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // offlineStateDir is a state dir a holdfast left: two runs, no socket.
@@ -100,5 +103,40 @@ func tgzNames(t *testing.T, file string) (string, string) {
 		if strings.HasSuffix(h.Name, "/SUMMARY.txt") {
 			summary, _ = io.ReadAll(tr)
 		}
+	}
+}
+
+// A bundle is never written to a terminal: exit 2, nothing on it.
+func TestBundleRefusesTerminal(t *testing.T) {
+	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pty: %v", err)
+	}
+	defer ptmx.Close()
+	if err := unix.IoctlSetPointerInt(int(ptmx.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(ptmx.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tty, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	dir := offlineStateDir(t)
+	old := os.Stdout
+	os.Stdout = tty
+	var code int
+	errOut := captureStderr(t, func() { code = run([]string{"bundle", "--state-dir", dir}) })
+	os.Stdout = old
+	if code != 2 || !strings.Contains(errOut, "stdout is a terminal") {
+		t.Errorf("bundle to a terminal: exit %d, stderr %q", code, errOut)
+	}
+	// The negative control: the same to a file works.
+	captureStderr(t, func() { code = run([]string{"bundle", "--state-dir", dir, "-o", filepath.Join(t.TempDir(), "b.tgz")}) })
+	if code != 0 {
+		t.Errorf("bundle -o FILE: exit %d", code)
 	}
 }

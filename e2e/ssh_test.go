@@ -335,6 +335,20 @@ func TestSSHHeldJava(t *testing.T) {
 		if sum := hfrun.ReadFile(t, filepath.Join(dir, "SUMMARY.txt")); !strings.Contains(sum, "phase: held") {
 			t.Errorf("SUMMARY.txt:\n%s", sum)
 		}
+		// facts.json's effective JAVA_TOOL_OPTIONS is what the JVM said it picked up.
+		var facts struct {
+			App struct {
+				JavaToolOptions *string `json:"java_tool_options"`
+			} `json:"app"`
+		}
+		if err := json.Unmarshal([]byte(hfrun.ReadFile(t, filepath.Join(dir, "facts.json"))), &facts); err != nil {
+			t.Fatal(err)
+		}
+		_, picked, _ := strings.Cut(hfrun.ReadFile(t, filepath.Join(dir, "runs", "1", "output.log")), "Picked up JAVA_TOOL_OPTIONS: ")
+		picked, _, _ = strings.Cut(picked, "\n")
+		if facts.App.JavaToolOptions == nil || *facts.App.JavaToolOptions != picked || !strings.Contains(picked, "HeapDumpPath=") {
+			t.Errorf("facts.json java_tool_options = %v, the JVM picked up %q", facts.App.JavaToolOptions, picked)
+		}
 	})
 
 	t.Run("sftp and scp fetch the heap dump", func(t *testing.T) {

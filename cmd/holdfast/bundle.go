@@ -20,6 +20,7 @@ import (
 	"github.com/holdfast-dev/holdfast/bundle"
 	"github.com/holdfast-dev/holdfast/internal/config"
 	"github.com/holdfast-dev/holdfast/internal/control"
+	"github.com/holdfast-dev/holdfast/internal/jvmflags"
 	"github.com/holdfast-dev/holdfast/internal/offline"
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/internal/statedir"
@@ -291,18 +292,35 @@ func (e usageError) Error() string { return string(e) }
 func factsFunc(cfg *config.Config, store *state.Store) func() any {
 	return func() any {
 		snap := store.Load()
-		env, from := os.Environ(), "the environment holdfast starts the app with (holdfast adds its JVM evidence flags to JAVA_TOOL_OPTIONS at each start)"
-		if snap.PID > 0 {
-			if e, err := procEnviron(snap.PID); err == nil {
-				env, from = e, fmt.Sprintf("the app's process (pid %d, run %d)", snap.PID, snap.Run)
-			}
-		}
+		env, from := appEnv(cfg, snap)
 		f := bundle.CollectFacts(bundle.FactsInput{Version: version.Version, HoldfastArgs: os.Args,
 			HoldfastPID: os.Getpid(), AppArgv: cfg.Command, AppEnv: env, Now: time.Now()})
 		f.Source = fmt.Sprintf("holdfast (pid %d)", os.Getpid())
 		f.App.EnvSource = from
 		return f
 	}
+}
+
+// appEnv is the app's environment and where it was read: the app's process
+// while it runs; else the environment holdfast starts it with, plus the JVM
+// evidence flags the current run got (jvmflags.EnvFor), which point at the
+// run's jvm/ dir (at the evidence dir itself when records are in memory).
+func appEnv(cfg *config.Config, snap state.Snapshot) ([]string, string) {
+	if snap.PID > 0 {
+		if e, err := procEnviron(snap.PID); err == nil {
+			return e, fmt.Sprintf("the app's process (pid %d, run %d)", snap.PID, snap.Run)
+		}
+	}
+	env := os.Environ()
+	if snap.EvidenceDir == nil {
+		return env, "the environment holdfast starts the app with"
+	}
+	dir := *snap.EvidenceDir
+	if snap.StateDirWritable {
+		dir = filepath.Join(dir, runrec.AppDirName)
+	}
+	return jvmflags.EnvFor(cfg.JVM, cfg.Command, env, dir),
+		fmt.Sprintf("the environment holdfast started run %d with (the app is not running)", snap.Run)
 }
 
 // procEnviron is the initial environment of process pid.

@@ -63,8 +63,8 @@ func cmdBundle(c *control.Client, o opts) error {
 	if err = finish(err); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "holdfast bundle: %d files, %s before compression, runs %v; %d left out, %d changed while read (SUMMARY.txt says which)\n",
-		res.Files, strconv.FormatInt(res.Bytes, 10)+" bytes", res.Runs, len(res.LeftOut), len(res.Warnings))
+	fmt.Fprintf(os.Stderr, "holdfast bundle: %d files, %d bytes before compression, runs %v; %d left out, %d changed while read (SUMMARY.txt says which)\n",
+		res.Files, res.Bytes, res.Runs, len(res.LeftOut), len(res.Warnings))
 	return nil
 }
 

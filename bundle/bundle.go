@@ -37,6 +37,11 @@ type Options struct {
 	// Now names the top directory and dates the entries that are not files
 	// of a run dir; zero: time.Now().
 	Now time.Time
+	// Fetch, when set, gives a file of a run dir that this process may not
+	// open (EACCES: run.json and output.log are holdfast's, mode 0600, and
+	// `holdfast bundle` may run as the app's user) from somewhere else, the
+	// running holdfast; size is what the reader gives.
+	Fetch func(run int, name string) (r io.ReadCloser, size int64, err error)
 }
 
 // Result says what Write put in and left out.
@@ -241,6 +246,11 @@ func (b *builder) walk(d *os.File, rel string, depth int, budget *int) error {
 // there, one that shrinks is padded with zeros; both are reported.
 func (b *builder) addFile(dirfd int, name, rel string) error {
 	f, st, err := openFileAt(dirfd, name)
+	if errors.Is(err, unix.EACCES) && b.o.Fetch != nil {
+		if done, err := b.addFetched(dirfd, name, rel); done {
+			return err
+		}
+	}
 	if err != nil {
 		b.leftOut(rel, -1, "cannot open: "+explain(err))
 		return nil
@@ -249,14 +259,47 @@ func (b *builder) addFile(dirfd int, name, rel string) error {
 	if afterOpen != nil {
 		afterOpen(rel)
 	}
-	mtime := time.Unix(st.Mtim.Sec, 0)
+	if err := b.copyEntry(rel, st, f); err != nil {
+		return err
+	}
+	if fi, err := f.Stat(); err == nil && fi.Size() > st.Size {
+		b.warn(rel, fmt.Sprintf("grew while read; bundled its first %d bytes", st.Size))
+	}
+	return nil
+}
+
+// addFetched adds a file this process may not open through Fetch, with
+// the mode and mtime the run dir shows. It reports false when Fetch has
+// no such file either.
+func (b *builder) addFetched(dirfd int, name, rel string) (bool, error) {
+	run, file, ok := strings.Cut(strings.TrimPrefix(rel, "runs/"), "/")
+	n, err := strconv.Atoi(run)
+	if !ok || err != nil {
+		return false, nil
+	}
+	st, err := lstatAt(dirfd, name)
+	if err != nil {
+		return false, nil
+	}
+	r, size, err := b.o.Fetch(n, file)
+	if err != nil {
+		return false, nil
+	}
+	defer r.Close()
+	st.Size = size
+	return true, b.copyEntry(rel, st, r)
+}
+
+// copyEntry writes one file of st.Size bytes from r: a reader that gives
+// less is padded with zeros, one that gives more is cut; both are reported.
+func (b *builder) copyEntry(rel string, st unix.Stat_t, r io.Reader) error {
 	hdr := &tar.Header{Name: b.top + "/" + rel, Mode: fileMode(st), Size: st.Size,
-		ModTime: mtime, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+		ModTime: time.Unix(st.Mtim.Sec, 0), Typeflag: tar.TypeReg, Format: tar.FormatPAX}
 	if err := b.tw.WriteHeader(hdr); err != nil {
 		return err
 	}
 	b.sum.Reset()
-	n, rerr, werr := padcopy.Copy(io.MultiWriter(b.tw, b.sum), f, st.Size, b.buf)
+	n, rerr, werr := padcopy.Copy(io.MultiWriter(b.tw, b.sum), r, st.Size, b.buf)
 	if werr != nil {
 		return werr
 	}
@@ -266,9 +309,6 @@ func (b *builder) addFile(dirfd int, name, rel string) error {
 			why = "read failed: " + explain(rerr)
 		}
 		b.warn(rel, fmt.Sprintf("%s after %d of %d bytes; padded with zeros", why, n, st.Size))
-	}
-	if fi, err := f.Stat(); err == nil && fi.Size() > st.Size {
-		b.warn(rel, fmt.Sprintf("grew while read; bundled its first %d bytes", st.Size))
 	}
 	b.note(rel, st.Size)
 	return nil

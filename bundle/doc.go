@@ -29,6 +29,11 @@
 // redact.Argv. The status and run records are taken as holdfast already
 // wrote them (their argv is redacted when recorded).
 //
+// A file of a run dir this process may not open (run.json and output.log
+// are holdfast's, mode 0600, and `holdfast bundle` may run as the app's
+// user) is taken from Options.Fetch when the caller gives one (the CLI:
+// the running holdfast), else listed in SUMMARY.txt.
+//
 // The package must not talk to the control socket, start processes, or
 // write anywhere but the io.Writer it is given; the caller gathers the
 // status, the runs list and the app's environment and passes them in as

@@ -13,7 +13,11 @@ import (
 // Facts is facts.json: what holdfast knows about itself, the app and the
 // machine, with the app's secrets left out.
 type Facts struct {
-	CollectedAt time.Time     `json:"collected_at"`
+	CollectedAt time.Time `json:"collected_at"`
+	// Source says who collected them: the running holdfast, or a command
+	// that read the state dir without one (then the app's environment is
+	// not known).
+	Source      string        `json:"source,omitempty"`
 	Holdfast    HoldfastFacts `json:"holdfast"`
 	App         AppFacts      `json:"app"`
 	Cgroup      CgroupFacts   `json:"cgroup"`
@@ -41,6 +45,9 @@ type AppFacts struct {
 	JDKJavaOptions  *string `json:"jdk_java_options"`
 	// Env lists every variable by name, in the app's order.
 	Env []EnvVar `json:"env"`
+	// EnvSource says where Env was read: the app's process, or the
+	// environment holdfast starts the app with.
+	EnvSource string `json:"env_source,omitempty"`
 }
 
 // EnvVar is one variable of the app's environment. Value is null unless

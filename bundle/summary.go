@@ -28,6 +28,9 @@ func (b *builder) summary() []byte {
 	f := b.o.Facts
 	fmt.Fprintf(&s, "holdfast bundle made %s on %s by holdfast %s\n",
 		b.o.Now.UTC().Format(time.RFC3339), orDefault(f.Hostname, "?"), orDefault(f.Holdfast.Version, "?"))
+	if f.Source != "" {
+		fmt.Fprintf(&s, "collected by: %s\n", oneLine(f.Source, 200))
+	}
 	var st statusHead
 	if json.Unmarshal(b.o.Status, &st) == nil && st.Phase != "" {
 		line := "phase: " + st.Phase

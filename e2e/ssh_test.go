@@ -315,6 +315,42 @@ func TestSSHHeldJava(t *testing.T) {
 		}
 	})
 
+	t.Run("holdfast bundle over ssh", func(t *testing.T) {
+		// `ssh HOST holdfast bundle --with-heap > crash.tgz`, as the README says.
+		r := cl.run(t, "holdfast bundle --with-heap")
+		if r.rc != 0 || !strings.Contains(r.stderr, "holdfast bundle: ") {
+			t.Fatalf("holdfast bundle over ssh: rc %d, stderr %q", r.rc, r.stderr)
+		}
+		dir := extractBundle(t, hfrun.NeedTool(t, "tar"), []byte(r.stdout))
+		checkManifest(t, dir)
+		dumps, _ := filepath.Glob(filepath.Join(s.stateDir, "runs", "1", "jvm", "*.hprof"))
+		if len(dumps) != 1 {
+			t.Fatalf("runs/1/jvm has heap dumps %v, want one", dumps)
+		}
+		want, _ := sshSHA256(t, dumps[0])
+		got, _ := sshSHA256(t, filepath.Join(dir, "runs", "1", "jvm", filepath.Base(dumps[0])))
+		if got != want {
+			t.Errorf("the bundle's heap dump has sha256 %s, the run dir's %s", got, want)
+		}
+		if sum := hfrun.ReadFile(t, filepath.Join(dir, "SUMMARY.txt")); !strings.Contains(sum, "phase: held") {
+			t.Errorf("SUMMARY.txt:\n%s", sum)
+		}
+		// facts.json's effective JAVA_TOOL_OPTIONS is what the JVM said it picked up.
+		var facts struct {
+			App struct {
+				JavaToolOptions *string `json:"java_tool_options"`
+			} `json:"app"`
+		}
+		if err := json.Unmarshal([]byte(hfrun.ReadFile(t, filepath.Join(dir, "facts.json"))), &facts); err != nil {
+			t.Fatal(err)
+		}
+		_, picked, _ := strings.Cut(hfrun.ReadFile(t, filepath.Join(dir, "runs", "1", "output.log")), "Picked up JAVA_TOOL_OPTIONS: ")
+		picked, _, _ = strings.Cut(picked, "\n")
+		if facts.App.JavaToolOptions == nil || *facts.App.JavaToolOptions != picked || !strings.Contains(picked, "HeapDumpPath=") {
+			t.Errorf("facts.json java_tool_options = %v, the JVM picked up %q", facts.App.JavaToolOptions, picked)
+		}
+	})
+
 	t.Run("sftp and scp fetch the heap dump", func(t *testing.T) {
 		dumps, _ := filepath.Glob(filepath.Join(s.stateDir, "runs", "1", "jvm", "*.hprof"))
 		if len(dumps) != 1 {

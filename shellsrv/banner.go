@@ -49,6 +49,7 @@ func bannerText(snap state.Snapshot, now time.Time) string {
 		fmt.Fprintf(&b, "  evidence:   %s\n", *snap.EvidenceDir)
 	}
 	b.WriteString("  next:       holdfast status | holdfast logs | holdfast restart | holdfast release\n")
+	b.WriteString("              holdfast bundle > crash.tgz   (all the evidence in one file; ssh HOST holdfast bundle > crash.tgz from outside)\n")
 	return b.String()
 }
 

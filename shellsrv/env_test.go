@@ -63,7 +63,7 @@ func TestChooseShell(t *testing.T) {
 func TestBannerText(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	got := bannerText(state.Snapshot{Phase: state.Running, PID: 42, Run: 1}, now)
-	for _, want := range []string{"RUNNING", "pid 42", "last exit:  none yet", "holdfast release"} {
+	for _, want := range []string{"RUNNING", "pid 42", "last exit:  none yet", "holdfast release", "holdfast bundle > crash.tgz"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("banner %q lacks %q", got, want)
 		}

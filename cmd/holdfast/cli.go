@@ -35,6 +35,10 @@ type opts struct {
 	follow    bool
 	run, tail int
 	args      []string
+	stateDir  string // where runs, logs and bundle read when no holdfast answers
+	// bundle's
+	all, withHeap bool
+	out           string
 }
 
 // handler is how cmd/holdfast carries out a client row of subcmd.All that
@@ -51,7 +55,13 @@ func jsonFlag(fs *flag.FlagSet, o *opts) { fs.BoolVar(&o.asJSON, "json", false, 
 
 var handlers = map[string]handler{
 	"status": {flags: jsonFlag, run: func(c *control.Client, o opts) error { return cmdStatus(c, os.Stdout, o.asJSON) }},
-	"runs":   {flags: jsonFlag, run: func(c *control.Client, o opts) error { return cmdRuns(c, os.Stdout, o.asJSON) }},
+	"runs": {flags: jsonFlag, run: func(c *control.Client, o opts) error {
+		err := cmdRuns(c, os.Stdout, o.asJSON)
+		if err != nil {
+			_, err = offlineOr(err, o.stateDir, offlineRuns(os.Stdout, o.asJSON))
+		}
+		return err
+	}},
 	"logs": {
 		flags: func(fs *flag.FlagSet, o *opts) {
 			fs.BoolVar(&o.follow, "f", false, "follow the output")
@@ -59,9 +69,16 @@ var handlers = map[string]handler{
 			fs.IntVar(&o.run, "run", 0, "run number (default: the current or last run)")
 			fs.IntVar(&o.tail, "tail", 0, "only the last N lines")
 		},
-		run: func(c *control.Client, o opts) error { return cmdLogs(c, o.run, o.tail, o.follow) },
+		run: func(c *control.Client, o opts) error {
+			err := cmdLogs(c, o.run, o.tail, o.follow)
+			if err != nil {
+				_, err = offlineOr(err, o.stateDir, offlineLogs(os.Stdout, o.run, o.tail))
+			}
+			return err
+		},
 	},
-	"probe": {code: func(c *control.Client, o opts) int { return cmdProbe(c, o.args[0]) }},
+	"bundle": {flags: bundleFlags, run: cmdBundle},
+	"probe":  {code: func(c *control.Client, o opts) int { return cmdProbe(c, o.args[0]) }},
 }
 
 // wantArgs is the usage hint for a subcommand that takes one of args:
@@ -121,7 +138,7 @@ func subcommand(name string, lead, args []string) int {
 		return cliUsage
 	}
 	if o.run < 0 || o.tail < 0 {
-		fmt.Fprintf(os.Stderr, "holdfast logs: --run and --tail take a whole number >= 0\n")
+		fmt.Fprintf(os.Stderr, "holdfast %s: --run and --tail take a whole number >= 0\n", name)
 		return cliUsage
 	}
 	if stateDir, err = config.StateDir(stateDir); err != nil {
@@ -129,7 +146,7 @@ func subcommand(name string, lead, args []string) int {
 		return cliUsage
 	}
 
-	o.args = rest
+	o.args, o.stateDir = rest, stateDir
 	c := control.NewClient(stateDir)
 	if h.code != nil {
 		return h.code(c, o)
@@ -141,6 +158,9 @@ func subcommand(name string, lead, args []string) int {
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "holdfast %s: %v\n", name, err)
+		if _, ok := err.(usageError); ok {
+			return cliUsage
+		}
 		return cliFail
 	}
 	return cliOK
@@ -171,6 +191,17 @@ func cmdRuns(c *control.Client, w io.Writer, asJSON bool) error {
 	if err != nil {
 		return err
 	}
+	var snap state.Snapshot
+	if !asJSON {
+		if err := c.Status(ctx, &snap); err != nil {
+			return err
+		}
+	}
+	return writeRuns(w, runs, snap, asJSON)
+}
+
+// writeRuns prints the runs list: the table, or with asJSON the records.
+func writeRuns(w io.Writer, runs []runrec.RunRecord, snap state.Snapshot, asJSON bool) error {
 	if asJSON {
 		// As the control socket sends it: indented, one array.
 		if runs == nil {
@@ -180,11 +211,7 @@ func cmdRuns(c *control.Client, w io.Writer, asJSON bool) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(runs)
 	}
-	var snap state.Snapshot
-	if err := c.Status(ctx, &snap); err != nil {
-		return err
-	}
-	_, err = io.WriteString(w, formatRuns(runs, snap))
+	_, err := io.WriteString(w, formatRuns(runs, snap))
 	return err
 }
 

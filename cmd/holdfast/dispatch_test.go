@@ -118,7 +118,7 @@ func TestUnknownSubcommand(t *testing.T) {
 		{[]string{"--state-dir=/x", "relase"}, "did you mean release?"},
 		{[]string{"log", "-f"}, "did you mean logs?"},
 		{[]string{"Status"}, "did you mean status?"},
-		{[]string{"frobnicate"}, "the subcommands are status, runs, logs, restart, release, stop, hold, probe"},
+		{[]string{"frobnicate"}, "the subcommands are status, runs, logs, bundle, restart, release, stop, hold, probe"},
 	} {
 		var code int
 		errOut := captureStderr(t, func() { code = run(c.args) })

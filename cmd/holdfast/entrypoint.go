@@ -139,6 +139,7 @@ func entrypoint(args []string) int {
 				"socket", l.Path, "reason", l.FallbackReason)
 		}
 		cs := control.NewServer(backend{sup}, logger)
+		cs.ServeFacts(factsFunc(cfg, store))
 		if app >= 0 {
 			cs.AllowUID(app)
 		}

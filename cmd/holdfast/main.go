@@ -10,8 +10,10 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/holdfast-dev/holdfast/internal/config"
+	"github.com/holdfast-dev/holdfast/internal/tarcp"
 	"github.com/holdfast-dev/holdfast/internal/version"
 	"github.com/holdfast-dev/holdfast/shellsrv"
 )
@@ -21,8 +23,16 @@ func main() {
 	if code, ok := shellsrv.HelperMain(os.Args); ok {
 		os.Exit(code)
 	}
+	if isTar(os.Args) {
+		os.Exit(tarcp.Main(os.Args, os.Stdin, os.Stdout, os.Stderr))
+	}
 	os.Exit(run(os.Args[1:]))
 }
+
+// isTar reports whether holdfast was invoked as tar (argv[0]'s base name,
+// the symlink /usr/local/bin/tar -> holdfast): then it is the tar that
+// kubectl cp runs in the container, and takes no holdfast flags.
+func isTar(argv []string) bool { return len(argv) > 0 && filepath.Base(argv[0]) == "tar" }
 
 // run dispatches to a subcommand or to entrypoint mode. Global flags may
 // come before a subcommand (`holdfast --state-dir=X status`). Without "--",

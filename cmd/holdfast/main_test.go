@@ -19,6 +19,7 @@ func TestSubcommandWithoutHoldfast(t *testing.T) {
 		{"status", "--json", "--state-dir=" + dir},
 		{"runs", "--state-dir", dir},
 		{"logs", "--tail", "5", "--state-dir", dir},
+		{"bundle", "-o", dir + "/b.tgz", "--state-dir", dir},
 		{"restart", "--state-dir", dir},
 		{"release", "--state-dir", dir},
 		{"stop", "--state-dir", dir},
@@ -126,4 +127,19 @@ func captureStderr(t *testing.T, f func()) string {
 	os.Stderr = old
 	w.Close()
 	return <-done
+}
+
+// Only an argv[0] whose base name is tar selects the tar personality.
+func TestIsTar(t *testing.T) {
+	for argv, want := range map[string]bool{
+		"tar": true, "/usr/local/bin/tar": true, "./tar": true,
+		"holdfast": false, "/usr/local/bin/holdfast": false, "gtar": false, "tar.exe": false, "/tar/holdfast": false,
+	} {
+		if got := isTar([]string{argv, "cf", "-", "x"}); got != want {
+			t.Errorf("isTar(%q) = %v, want %v", argv, got, want)
+		}
+	}
+	if isTar(nil) {
+		t.Error("isTar(nil) = true")
+	}
 }

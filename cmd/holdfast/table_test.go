@@ -84,7 +84,7 @@ func TestSubcommandTable(t *testing.T) {
 	b := &recordingBackend{fakeBackend: fakeBackend{state.Snapshot{Phase: state.Held, Run: 1}}}
 	dir := serveBackend(t, b)
 	for _, c := range subcmd.All {
-		if !strings.Contains(help, "  "+c.Synopsis+" ") {
+		if !strings.Contains(help, "  "+c.Synopsis+" ") && !strings.Contains(help, "  "+c.Synopsis+"\n") {
 			t.Errorf("help lacks %q", c.Synopsis)
 		}
 		args := []string{"--state-dir", dir, c.Name}

@@ -81,7 +81,9 @@ func Build(opts Options) (v1.Image, error) {
 	layers := make([]v1.Layer, 0, len(files))
 	for _, f := range files {
 		w := newLayerWriter()
-		if f.IsDir() {
+		if target, ok := f.IsLink(); ok {
+			err = w.symlink(f.Dest, target)
+		} else if f.IsDir() {
 			err = w.dir(f.Dest, f.Mode, f.UID, f.GID)
 		} else {
 			err = w.hostFile(f.Dest, opts.Sources[f.Src], f.Mode, f.UID, f.GID)
@@ -137,7 +139,7 @@ func applyConfig(c *v1.Config, nonRoot bool) {
 func checkSources(files []File, sources map[string]string, list string) error {
 	var want []string
 	for _, f := range files {
-		if f.IsDir() {
+		if _, link := f.IsLink(); f.IsDir() || link {
 			continue
 		}
 		want = append(want, f.Src)

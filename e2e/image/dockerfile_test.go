@@ -109,6 +109,8 @@ type dfImage struct {
 
 var installDir = regexp.MustCompile(`install -d -m (0[0-7]+) -o (\d+) -g (\d+) (/\S+)`)
 
+var lnS = regexp.MustCompile(`ln -s (\S+) (/\S+)`)
+
 func evalTarget(args map[string]string, stages []*dfStage, target string) dfImage {
 	var im dfImage
 	ch, base := chain(stages, target)
@@ -148,6 +150,9 @@ func evalTarget(args map[string]string, stages []*dfStage, target string) dfImag
 			case "RUN":
 				for _, m := range installDir.FindAllStringSubmatch(in.args, -1) {
 					im.files = append(im.files, fmt.Sprintf("%s %s %s %s:%s", DirSrc, m[4], m[1], m[2], m[3]))
+				}
+				for _, m := range lnS.FindAllStringSubmatch(in.args, -1) {
+					im.files = append(im.files, fmt.Sprintf("%s%s %s 0777 0:0", LinkSrc, m[1], m[2]))
 				}
 			case "ENTRYPOINT":
 				im.entrypoint = jsonArgs()
@@ -244,6 +249,8 @@ func layerEntry(l v1.Layer, dest string) (string, error) {
 		src := "?"
 		if h.Typeflag == tar.TypeDir {
 			src = DirSrc
+		} else if h.Typeflag == tar.TypeSymlink {
+			src = LinkSrc + h.Linkname
 		} else if b, _ := io.ReadAll(tr); len(b) > 0 {
 			src = string(bytes.TrimSpace(b)) // the test's sources hold their own SRC name
 		}
@@ -270,7 +277,7 @@ func TestImageMatchesDockerfile(t *testing.T) {
 	// Each source holds its own name, so a layer shows which source it got.
 	sources := map[string]string{}
 	for _, f := range files {
-		if !f.IsDir() {
+		if _, link := f.IsLink(); !f.IsDir() && !link {
 			sources[f.Src] = filepath.Join(t.TempDir(), f.Src)
 			writeFile(t, sources[f.Src], f.Src+"\n")
 		}

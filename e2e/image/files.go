@@ -17,6 +17,10 @@ import (
 // DirSrc is the SRC of a files.txt line that makes a directory instead of copying a file.
 const DirSrc = "-"
 
+// LinkSrc starts the SRC of a files.txt line that makes a symbolic link: "link:T" makes
+// DEST a link to T.
+const LinkSrc = "link:"
+
 // File is one line of deploy/docker/files.txt: one layer of the image.
 type File struct {
 	Src      string      // source name (the COPY source's base name), or DirSrc
@@ -28,6 +32,9 @@ type File struct {
 
 // IsDir reports whether f makes a directory rather than copying a file.
 func (f File) IsDir() bool { return f.Src == DirSrc }
+
+// IsLink reports whether f makes a symbolic link, and to what.
+func (f File) IsLink() (string, bool) { return strings.CutPrefix(f.Src, LinkSrc) }
 
 // Owner is f's owner as the Dockerfile writes it: "UID:GID".
 func (f File) Owner() string { return fmt.Sprintf("%d:%d", f.UID, f.GID) }
@@ -102,7 +109,14 @@ func parseFileLine(line string, n int) (File, error) {
 		return File{}, fmt.Errorf("want SRC DEST MODE [UID:GID], got %d fields in %q", len(fields), line)
 	}
 	f := File{Src: fields[0], Dest: fields[1], Line: n}
-	if f.Src != DirSrc && (strings.Contains(f.Src, "/") || f.Src == "." || f.Src == "..") {
+	if target, ok := f.IsLink(); ok {
+		if target == "" || strings.Contains(target, "/") || target == "." || target == ".." {
+			return File{}, fmt.Errorf("link target %q must be a file name in DEST's directory", target)
+		}
+		if fields[2] != "0777" || len(fields) == 4 {
+			return File{}, fmt.Errorf("a link is MODE 0777 with no owner, got %q", fields[2:])
+		}
+	} else if f.Src != DirSrc && (strings.Contains(f.Src, "/") || f.Src == "." || f.Src == "..") {
 		return File{}, fmt.Errorf("SRC %q must be a plain file name", f.Src)
 	}
 	if !path.IsAbs(f.Dest) || path.Clean(f.Dest) != f.Dest || f.Dest == "/" {

@@ -100,6 +100,7 @@ func testHeldPod(t *testing.T, c *cluster, tmpl corev1.PodTemplateSpec, w *walkt
 	w.exec(c, name, id, "holdfast", "status")
 	w.exec(c, name, id, "holdfast", "runs")
 	w.exec(c, name, id, "holdfast", "logs", "--tail", "12")
+	checkBundle(t, c, id)
 
 	live0 := c.mustProbeCount(t, name, "Liveness", "successful")
 	unready0 := c.mustProbeCount(t, name, "Readiness", "failed")

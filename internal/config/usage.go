@@ -17,6 +17,11 @@ func Usage() string {
 	b.WriteString("Usage:\n")
 	fmt.Fprintf(&b, "  %-40s %s\n", synopsis, "run COMMAND, supervised")
 	for _, c := range subcmd.All {
+		if len(c.Synopsis) > 40 {
+			// Too long for the column: the summary goes on a line of its own.
+			fmt.Fprintf(&b, "  %s\n  %-40s %s\n", c.Synopsis, "", c.Summary)
+			continue
+		}
 		fmt.Fprintf(&b, "  %-40s %s\n", c.Synopsis, c.Summary)
 	}
 	b.WriteString("\nThe subcommands reach the running holdfast through the control socket in\n")

@@ -2,8 +2,8 @@
 // <state-dir>/holdfast.sock (mode 0600; group the app's gid and mode 0660
 // when the app runs as its own user, see ListenShared), or, when the state dir cannot hold
 // it, the same name in the state dir's fallback directory (package rundir),
-// and the client the subcommands (status, runs, logs, restart, release,
-// stop, hold, probe) use to talk to the running holdfast, from `kubectl
+// and the client the subcommands (status, runs, logs, bundle, restart,
+// release, stop, hold, probe) use to talk to the running holdfast, from `kubectl
 // exec`, an ssh session or an exec probe.
 //
 // Both ends check the other. The client trusts a socket only when it is a
@@ -15,5 +15,7 @@
 // told (Server.AllowUID), the app's uid; any other peer gets 403.
 //
 // The server only reads snapshots and hands requests to the supervisor
-// through Backend; it never touches the app.
+// through Backend; it never touches the app. GET /v1/facts serves what
+// the caller of ServeFacts gives (the bundle's facts, filtered in
+// holdfast's process).
 package control

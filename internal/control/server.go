@@ -37,7 +37,9 @@ type Server struct {
 	app int // the app's uid when AllowUID was called, else -1
 	b   Backend
 	log *slog.Logger
-	srv *http.Server
+	// facts, when set (ServeFacts), answers GET /v1/facts.
+	facts func() any
+	srv   *http.Server
 }
 
 // NewServer returns a server for b.
@@ -48,6 +50,7 @@ func NewServer(b Backend, log *slog.Logger) *Server {
 	mux.HandleFunc("GET /v1/runs", s.runs)
 	mux.HandleFunc("GET /v1/logs", s.logs)
 	mux.HandleFunc("GET /v1/probe/{which}", s.probe)
+	mux.HandleFunc("GET /v1/facts", s.serveFacts)
 	mux.HandleFunc("POST /v1/{action}", s.action)
 	s.srv = &http.Server{
 		Handler:           s.onlyTrusted(mux),

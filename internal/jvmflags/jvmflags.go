@@ -46,11 +46,28 @@ func Env(mode string, argv, env []string, runDir string, run int) (newEnv []stri
 	if !Applies(mode, argv, env) {
 		return env, "", false
 	}
-	user := userFlags(argv, env)
 	dir := makeEvidenceDir(runDir, run)
 	if dir == "" {
 		return env, "", false
 	}
+	newEnv, evidenceDir = withFlags(argv, env, dir)
+	return newEnv, evidenceDir, true
+}
+
+// EnvFor is what Env gave a run whose evidence dir was dir, without making
+// anything: the environment the run's JVM got, for a report made after it
+// ended. It returns env unchanged when Env adds nothing for mode or dir is "".
+func EnvFor(mode string, argv, env []string, dir string) []string {
+	if dir == "" || !Applies(mode, argv, env) {
+		return env
+	}
+	newEnv, _ := withFlags(argv, env, dir)
+	return newEnv
+}
+
+// withFlags adds the evidence flags pointing at dir.
+func withFlags(argv, env []string, dir string) (newEnv []string, evidenceDir string) {
+	user := userFlags(argv, env)
 	var add []string
 	if !user[heapDumpOnOOM] {
 		add = append(add, "-XX:+"+heapDumpOnOOM)
@@ -77,7 +94,7 @@ func Env(mode string, argv, env []string, runDir string, run int) (newEnv []stri
 			newEnv = append(newEnv, kv)
 		}
 	}
-	return append(newEnv, toolOptions+"="+value), evidenceDir, true
+	return append(newEnv, toolOptions+"="+value), evidenceDir
 }
 
 // Applies reports whether Env adds any flag for mode, argv and env:

@@ -328,3 +328,24 @@ func TestJVMEnvRealOOMPerRunDirs(t *testing.T) {
 		t.Fatalf("second OOM into a shared dir did not collide:\n%s", out)
 	}
 }
+
+// EnvFor gives what Env gave for the same dir, and makes nothing.
+func TestEnvFor(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "runs", "3", "jvm")
+	argv := []string{"java", "-jar", "app.jar"}
+	env := []string{"PATH=/bin", "JAVA_TOOL_OPTIONS=-Xmx64m"}
+	got := EnvFor("auto", argv, env, dir)
+	if _, err := os.Stat(dir); err == nil {
+		t.Fatalf("EnvFor made %s", dir)
+	}
+	want, _, _ := Env("auto", argv, env, dir, 3)
+	if !slices.Equal(got, want) || !strings.Contains(strings.Join(got, " "), "-Xmx64m -XX:+HeapDumpOnOutOfMemoryError") {
+		t.Errorf("EnvFor = %q, Env = %q", got, want)
+	}
+	if got := EnvFor("auto", []string{"sh"}, env, dir); !slices.Equal(got, env) {
+		t.Errorf("EnvFor of a non-java command = %q, want env unchanged", got)
+	}
+	if got := EnvFor("on", argv, env, ""); !slices.Equal(got, env) {
+		t.Errorf("EnvFor without a dir = %q, want env unchanged", got)
+	}
+}

@@ -102,7 +102,9 @@ func (e *extractor) member(hdr *tar.Header, r io.Reader) {
 	}
 	if err == nil && e.sameOwner && hdr.Typeflag != tar.TypeReg {
 		uid, gid := e.owner(hdr)
-		err = e.root.Lchown(name, uid, gid)
+		if err := e.root.Lchown(name, uid, gid); err != nil {
+			e.chownFailed(hdr.Name, uid, gid, err)
+		}
 	}
 	if err != nil {
 		e.f.fail("%s: Cannot extract: %v", hdr.Name, unwrap(err))
@@ -276,13 +278,20 @@ func (e *extractor) file(name string, hdr *tar.Header, r io.Reader) error {
 	if e.sameOwner {
 		uid, gid := e.owner(hdr)
 		if err := f.Chown(uid, gid); err != nil {
-			return err
+			e.chownFailed(hdr.Name, uid, gid, err)
 		}
 	}
 	if err := f.Chmod(e.mode(hdr)); err != nil {
 		return err
 	}
 	return f.Close()
+}
+
+// chownFailed reports an owner that could not be given (root without
+// CAP_CHOWN, as in a container with few capabilities): the member stays,
+// with the extracting user's owner, as GNU tar leaves it.
+func (e *extractor) chownFailed(name string, uid, gid int, err error) {
+	e.f.fail("%s: Cannot change ownership to uid %d, gid %d: %v", name, uid, gid, unwrap(err))
 }
 
 // mode is the permission a member gets: the archive's bits (without setuid

@@ -52,7 +52,7 @@ func (s *Supervisor) onHealth(h healthResult) {
 		return
 	}
 	r.probing = false
-	if !r.alive || s.phase != state.Running || r.stop.stage != stopNone {
+	if !r.alive || s.phase != state.Running || r.stopping() {
 		return
 	}
 	if s.cfg.ReadyURL != "" {

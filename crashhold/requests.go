@@ -48,7 +48,7 @@ func (s *Supervisor) onRequest(kind RequestKind) error {
 		s.log.Info("restart requested", "phase", string(s.phase))
 		s.holdNext = false
 		switch {
-		case alive && r.stop.stage != stopNone && r.stop.purpose == StopToRestart:
+		case alive && r.stopping() && r.stop.purpose == StopToRestart:
 			return nil // already on its way
 		case alive:
 			// Running, or a hang hold: stop it, then start a fresh run.

@@ -36,6 +36,9 @@ type stopState struct {
 	sent    sigSet // the stop signals sent to the group (a second TERM too)
 }
 
+// stopping reports whether holdfast has begun to stop the run.
+func (r *appRun) stopping() bool { return r.stop.stage != stopNone }
+
 // sigSet is a set of signals 1–64.
 type sigSet uint64
 

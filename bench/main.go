@@ -51,7 +51,7 @@ func main() { os.Exit(run()) }
 func run() int {
 	var c config
 	flag.StringVar(&c.holdfast, "holdfast", "../bin/holdfast", "holdfast binary")
-	flag.StringVar(&c.holdfastBase, "holdfast-base", "", "an older holdfast binary measured side by side in the retain section (optional)")
+	flag.StringVar(&c.holdfastBase, "holdfast-base", "", "an older holdfast binary measured side by side (a row after holdfast's) in the signals, stdout, restart and retain sections (optional)")
 	flag.IntVar(&c.retainRuns, "retain-runs", 20, "crash-loop runs in the retain section")
 	flag.Int64Var(&c.retainBytes, "retain-bytes", 100<<20, "bytes the app writes per run in the retain section")
 	flag.IntVar(&c.retainReps, "retain-reps", 1, "retain sessions per row")
@@ -182,6 +182,15 @@ func (b *bench) report(w io.Writer, shm string) {
 		hfTmpfs = holdfastAs("holdfast (tmpfs state)", b.holdfast, shm)
 		hfProbe = holdfastAs("holdfast (probe on)", b.holdfast, diskRoot, "--probe-addr=127.0.0.1:0")
 	)
+	// withBase adds a row for the older build (-holdfast-base) right after
+	// the row of v, with the same flags and state dir.
+	withBase := func(vs []variant, v variant, name string, extra ...string) []variant {
+		if c.holdfastBase == "" {
+			return vs
+		}
+		i := slices.IndexFunc(vs, func(x variant) bool { return x.name == v.name })
+		return slices.Insert(vs, i+1, holdfastAs(name, c.holdfastBase, v.stateRoot, extra...))
+	}
 	started := time.Now()
 	load0 := loadavg()
 	var pid1, sup []*table
@@ -219,7 +228,8 @@ func (b *bench) report(w io.Writer, shm string) {
 	if b.want("signals") {
 		pid1 = append(pid1, timed("signals", func() *table {
 			trimmed := holdfastAs("holdfast --trim-memory", b.holdfast, diskRoot, "--trim-memory")
-			return b.benchSignals([]variant{bareV, tini, dumb, cata, hfDisk, trimmed}, c.signals)
+			vs := withBase([]variant{bareV, tini, dumb, cata, hfDisk, trimmed}, hfDisk, "holdfast base (-holdfast-base)")
+			return b.benchSignals(vs, c.signals)
 		}))
 	}
 	if b.want("stdout") {
@@ -236,12 +246,16 @@ func (b *bench) report(w io.Writer, shm string) {
 			}}
 			// The app writes to holdfast's own stdout, as under tini: nothing is kept.
 			hfPass := holdfastAs("holdfast --capture=false", b.holdfast, diskRoot, "--capture=false")
-			return b.benchThroughput([]variant{bareV, catRelay, zcRelay, tini, dumb, cata, hfDisk, hfTmpfs, hfPass}, c.bytes, c.tputReps)
+			vs := []variant{bareV, catRelay, zcRelay, tini, dumb, cata, hfDisk, hfTmpfs, hfPass}
+			vs = withBase(vs, hfDisk, "holdfast base (-holdfast-base)")
+			vs = withBase(vs, hfPass, "holdfast base --capture=false", "--capture=false")
+			return b.benchThroughput(vs, c.bytes, c.tputReps)
 		}))
 	}
 	if b.want("restart") {
 		sup = append(sup, timed("restart", func() *table {
-			return b.benchRestart([]variant{hfDisk, hfTmpfs}, c.restarts, c.restartRounds)
+			vs := withBase([]variant{hfDisk, hfTmpfs}, hfDisk, "holdfast base (-holdfast-base)")
+			return b.benchRestart(vs, c.restarts, c.restartRounds)
 		}))
 	}
 	if b.want("idle") {

@@ -3,15 +3,24 @@
 //
 // It has two parts:
 //
-//   - policy.go: the pure decision. Decide(policy, used, end) says whether an
-//     ended run is restarted (and after which backoff), held, or ends
-//     holdfast, and why the run ended (a runrec.EndReason). It takes every
-//     input as an argument; tests walk it with a fake clock.
+//   - policy.go: the pure decision, the whole policy. Decide(policy, used,
+//     end) says whether an ended run is restarted (and after which backoff,
+//     or at once), held (and why), or ends holdfast, and why the run ended
+//     (a runrec.EndReason): a requested stop or restart, the end of a
+//     process held for a hang and a requested hold included. It takes
+//     every input as an argument; its table test covers each case.
 //   - the Supervisor: one goroutine that owns the app process, every timer
 //     and the phase. Signals, app exits, health results and requests
 //     (restart, release, stop, hold) arrive as events; each handler switches
 //     on the phase and ends in one transition that logs old→new, stamps the
 //     time and publishes a state.Snapshot. Nothing else signals the app.
+//     Its private state of a run's stop (stop.go) is a stage that only
+//     moves forward, none → term → quit → kill, and a purpose: exit,
+//     restart, or let the policy decide (a hang). An exit is handled in
+//     three steps (runs.go): collect (the status, the run's record, who
+//     sent the signal that ended it), Decide, apply. Time comes from a
+//     Clock; the scenario tests drive backoff, the crash-hold window, the
+//     hold timeout and the stop's escalation with a fake one.
 //
 // What it drives lives elsewhere: the run records and run dirs (runrec),
 // the JVM evidence flags (internal/jvmflags), the hold banner

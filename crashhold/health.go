@@ -52,7 +52,7 @@ func (s *Supervisor) onHealth(h healthResult) {
 		return
 	}
 	r.probing = false
-	if !r.alive || s.phase != state.Running || r.stopRequested {
+	if !r.alive || s.phase != state.Running || r.stopping() {
 		return
 	}
 	if s.cfg.ReadyURL != "" {
@@ -100,6 +100,7 @@ func (s *Supervisor) onHealth(h healthResult) {
 func (s *Supervisor) onHang(detail string) {
 	r := s.cur
 	r.ready = false
+	r.hung = true
 	inWindow := InWindow(s.cfg.Policy, r.started, s.d.Clock.Now(), r.everReady)
 	if r.isJava {
 		s.sendToPid(r.child.Pid, syscall.SIGQUIT)
@@ -110,12 +111,11 @@ func (s *Supervisor) onHang(detail string) {
 		return
 	}
 	s.log.Warn("app stopped answering its liveness URL; stopping it", "detail", detail, "pid", r.child.Pid)
-	r.hangKill = true
 	if r.isJava {
-		r.hangStop = true
+		// The thread dump pause: onQuitPauseElapsed starts the stop.
 		s.quitT = s.d.Clock.NewTimer(s.cfg.QuitPause)
 		s.publish()
 		return
 	}
-	s.stopApp(s.cfg.StopSignal, afterDecide)
+	s.stopApp(s.cfg.StopSignal, StopToDecide)
 }

@@ -3,6 +3,7 @@ package crashhold
 import (
 	"time"
 
+	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/runrec"
 )
 
@@ -41,14 +42,33 @@ func (a Action) String() string {
 	return "unknown"
 }
 
+// StopPurpose says why holdfast stopped a run, and so what follows its end.
+type StopPurpose uint8
+
+const (
+	NotStopped    StopPurpose = iota // holdfast did not stop the run
+	StopToExit                       // a stop, release, TERM to holdfast or the hold timeout: holdfast exits with the run's code
+	StopToRestart                    // `holdfast restart`: a fresh run at once, with a fresh budget
+	StopToDecide                     // a hang: the policy decides as for a crash after the window
+)
+
 // RunEnd is everything the policy needs to know about an ended run.
 type RunEnd struct {
-	Crashed   bool // non-zero exit or death by signal
-	Stopped   bool // holdfast asked it to stop (signal, stop, release, restart)
-	HangKill  bool // holdfast stopped it because it stopped answering its liveness URL
-	StartedAt time.Time
-	EndedAt   time.Time
-	EverReady bool // the app reported ready during the run
+	Crashed bool        // non-zero exit or death by signal
+	Stop    StopPurpose // why holdfast stopped the run, NotStopped if it did not
+	// Hang: the run stopped answering its liveness URL; holdfast held it
+	// alive (HeldAlive) or stopped it (StopToDecide, or it died during the
+	// thread dump pause before the stop).
+	Hang bool
+	// HeldAlive: the run ended while holdfast held its process alive (a
+	// hang hold).
+	HeldAlive bool
+	// HoldRequested: `holdfast hold` asked to hold at this exit instead of
+	// restarting.
+	HoldRequested bool
+	StartedAt     time.Time
+	EndedAt       time.Time
+	EverReady     bool // the app reported ready during the run
 }
 
 // Decision is the policy's answer.
@@ -56,9 +76,15 @@ type Decision struct {
 	Action Action
 	Delay  time.Duration    // before the restart
 	Reason runrec.EndReason // why the run ended, for run.json and metrics
-	// ResetBudget: the run was healthy (a late crash), so the next startup
-	// crash starts a fresh budget.
+	// ResetBudget: the run was healthy (a late crash) or the restart was
+	// requested, so the next startup crash starts a fresh budget.
 	ResetBudget bool
+	// Now: restart at once, without the backoff phase (a requested
+	// restart).
+	Now bool
+	// HoldReason is why holdfast holds, with Action Hold. A run that ends
+	// while already held (HeldAlive) keeps the hold it had.
+	HoldReason state.HoldReason
 }
 
 // InWindow reports whether a run started at started is still inside the
@@ -71,25 +97,44 @@ func InWindow(p Policy, started, now time.Time, everReady bool) bool {
 }
 
 // Decide says what to do with a run that ended. used is how many startup
-// crashes were already restarted under the current budget.
+// crashes were already restarted under the current budget. It is the whole
+// policy: a requested stop, a requested restart, the end of a process held
+// for a hang and a requested hold are decided here too.
 func Decide(p Policy, used int, end RunEnd) Decision {
 	switch {
-	case end.Stopped && !end.HangKill:
+	case end.Stop == StopToExit:
 		return Decision{Action: Exit, Reason: runrec.Stopped}
-	case !end.Crashed && !end.HangKill:
+	case end.Stop == StopToRestart:
+		return Decision{Action: Restart, Reason: runrec.Stopped, ResetBudget: true, Now: true}
+	case end.HeldAlive:
+		// A hang-held process died on its own: stay held.
+		return Decision{Action: Hold, Reason: runrec.Hang, HoldReason: state.ReasonHang}
+	}
+	d := decideCrash(p, used, end)
+	if end.HoldRequested && d.Action != Exit {
+		// `holdfast hold`: hold instead of restarting.
+		return Decision{Action: Hold, Reason: d.Reason, HoldReason: state.ReasonManual}
+	}
+	return d
+}
+
+// decideCrash decides for a run holdfast did not stop, or stopped for a
+// hang: a clean exit, a startup crash or a late one.
+func decideCrash(p Policy, used int, end RunEnd) Decision {
+	if !end.Crashed && !end.Hang {
 		// Exit code 0 is not a crash (docs/contract.md "Phases").
 		return Decision{Action: Exit, Reason: runrec.CleanExit}
 	}
 	reason := runrec.LateCrash
-	if end.HangKill {
+	if end.Hang {
 		reason = runrec.Hang
 	}
-	if !end.HangKill && InWindow(p, end.StartedAt, end.EndedAt, end.EverReady) {
+	if !end.Hang && InWindow(p, end.StartedAt, end.EndedAt, end.EverReady) {
 		switch {
 		case used < p.MaxRestarts:
 			return Decision{Action: Restart, Delay: BackoffDelay(p, used), Reason: runrec.StartupCrash}
 		case p.Hold:
-			return Decision{Action: Hold, Reason: runrec.StartupCrash}
+			return Decision{Action: Hold, Reason: runrec.StartupCrash, HoldReason: state.ReasonStartupCrash}
 		default:
 			return Decision{Action: Exit, Reason: runrec.StartupCrash}
 		}
@@ -116,7 +161,7 @@ func BackoffDelay(p Policy, n int) time.Duration {
 // HoldOnHang reports whether a liveness failure holds the app with its
 // process kept alive (inside the window, or always with --hold-on-hang).
 // Otherwise the supervisor takes a thread dump, stops the app, and Decide
-// handles the end as a crash after the window (RunEnd.HangKill).
+// handles the end as a crash after the window (RunEnd.Hang).
 func HoldOnHang(p Policy, inWindow, holdOnHang bool) bool {
 	return p.Hold && (inWindow || holdOnHang)
 }

@@ -33,20 +33,37 @@ func TestDecide(t *testing.T) {
 	}{
 		{"clean exit ends holdfast", base, 0, RunEnd{StartedAt: t0, EndedAt: t0.Add(time.Second)}, Decision{Action: Exit, Reason: runrec.CleanExit}},
 		{"clean exit inside the window is no crash", base, 2, RunEnd{StartedAt: t0, EndedAt: t0}, Decision{Action: Exit, Reason: runrec.CleanExit}},
-		{"requested stop is no crash", base, 0, RunEnd{Crashed: true, Stopped: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Exit, Reason: runrec.Stopped}},
+		{"requested stop is no crash", base, 0, RunEnd{Crashed: true, Stop: StopToExit, StartedAt: t0, EndedAt: t0}, Decision{Action: Exit, Reason: runrec.Stopped}},
+		{"requested stop of a hung run exits", late, 0, RunEnd{Crashed: true, Stop: StopToExit, Hang: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Exit, Reason: runrec.Stopped}},
+		{"requested stop wins over a requested hold", base, 0, RunEnd{Crashed: true, Stop: StopToExit, HoldRequested: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Exit, Reason: runrec.Stopped}},
+		{"requested stop of a hang-held process exits", base, 0, RunEnd{Crashed: true, Stop: StopToExit, Hang: true, HeldAlive: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Exit, Reason: runrec.Stopped}},
+		{"requested restart starts a fresh run at once with a fresh budget", base, 2, RunEnd{Crashed: true, Stop: StopToRestart, StartedAt: t0, EndedAt: t0}, Decision{Action: Restart, Reason: runrec.Stopped, ResetBudget: true, Now: true}},
+		{"requested restart of a hang-held process restarts", base, 2, RunEnd{Crashed: true, Stop: StopToRestart, Hang: true, HeldAlive: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Restart, Reason: runrec.Stopped, ResetBudget: true, Now: true}},
+		{"requested restart of a run that exits 0 restarts too", base, 0, RunEnd{Stop: StopToRestart, StartedAt: t0, EndedAt: t0}, Decision{Action: Restart, Reason: runrec.Stopped, ResetBudget: true, Now: true}},
+		{"a hang-held process that dies stays held", base, 0, RunEnd{Crashed: true, Hang: true, HeldAlive: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Hold, Reason: runrec.Hang, HoldReason: state.ReasonHang}},
+		{"a hang-held process that exits 0 stays held", noHold, 0, RunEnd{Hang: true, HeldAlive: true, StartedAt: t0, EndedAt: t0.Add(time.Hour)}, Decision{Action: Hold, Reason: runrec.Hang, HoldReason: state.ReasonHang}},
+		{"a hang-held process keeps its hold over a requested hold", base, 0, RunEnd{Crashed: true, Hang: true, HeldAlive: true, HoldRequested: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Hold, Reason: runrec.Hang, HoldReason: state.ReasonHang}},
+		{"hold requested: a startup crash is held instead of restarted", base, 0, RunEnd{Crashed: true, HoldRequested: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Hold, Reason: runrec.StartupCrash, HoldReason: state.ReasonManual}},
+		{"hold requested: a spent budget holds for the request", base, 2, RunEnd{Crashed: true, HoldRequested: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Hold, Reason: runrec.StartupCrash, HoldReason: state.ReasonManual}},
+		{"hold requested: a late crash restarted by policy is held", late, 0, RunEnd{Crashed: true, HoldRequested: true, StartedAt: t0, EndedAt: t0.Add(time.Hour)}, Decision{Action: Hold, Reason: runrec.LateCrash, HoldReason: state.ReasonManual}},
+		{"hold requested: a hang kill restarted by policy is held", late, 0, RunEnd{Crashed: true, Stop: StopToDecide, Hang: true, HoldRequested: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Hold, Reason: runrec.Hang, HoldReason: state.ReasonManual}},
+		{"hold requested: a clean exit still exits", base, 0, RunEnd{HoldRequested: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Exit, Reason: runrec.CleanExit}},
+		{"hold requested: a late crash that exits by policy still exits", base, 0, RunEnd{Crashed: true, HoldRequested: true, StartedAt: t0, EndedAt: t0.Add(time.Hour)}, Decision{Action: Exit, Reason: runrec.LateCrash}},
 		{"first startup crash restarts after the base backoff", base, 0, crashAfter(time.Second), Decision{Action: Restart, Delay: time.Second, Reason: runrec.StartupCrash}},
 		{"second startup crash doubles the backoff", base, 1, crashAfter(time.Second), Decision{Action: Restart, Delay: 2 * time.Second, Reason: runrec.StartupCrash}},
-		{"budget spent holds", base, 2, crashAfter(time.Second), Decision{Action: Hold, Reason: runrec.StartupCrash}},
-		{"max-restarts 0 holds at the first crash", zero, 0, crashAfter(0), Decision{Action: Hold, Reason: runrec.StartupCrash}},
+		{"budget spent holds", base, 2, crashAfter(time.Second), Decision{Action: Hold, Reason: runrec.StartupCrash, HoldReason: state.ReasonStartupCrash}},
+		{"max-restarts 0 holds at the first crash", zero, 0, crashAfter(0), Decision{Action: Hold, Reason: runrec.StartupCrash, HoldReason: state.ReasonStartupCrash}},
 		{"hold=false exits when the budget is spent", noHold, 2, crashAfter(time.Second), Decision{Action: Exit, Reason: runrec.StartupCrash}},
 		{"hold=false still restarts within the budget", noHold, 0, crashAfter(time.Second), Decision{Action: Restart, Delay: time.Second, Reason: runrec.StartupCrash}},
-		{"one nanosecond before the window ends is a startup crash", base, 2, crashAfter(10*time.Minute - 1), Decision{Action: Hold, Reason: runrec.StartupCrash}},
+		{"one nanosecond before the window ends is a startup crash", base, 2, crashAfter(10*time.Minute - 1), Decision{Action: Hold, Reason: runrec.StartupCrash, HoldReason: state.ReasonStartupCrash}},
 		{"at the window's end it is a late crash", base, 2, crashAfter(10 * time.Minute), Decision{Action: Exit, Reason: runrec.LateCrash}},
 		{"late crash with on-late-crash=restart resets the budget", late, 2, crashAfter(time.Hour), Decision{Action: Restart, Delay: time.Second, Reason: runrec.LateCrash, ResetBudget: true}},
-		{"ready-gated: a crash before ready is a startup crash, however late", gated, 2, crashAfter(time.Hour), Decision{Action: Hold, Reason: runrec.StartupCrash}},
+		{"ready-gated: a crash before ready is a startup crash, however late", gated, 2, crashAfter(time.Hour), Decision{Action: Hold, Reason: runrec.StartupCrash, HoldReason: state.ReasonStartupCrash}},
 		{"ready-gated: a crash after ready is late, however early", gated, 0, RunEnd{Crashed: true, StartedAt: t0, EndedAt: t0.Add(time.Second), EverReady: true}, Decision{Action: Exit, Reason: runrec.LateCrash}},
-		{"hang kill follows on-late-crash=exit", base, 0, RunEnd{Crashed: true, Stopped: true, HangKill: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Exit, Reason: runrec.Hang}},
-		{"hang kill follows on-late-crash=restart", late, 0, RunEnd{Stopped: true, HangKill: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Restart, Delay: time.Second, Reason: runrec.Hang, ResetBudget: true}},
+		{"hang kill follows on-late-crash=exit", base, 0, RunEnd{Crashed: true, Stop: StopToDecide, Hang: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Exit, Reason: runrec.Hang}},
+		{"hang kill follows on-late-crash=restart", late, 0, RunEnd{Stop: StopToDecide, Hang: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Restart, Delay: time.Second, Reason: runrec.Hang, ResetBudget: true}},
+		{"a hung JVM that dies in its thread dump pause is a hang", base, 0, RunEnd{Crashed: true, Hang: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Exit, Reason: runrec.Hang}},
+		{"a hang is never a startup crash, even inside the window", base, 0, RunEnd{Crashed: true, Stop: StopToDecide, Hang: true, StartedAt: t0, EndedAt: t0}, Decision{Action: Exit, Reason: runrec.Hang}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -68,14 +85,19 @@ func TestDecideReasonsAreKnown(t *testing.T) {
 	} {
 		for _, used := range []int{0, 1} {
 			for _, ran := range []time.Duration{0, time.Hour} {
-				for bits := range 16 {
-					end := RunEnd{Crashed: bits&1 != 0, Stopped: bits&2 != 0, HangKill: bits&4 != 0, EverReady: bits&8 != 0,
-						StartedAt: t0, EndedAt: t0.Add(ran)}
-					d := Decide(p, used, end)
-					if !d.Reason.Known() {
-						t.Errorf("Decide(%+v, %d, %+v) gives reason %q, not in runrec.EndReasons", p, used, end, d.Reason)
+				for bits := range 32 {
+					for _, stop := range []StopPurpose{NotStopped, StopToExit, StopToRestart, StopToDecide} {
+						end := RunEnd{Crashed: bits&1 != 0, Hang: bits&2 != 0, HeldAlive: bits&4 != 0, HoldRequested: bits&8 != 0, EverReady: bits&16 != 0,
+							Stop: stop, StartedAt: t0, EndedAt: t0.Add(ran)}
+						d := Decide(p, used, end)
+						if !d.Reason.Known() {
+							t.Errorf("Decide(%+v, %d, %+v) gives reason %q, not in runrec.EndReasons", p, used, end, d.Reason)
+						}
+						if (d.Action == Hold) != (d.HoldReason != "") {
+							t.Errorf("Decide(%+v, %d, %+v) = %+v: a hold reason exactly with a hold", p, used, end, d)
+						}
+						seen[d.Reason] = true
 					}
-					seen[d.Reason] = true
 				}
 			}
 		}

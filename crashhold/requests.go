@@ -48,11 +48,11 @@ func (s *Supervisor) onRequest(kind RequestKind) error {
 		s.log.Info("restart requested", "phase", string(s.phase))
 		s.holdNext = false
 		switch {
-		case alive && r.stopRequested && r.then == afterRestart:
+		case alive && r.stopping() && r.stop.purpose == StopToRestart:
 			return nil // already on its way
 		case alive:
 			// Running, or a hang hold: stop it, then start a fresh run.
-			s.stopApp(s.cfg.StopSignal, afterRestart)
+			s.stopApp(s.cfg.StopSignal, StopToRestart)
 			return nil
 		case s.phase == state.Starting:
 			return nil // a start is already pending
@@ -73,7 +73,7 @@ func (s *Supervisor) onRequest(kind RequestKind) error {
 	case ReqStop:
 		s.log.Info("stop requested", "phase", string(s.phase))
 		if alive {
-			s.stopApp(s.cfg.StopSignal, afterExit)
+			s.stopApp(s.cfg.StopSignal, StopToExit)
 			s.transition(state.Stopping)
 			return nil
 		}

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/holdfast-dev/holdfast/cause"
 	"github.com/holdfast-dev/holdfast/internal/jvmflags"
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/launcher"
@@ -181,9 +182,31 @@ func (s *Supervisor) execFailed(rec *runrec.RunRecord, out *capture.Run, err err
 	s.done = true
 }
 
-// onExit handles the app's exit.
+// runExit is what collect learned about a run's end.
+type runExit struct {
+	status launcher.Status
+	at     time.Time
+	ran    time.Duration
+	// sentBy is who sent the signal that ended the run (appRun.sentBy),
+	// for cause.Exit.SentBy.
+	sentBy cause.Sender
+}
+
+// onExit handles the app's exit: collect what is known about the run's
+// end, decide (the pure policy), apply the decision.
 func (s *Supervisor) onExit(st launcher.Status) {
 	r := s.cur
+	x := s.collect(r, st)
+	// Hooks that explain the run's end go here: x and r.rec are complete
+	// (status, times, who sent the signal, r.stop), and apply's closeRun
+	// has not written run.json yet.
+	d := Decide(s.cfg.Policy, s.used, s.runEnd(r, x))
+	s.apply(r, x, d)
+}
+
+// collect ends the run's life in the supervisor (its timers, its terminal,
+// its output) and fills its record with the exit status.
+func (s *Supervisor) collect(r *appRun, st launcher.Status) runExit {
 	r.alive = false
 	s.lastPgid = r.child.Pid
 	for _, t := range []*Timer{&s.graceT, &s.quitT, &s.windowT, &s.probeT} {
@@ -192,76 +215,84 @@ func (s *Supervisor) onExit(st launcher.Status) {
 	if s.d.Terminal != nil {
 		s.d.Terminal.Reclaim()
 	}
-	if r.out != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), outputDrain)
-		if err := r.out.Finish(ctx); err != nil {
-			// output.log has all the app wrote; what comes later (from a
-			// process it left behind) is still passed on and kept in memory.
-			s.log.Info("output.log closed before the app's output ended", "run", r.rec.Run, "err", err, "waited", outputDrain)
-		}
-		cancel()
-	}
+	s.drainOutput(r)
 	now := s.d.Clock.Now()
-	ran := now.Sub(r.started)
+	x := runExit{status: st, at: now, ran: now.Sub(r.started), sentBy: r.sentBy(st.Signal)}
 	s.lastExit = &state.Exit{
 		Code: st.ExitCode(), Signal: st.SignalName(), CoreDumped: st.CoreDumped,
-		At: now, RanForSeconds: ran.Seconds(), Run: r.rec.Run,
+		At: now, RanForSeconds: x.ran.Seconds(), Run: r.rec.Run,
 	}
 	rec := r.rec
 	code := st.ExitCode()
 	rec.EndedAt, rec.ExitCode, rec.Signal, rec.CoreDumped = &now, &code, st.SignalName(), st.CoreDumped
-	rec.RanForSeconds = ran.Seconds()
-	s.log.Info("app exited", "run", rec.Run, "pid", st.Pid, "status", st.String(), "ran_for", ran.Round(time.Millisecond))
+	rec.RanForSeconds = x.ran.Seconds()
+	s.log.Info("app exited", "run", rec.Run, "pid", st.Pid, "status", st.String(), "ran_for", x.ran.Round(time.Millisecond))
+	if s.onRunExit != nil {
+		s.onRunExit(x)
+	}
+	return x
+}
 
-	switch {
-	case s.phase == state.Held && r.then != afterRestart && r.then != afterExit:
-		// A hang-held process died on its own; stay held.
-		s.closeRun(rec, runrec.Hang, Hold)
-		return
-	case r.stopRequested && r.then == afterExit:
-		s.closeRun(rec, runrec.Stopped, Exit)
-		s.exitCode = code
-		s.transition(state.Stopping)
-		s.done = true
-		return
-	case r.stopRequested && r.then == afterRestart:
-		s.closeRun(rec, runrec.Stopped, Restart)
-		s.used = 0
-		s.d.Store.Counters.Restarts.Add(1)
-		s.startRun()
+// drainOutput closes the run's output.log once its pipes end, or after
+// outputDrain.
+func (s *Supervisor) drainOutput(r *appRun) {
+	if r.out == nil {
 		return
 	}
-
-	d := Decide(s.cfg.Policy, s.used, RunEnd{
-		Crashed: st.Crashed(), Stopped: r.stopRequested, HangKill: r.hangKill,
-		StartedAt: r.started, EndedAt: now, EverReady: r.everReady,
-	})
-	if s.holdNext && d.Action == Restart {
-		d = Decision{Action: Hold, Reason: d.Reason}
+	ctx, cancel := context.WithTimeout(context.Background(), outputDrain)
+	defer cancel()
+	if err := r.out.Finish(ctx); err != nil {
+		// output.log has all the app wrote; what comes later (from a
+		// process it left behind) is still passed on and kept in memory.
+		s.log.Info("output.log closed before the app's output ended", "run", r.rec.Run, "err", err, "waited", outputDrain)
 	}
-	s.closeRun(rec, d.Reason, d.Action)
+}
+
+// runEnd is the policy's view of the run's end.
+func (s *Supervisor) runEnd(r *appRun, x runExit) RunEnd {
+	return RunEnd{
+		Crashed: x.status.Crashed(), Stop: r.stop.purpose, Hang: r.hung,
+		HeldAlive: s.phase == state.Held, HoldRequested: s.holdNext,
+		StartedAt: r.started, EndedAt: x.at, EverReady: r.everReady,
+	}
+}
+
+// apply carries out the decision on an ended run: it writes the run's
+// record, then exits, restarts or holds.
+func (s *Supervisor) apply(r *appRun, x runExit, d Decision) {
+	s.closeRun(r.rec, d.Reason, d.Action)
 	switch d.Action {
 	case Exit:
-		s.exitCode = code
+		s.exitCode = x.status.ExitCode()
 		s.transition(state.Stopping)
 		s.done = true
 	case Restart:
-		if d.ResetBudget {
-			s.used = 0
-		} else {
-			s.used++
-		}
-		s.d.Store.Counters.Restarts.Add(1)
-		s.log.Info("restarting after backoff", "delay", d.Delay, "reason", d.Reason, "budget_used", s.used, "max_restarts", s.cfg.Policy.MaxRestarts)
-		s.transition(state.Backoff)
-		s.backoffT = s.d.Clock.NewTimer(d.Delay)
+		s.restart(d)
 	case Hold:
-		reason := state.ReasonStartupCrash
-		if s.holdNext {
-			reason = state.ReasonManual
+		if s.phase == state.Held {
+			s.publish() // a hang-held process died: the hold stays as it is
+			return
 		}
-		s.enterHold(reason)
+		s.enterHold(d.HoldReason)
 	}
+}
+
+// restart starts the next run: at once for a requested restart, otherwise
+// after the decision's backoff.
+func (s *Supervisor) restart(d Decision) {
+	if d.ResetBudget {
+		s.used = 0
+	} else {
+		s.used++
+	}
+	s.d.Store.Counters.Restarts.Add(1)
+	if d.Now {
+		s.startRun()
+		return
+	}
+	s.log.Info("restarting after backoff", "delay", d.Delay, "reason", d.Reason, "budget_used", s.used, "max_restarts", s.cfg.Policy.MaxRestarts)
+	s.transition(state.Backoff)
+	s.backoffT = s.d.Clock.NewTimer(d.Delay)
 }
 
 // closeRun writes the ended run's record and counts the exit.

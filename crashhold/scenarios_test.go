@@ -362,6 +362,10 @@ func TestScenarios(t *testing.T) {
 		{"LeftoverHoldingPortIsStopped", scenarioLeftoverHoldingPortIsStopped},
 		{"HoldRequestAndRestartWhileRunning", scenarioHoldRequestAndRestartWhileRunning},
 		{"HangHoldKeepsProcess", scenarioHangHoldKeepsProcess},
+		{"ClockBackoffAndHoldTimeout", scenarioClockBackoffAndHoldTimeout},
+		{"ClockCrashWindow", scenarioClockCrashWindow},
+		{"ClockStopEscalation", scenarioClockStopEscalation},
+		{"ClockHangStop", scenarioClockHangStop},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, sc.f)

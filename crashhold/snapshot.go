@@ -66,7 +66,7 @@ func (s *Supervisor) readiness() (bool, string) {
 		return false, "the app is " + string(s.phase)
 	case r == nil || !r.alive:
 		return false, "the app is not running"
-	case r.stopRequested:
+	case r.stopping():
 		return false, "the app is being stopped"
 	case s.cfg.ReadyURL != "" && !r.ready:
 		if !r.everReady {

@@ -4,6 +4,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/holdfast-dev/holdfast/cause"
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/internal/termmsg"
 	"github.com/holdfast-dev/holdfast/launcher"
@@ -14,6 +15,69 @@ import (
 // end it at once, not after a grace period nobody needs.
 const heldExitGrace = time.Second
 
+// stopStage is how far holdfast has gone in stopping a run. It only moves
+// forward: none → term → quit → kill.
+type stopStage uint8
+
+const (
+	stopNone stopStage = iota // holdfast has not asked the run to stop
+	stopTerm                  // the stop signal was sent; the grace period runs
+	stopQuit                  // the grace period ran out; a JVM got SIGQUIT and the quit pause runs
+	stopKill                  // SIGKILL was sent to the app's group
+)
+
+// stopState is holdfast's stop of one run: how far it went, what follows
+// the run's end, and the stop signals sent. It is private to the
+// supervisor goroutine, as Pebble's servstate keeps its terminating and
+// killing states.
+type stopState struct {
+	stage   stopStage
+	purpose StopPurpose
+	sent    sigSet // the stop signals sent to the group (a second TERM too)
+}
+
+// stopping reports whether holdfast has begun to stop the run.
+func (r *appRun) stopping() bool { return r.stop.stage != stopNone }
+
+// sigSet is a set of signals 1–64.
+type sigSet uint64
+
+func (s *sigSet) add(sig syscall.Signal) {
+	if sig >= 1 && sig <= 64 {
+		*s |= 1 << (sig - 1)
+	}
+}
+
+func (s sigSet) has(sig syscall.Signal) bool {
+	return sig >= 1 && sig <= 64 && s&(1<<(sig-1)) != 0
+}
+
+// sentBy says who sent sig, the signal that ended the run (0 when it
+// exited): holdfast's stop signal, its SIGQUIT or SIGKILL once the grace
+// period ran out, or, for a hang, its thread dump and stop; any other
+// signal came from outside holdfast. The cause of the run's end reads it
+// (cause.Exit.SentBy).
+func (r *appRun) sentBy(sig syscall.Signal) cause.Sender {
+	st := r.stop
+	var by cause.Sender
+	switch {
+	case sig == 0:
+		return cause.SentByOutside
+	case st.stage >= stopTerm && st.sent.has(sig):
+		by = cause.SentByStop
+	case st.stage >= stopQuit && sig == syscall.SIGQUIT, st.stage == stopKill && sig == syscall.SIGKILL:
+		by = cause.SentByGrace
+	case r.hung && r.isJava && sig == syscall.SIGQUIT:
+		return cause.SentByHang // the thread dump of a hung JVM
+	default:
+		return cause.SentByOutside
+	}
+	if st.purpose == StopToDecide {
+		return cause.SentByHang
+	}
+	return by
+}
+
 // onSignal handles a signal sent to holdfast.
 func (s *Supervisor) onSignal(sig syscall.Signal) {
 	stop := sig == syscall.SIGTERM || sig == syscall.SIGINT
@@ -22,13 +86,13 @@ func (s *Supervisor) onSignal(sig syscall.Signal) {
 	switch {
 	case stop && s.phase == state.Stopping:
 		// A second TERM is forwarded but does not shorten the grace period.
-		s.forward(s.mapped(sig))
+		s.sendStop(s.mapped(sig))
 	case stop && alive && s.phase != state.Held:
 		s.log.Info("stopping the app", "received", launcher.SignalName(sig))
-		s.stopApp(s.stopSignalFor(sig), afterExit)
+		s.stopApp(s.stopSignalFor(sig), StopToExit)
 		s.transition(state.Stopping)
 	case stop && alive: // a hang hold: the process is ours to stop
-		s.stopApp(s.stopSignalFor(sig), afterExit)
+		s.stopApp(s.stopSignalFor(sig), StopToExit)
 		s.transition(state.Stopping)
 	case stop:
 		s.log.Info("exiting with the app's last code", "received", launcher.SignalName(sig), "phase", string(s.phase))
@@ -74,19 +138,33 @@ func (s *Supervisor) forward(sig syscall.Signal) {
 	s.d.Store.Counters.AddSignal(launcher.SignalName(sig))
 }
 
-// stopApp starts the stop sequence: sig to the group now, then after the
-// grace period SIGQUIT (a JVM's thread dump) and SIGKILL to the group.
-func (s *Supervisor) stopApp(sig syscall.Signal, then after) {
+// stopApp stops the current run for purpose: sig to the group now, then
+// after the grace period SIGQUIT (a JVM's thread dump) and SIGKILL to the
+// group. A run already being stopped gets sig again and the new purpose;
+// its timers run on (a second request does not shorten the grace period).
+func (s *Supervisor) stopApp(sig syscall.Signal, purpose StopPurpose) {
 	r := s.cur
-	r.stopRequested = true
-	r.then = then
+	r.stop.purpose = purpose
 	r.ready = false
-	s.forward(sig)
-	s.continueApp(sig)
-	if s.graceT == nil && s.quitT == nil {
+	s.sendStop(sig)
+	if r.stop.stage == stopNone {
+		r.stop.stage = stopTerm
+		stopTimer(&s.quitT) // a hang's thread dump pause: the stop replaces it
 		s.graceT = s.d.Clock.NewTimer(s.cfg.Grace)
 	}
 	s.publish()
+}
+
+// sendStop sends the stop signal sig to the app's group, then SIGCONT, and
+// notes it for sentBy.
+func (s *Supervisor) sendStop(sig syscall.Signal) {
+	r := s.cur
+	if r == nil || !r.alive {
+		return
+	}
+	r.stop.sent.add(sig)
+	s.forward(sig)
+	s.continueApp(sig)
 }
 
 // continueApp sends SIGCONT to the app's group right after the stop signal
@@ -112,16 +190,18 @@ func jobControlStop(sig syscall.Signal) bool {
 	return false
 }
 
+// onGraceElapsed: the app outlived the grace period. A JVM gets SIGQUIT
+// and the quit pause first; anything else is killed.
 func (s *Supervisor) onGraceElapsed() {
 	r := s.cur
-	if r == nil || !r.alive {
+	if r == nil || !r.alive || r.stop.stage != stopTerm {
 		return
 	}
-	if r.isJava && !r.quitSent {
+	if r.isJava {
 		// The JVM prints a thread dump on SIGQUIT: it shows what it is
 		// stuck on. Give it a moment to write it, then kill.
 		s.log.Warn("app outlived the grace period; taking a thread dump before SIGKILL", "grace", s.cfg.Grace, "pid", r.child.Pid)
-		r.quitSent = true
+		r.stop.stage = stopQuit
 		s.sendToPid(r.child.Pid, syscall.SIGQUIT)
 		s.quitT = s.d.Clock.NewTimer(s.cfg.QuitPause)
 		return
@@ -129,22 +209,25 @@ func (s *Supervisor) onGraceElapsed() {
 	s.killApp()
 }
 
+// onQuitPauseElapsed ends a quit pause: the one of a stop kills the app;
+// the one of a hung JVM's thread dump (before any stop) starts its stop.
 func (s *Supervisor) onQuitPauseElapsed() {
 	r := s.cur
 	if r == nil || !r.alive {
 		return
 	}
-	if r.hangStop {
+	switch r.stop.stage {
+	case stopNone:
 		// The thread dump of a hung app is written; now stop it.
-		r.hangStop = false
-		s.stopApp(s.cfg.StopSignal, afterDecide)
-		return
+		s.stopApp(s.cfg.StopSignal, StopToDecide)
+	case stopQuit:
+		s.killApp()
 	}
-	s.killApp()
 }
 
 func (s *Supervisor) killApp() {
 	r := s.cur
+	r.stop.stage = stopKill
 	s.log.Warn("killing the app's process group", "pgid", r.child.Pid, "grace", s.cfg.Grace)
 	if err := launcher.SignalGroup(r.child.Pid, syscall.SIGKILL); err != nil {
 		s.log.Warn("cannot kill", "err", err)
@@ -163,7 +246,7 @@ func (s *Supervisor) sendToPid(pid int, sig syscall.Signal) {
 // alive by a hang hold is stopped first.
 func (s *Supervisor) exitWithLast() {
 	if s.cur != nil && s.cur.alive {
-		s.stopApp(s.cfg.StopSignal, afterExit)
+		s.stopApp(s.cfg.StopSignal, StopToExit)
 		s.transition(state.Stopping)
 		return
 	}

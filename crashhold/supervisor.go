@@ -69,15 +69,6 @@ type Deps struct {
 	Stdin *os.File
 }
 
-// after says what happens once a run we asked to stop has ended.
-type after int
-
-const (
-	afterDecide  after = iota // let the policy decide (hang kill)
-	afterExit                 // holdfast exits with the app's code
-	afterRestart              // start a fresh run with a fresh budget
-)
-
 // appRun is one run of the app. Only the supervisor goroutine touches it.
 type appRun struct {
 	rec         *runrec.RunRecord
@@ -94,11 +85,10 @@ type appRun struct {
 	liveFails        int
 	probing          bool
 
-	stopRequested bool
-	then          after
-	hangKill      bool
-	hangStop      bool // a hang was detected; stop after the thread dump pause
-	quitSent      bool
+	// hung: the run stopped answering its liveness URL; it is held alive,
+	// in its thread dump pause, or being stopped for it.
+	hung bool
+	stop stopState // holdfast's stop of this run (stop.go)
 }
 
 // Supervisor owns the app. Create it with New and call Run once.
@@ -137,6 +127,7 @@ type Supervisor struct {
 	budget   *capture.Budget // memory for the captures' retained output
 
 	onTransition func(from, to state.Phase) // tests only
+	onRunExit    func(runExit)              // tests only: what collect learned
 }
 
 // New returns a supervisor; Run starts the app.

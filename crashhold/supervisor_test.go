@@ -56,11 +56,24 @@ func fakeApp(mode string) {
 		if os.Getenv("HF_IGNORE_TERM") != "" {
 			signal.Ignore(syscall.SIGTERM)
 		}
+		// SIGQUIT is what holdfast sends a JVM for its thread dump; the
+		// fake app answers it as a JVM does, by writing and living on.
+		signal.Notify(c, syscall.SIGUSR1, syscall.SIGQUIT)
+		fmt.Println("fake app: up")
+		for sig := range c {
+			fmt.Println("fake app: got", launcher.SignalName(sig.(syscall.Signal)))
+		}
+	case "exit-on-usr1":
+		// Up until SIGUSR1, then exit with HF_CODE: the test picks the
+		// moment of the crash.
+		var code int
+		fmt.Sscan(os.Getenv("HF_CODE"), &code)
+		c := make(chan os.Signal, 1)
 		signal.Notify(c, syscall.SIGUSR1)
 		fmt.Println("fake app: up")
-		for range c {
-			fmt.Println("fake app: got SIGUSR1")
-		}
+		<-c
+		fmt.Println("fake app: exiting with", code)
+		os.Exit(code)
 	case "crash-unless-file":
 		if _, err := os.Stat(os.Getenv("HF_FILE")); err != nil {
 			fmt.Fprintln(os.Stderr, "fake app: config missing, failing")
@@ -100,7 +113,19 @@ func fakeApp(mode string) {
 		}
 		select {}
 	case "http":
-		// liveness answers until HF_HANG_FILE exists, then hangs.
+		// liveness answers until HF_HANG_FILE exists, then hangs. SIGQUIT
+		// is answered as a JVM does (a line, no exit); HF_IGNORE_TERM makes
+		// it outlive the stop signal.
+		quit := make(chan os.Signal, 1)
+		signal.Notify(quit, syscall.SIGQUIT)
+		go func() {
+			for range quit {
+				fmt.Println("fake app: got SIGQUIT")
+			}
+		}()
+		if os.Getenv("HF_IGNORE_TERM") != "" {
+			signal.Ignore(syscall.SIGTERM)
+		}
 		mux := http.NewServeMux()
 		mux.HandleFunc("/live", func(w http.ResponseWriter, r *http.Request) {
 			if _, err := os.Stat(os.Getenv("HF_HANG_FILE")); err == nil {
@@ -131,9 +156,17 @@ type harness struct {
 
 	mu     sync.Mutex
 	phases []state.Phase
+	exits  []runExit // what collect learned about each ended run
 }
 
 func newHarness(t *testing.T, cfg Config, env ...string) *harness {
+	t.Helper()
+	return newHarnessClock(t, nil, cfg, env...)
+}
+
+// newHarnessClock is newHarness with the supervisor's time from clock
+// (nil: the wall clock).
+func newHarnessClock(t *testing.T, clock Clock, cfg Config, env ...string) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	stdout, _ := os.Create(filepath.Join(dir, "console.out"))
@@ -168,7 +201,7 @@ func newHarness(t *testing.T, cfg Config, env ...string) *harness {
 	h.store = state.NewStore(state.Snapshot{Phase: state.Starting})
 	h.records = runrec.Open(cfg.StateDir, 20, logger)
 	h.sup = New(cfg, Deps{
-		Reaper: testReaper, Records: h.records, Console: console, Store: h.store, Logger: logger,
+		Reaper: testReaper, Records: h.records, Console: console, Store: h.store, Logger: logger, Clock: clock,
 		Check: func(ctx context.Context, url string) (bool, string) {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 			resp, err := http.DefaultClient.Do(req)
@@ -185,6 +218,11 @@ func newHarness(t *testing.T, cfg Config, env ...string) *harness {
 	h.sup.onTransition = func(from, to state.Phase) {
 		h.mu.Lock()
 		h.phases = append(h.phases, to)
+		h.mu.Unlock()
+	}
+	h.sup.onRunExit = func(x runExit) {
+		h.mu.Lock()
+		h.exits = append(h.exits, x)
 		h.mu.Unlock()
 	}
 	go func() { h.done <- h.sup.Run(context.Background(), h.sigs) }()
@@ -237,6 +275,13 @@ func (h *harness) seen() []state.Phase {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]state.Phase(nil), h.phases...)
+}
+
+// runExits is what collect learned about each ended run, in order.
+func (h *harness) runExits() []runExit {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]runExit(nil), h.exits...)
 }
 
 func (h *harness) consoleErr() string {

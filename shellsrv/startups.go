@@ -125,12 +125,6 @@ func (p *pendingSet) removeLocked(c *trackedConn) {
 	}
 }
 
-func (p *pendingSet) len() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.conns)
-}
-
 // trackedConn holds one pending slot until authentication succeeds or the
 // connection closes.
 type trackedConn struct {

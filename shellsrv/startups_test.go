@@ -78,3 +78,10 @@ func TestPendingMaxStartups(t *testing.T) {
 		t.Fatalf("at full after evictAge: evicted %v, refused %q, %d pending; want one evicted and 4 pending", ev, why, p.len())
 	}
 }
+
+// len is how many connections hold a pending slot.
+func (p *pendingSet) len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.conns)
+}

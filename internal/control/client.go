@@ -41,9 +41,6 @@ func NewClient(stateDir string) *Client {
 	return &Client{path: filepath.Join(stateDir, SocketName), http: &http.Client{Transport: tr}}
 }
 
-// Path is the socket's path in the state dir, for messages.
-func (c *Client) Path() string { return c.path }
-
 // APIError is an error the server answered with.
 type APIError struct {
 	Status int

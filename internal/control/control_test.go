@@ -86,8 +86,8 @@ func TestSocketModeAndStaleSocket(t *testing.T) {
 func TestNotRunning(t *testing.T) {
 	c := NewClient(t.TempDir())
 	err := c.Status(context.Background(), new(map[string]any))
-	if !errors.Is(err, ErrNotRunning) || !strings.Contains(err.Error(), c.Path()) {
-		t.Errorf("err = %v, want ErrNotRunning naming %s", err, c.Path())
+	if !errors.Is(err, ErrNotRunning) || !strings.Contains(err.Error(), c.path) {
+		t.Errorf("err = %v, want ErrNotRunning naming %s", err, c.path)
 	}
 }
 

@@ -92,7 +92,7 @@ func TestCauseJavaZoo(t *testing.T) {
 			devUp, devWork := t.TempDir(), t.TempDir()
 			z := start(t, spec{
 				pid1: true, probe: true,
-				pre: fmt.Sprintf("mount -t overlay overlay -o lowerdir=/dev,upperdir=%s,workdir=%s /dev\n: > /dev/termination-log", devUp, devWork),
+				pre:  fmt.Sprintf("mount -t overlay overlay -o lowerdir=/dev,upperdir=%s,workdir=%s /dev\n: > /dev/termination-log", devUp, devWork),
 				args: []string{"--hold=true", "--max-restarts=0"},
 				env:  tc.env,
 				app:  javaArgv(t, tc.app...),

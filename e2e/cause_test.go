@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/holdfast-dev/holdfast/e2e/hfrun"
+	"github.com/holdfast-dev/holdfast/e2e/image"
 )
 
 // runCause is run.json's cause object.
@@ -133,4 +134,45 @@ func TestCauseJavaZoo(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A kernel OOM kill: the JVM may grow its heap to 1 GiB, the container's memory cgroup
+// (runc, cgroup v1 here) allows 160 MiB, so the kernel's OOM killer SIGKILLs java before
+// any OutOfMemoryError. holdfast reads the cgroup's oom_kill counter before and after the
+// run: the cause is oom-killed, with the limit. The control is the same container whose
+// app is SIGKILLed from inside by kill(1): "not the kernel OOM killer".
+func TestCauseRuncOOMKilled(t *testing.T) {
+	t.Parallel()
+	const limit = 160 << 20
+	t.Run("oom-killed", func(t *testing.T) {
+		t.Parallel()
+		c := runcStart(t, runcOpts{app: "oom", cmd: []string{"java", "-Xmx1g", "-Xms8m", "-jar", image.AppJarPath},
+			env: []string{"HOLDFAST_MAX_RESTARTS=0"}, memLimit: limit})
+		c.waitPhase(t, "held")
+		got := causeOf(t, c.stateDir, 1)
+		if got == nil || got.Kind != "oom-killed" || got.MemoryLimit != limit ||
+			!strings.Contains(got.Summary, "killed by the kernel's OOM killer (SIGKILL) at the memory limit 160 MiB") {
+			t.Fatalf("cause %+v, want oom-killed at the 160 MiB limit\nconsole:\n%s", got, c.out)
+		}
+		if !strings.Contains(c.out.String(), "holdfast: why: "+got.Summary+"\n") {
+			t.Errorf("the banner lacks why:\n%s", c.out)
+		}
+		t.Logf("cause: %+v", got)
+	})
+	t.Run("sigkill-from-outside", func(t *testing.T) {
+		t.Parallel()
+		c := runcStart(t, runcOpts{app: "portinuse", env: []string{"HOLDFAST_MAX_RESTARTS=0", "PORT=0"}, memLimit: limit})
+		var pid float64
+		hfrun.WaitFor(t, runcWait, "the app to listen", func() bool {
+			st, err := c.status()
+			pid, _ = st["pid"].(float64)
+			return err == nil && pid > 0 && strings.Contains(c.out.String(), "listening on ")
+		}, func() string { return c.out.String() })
+		c.exec(t, "sh", "-c", fmt.Sprintf("kill -KILL %d", int(pid)))
+		c.waitPhase(t, "held")
+		got := causeOf(t, c.stateDir, 1)
+		if got == nil || got.Kind != "signal" || !strings.Contains(got.Summary, "killed by SIGKILL from outside holdfast (not the kernel OOM killer)") {
+			t.Fatalf("cause %+v, want a SIGKILL from outside, not the OOM killer\nconsole:\n%s", got, c.out)
+		}
+	})
 }

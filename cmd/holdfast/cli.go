@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/internal/subcmd"
 	"github.com/holdfast-dev/holdfast/runrec"
+	"golang.org/x/sys/unix"
 )
 
 // Exit codes of the subcommands: 0 success (for probe: healthy), 1 failure
@@ -184,8 +186,26 @@ func cmdRuns(c *control.Client, w io.Writer, asJSON bool) error {
 	if err := c.Status(ctx, &snap); err != nil {
 		return err
 	}
-	_, err = io.WriteString(w, formatRuns(runs, snap))
+	_, err = io.WriteString(w, formatRuns(runs, snap, termWidth(w)))
 	return err
+}
+
+// defaultWidth is the width of a table written anywhere but a terminal.
+const defaultWidth = 80
+
+// termWidth is how wide a table written to w may be: $COLUMNS when it is a
+// number (as ls and ps take it), else the width of w's terminal, else
+// defaultWidth.
+func termWidth(w io.Writer) int {
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	if f, ok := w.(*os.File); ok {
+		if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil && ws.Col > 0 {
+			return int(ws.Col)
+		}
+	}
+	return defaultWidth
 }
 
 // writeLine writes b and, when b does not end in one, a newline: JSON on a

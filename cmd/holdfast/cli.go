@@ -35,6 +35,7 @@ const (
 type opts struct {
 	asJSON    bool
 	follow    bool
+	why       bool
 	run, tail int
 	args      []string
 }
@@ -60,8 +61,14 @@ var handlers = map[string]handler{
 			fs.BoolVar(&o.follow, "follow", false, "follow the output")
 			fs.IntVar(&o.run, "run", 0, "run number (default: the current or last run)")
 			fs.IntVar(&o.tail, "tail", 0, "only the last N lines")
+			fs.BoolVar(&o.why, "why", false, "the lines around the cause, with their line numbers (the newest run with a cause, or --run N)")
 		},
-		run: func(c *control.Client, o opts) error { return cmdLogs(c, o.run, o.tail, o.follow) },
+		run: func(c *control.Client, o opts) error {
+			if o.why {
+				return cmdWhy(c, os.Stdout, o.run)
+			}
+			return cmdLogs(c, o.run, o.tail, o.follow)
+		},
 	},
 	"probe": {code: func(c *control.Client, o opts) int { return cmdProbe(c, o.args[0]) }},
 }
@@ -124,6 +131,10 @@ func subcommand(name string, lead, args []string) int {
 	}
 	if o.run < 0 || o.tail < 0 {
 		fmt.Fprintf(os.Stderr, "holdfast logs: --run and --tail take a whole number >= 0\n")
+		return cliUsage
+	}
+	if o.why && (o.follow || o.tail > 0) {
+		fmt.Fprintf(os.Stderr, "holdfast logs: --why shows the lines around the cause; it does not go with -f or --tail\n")
 		return cliUsage
 	}
 	if stateDir, err = config.StateDir(stateDir); err != nil {

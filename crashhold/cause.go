@@ -1,0 +1,176 @@
+package crashhold
+
+import (
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/holdfast-dev/holdfast/cause"
+	"github.com/holdfast-dev/holdfast/internal/memwatch"
+	"github.com/holdfast-dev/holdfast/internal/safefs"
+	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/launcher"
+	"github.com/holdfast-dev/holdfast/runrec"
+)
+
+// whyState is what a run's cause needs besides its output and its exit:
+// the memory cgroup, found once, and its OOM-kill counter when the current
+// run started. Only the supervisor goroutine touches it.
+type whyState struct {
+	looked    bool // the cgroup was looked for
+	cg        memwatch.Cgroup
+	cgOK      bool
+	run       int // the run oomBefore belongs to
+	oomBefore uint64
+	oomOK     bool
+}
+
+// maxEvidenceNames bounds how many names of the run's jvm/ dir are looked
+// at: an app may litter it.
+const maxEvidenceNames = 1000
+
+// whyStart reads the cgroup's OOM-kill counter as run starts.
+func (s *Supervisor) whyStart(run int) {
+	w := &s.why
+	if !w.looked {
+		w.looked = true
+		cg, err := memwatch.Find()
+		w.cg, w.cgOK = cg, err == nil
+		if err != nil {
+			s.log.Info("no memory cgroup to read: a kernel OOM kill cannot be told from another SIGKILL", "err", err)
+		}
+	}
+	w.run, w.oomOK = run, false
+	if w.cgOK {
+		n, err := w.cg.OOMKills()
+		w.oomBefore, w.oomOK = n, err == nil
+	}
+}
+
+// runCause is why run r ended with status st: what its output showed, if
+// it was captured, with the exit facts (cause.Decide). Nil for a clean
+// exit.
+func (s *Supervisor) runCause(r *appRun, st launcher.Status) *cause.Cause {
+	x := cause.Exit{Code: -1, SentBy: s.sender(r, st)}
+	if st.Exited {
+		x.Code = st.Code
+	} else {
+		x.Signal = st.Signal
+	}
+	s.memoryFacts(r.rec.Run, &x)
+	x.HeapDumps, x.HsErr = s.jvmEvidence(r.rec)
+	if r.out == nil {
+		return cause.Decide(nil, x) // --capture=false: no output to read
+	}
+	return r.out.Cause(x)
+}
+
+// execCause is why a run could not start.
+func execCause(err error) *cause.Cause {
+	return cause.Decide(nil, cause.Exit{ExecErr: err.Error()})
+}
+
+// sender says who sent what ended the run, from the run's stop flags: a
+// hang kill (or a stop of a process held for a hang), the grace period's
+// SIGKILL, holdfast's stop signal, or someone else.
+func (s *Supervisor) sender(r *appRun, st launcher.Status) cause.Sender {
+	heldHang := s.phase == state.Held && s.holdReason == state.ReasonHang
+	switch {
+	case !st.Exited && selfRaised(st.Signal):
+		return cause.SentByOutside // the app's own crash, even while stopping
+	case r.hangKill || (heldHang && r.stopRequested):
+		return cause.SentByHang
+	case !r.stopRequested:
+		return cause.SentByOutside
+	case !st.Exited && st.Signal == syscall.SIGKILL && s.cfg.StopSignal != syscall.SIGKILL:
+		return cause.SentByGrace
+	}
+	return cause.SentByStop
+}
+
+// selfRaised: signals a process gets from its own fault, not from a sender.
+func selfRaised(sig syscall.Signal) bool {
+	switch sig {
+	case syscall.SIGSEGV, syscall.SIGBUS, syscall.SIGILL, syscall.SIGFPE, syscall.SIGABRT, syscall.SIGTRAP, syscall.SIGSYS:
+		return true
+	}
+	return false
+}
+
+// memoryFacts adds the cgroup's OOM-kill evidence, limit and peak.
+func (s *Supervisor) memoryFacts(run int, x *cause.Exit) {
+	w := &s.why
+	if !w.cgOK {
+		return
+	}
+	rd, err := w.cg.Read()
+	if err != nil {
+		return
+	}
+	x.MemoryLimit, x.MemoryPeak = rd.Limit, rd.Peak
+	after, err := w.cg.OOMKills()
+	switch {
+	case err != nil || !w.oomOK || w.run != run:
+	case memwatch.OOMKilledDuring(w.oomBefore, after):
+		x.OOM = cause.OOMRose
+	default:
+		x.OOM = cause.OOMNone
+	}
+}
+
+// jvmEvidence lists the heap dumps in the run's JVM evidence dir (the
+// app's jvm/ in the run dir, or memory mode's temp dir) and reads its
+// hs_err file. The app owns that dir: nothing in it is followed or
+// trusted beyond its names and a bounded read of a regular file.
+func (s *Supervisor) jvmEvidence(rec *runrec.RunRecord) (dumps []string, hsErr *cause.Cause) {
+	dir := rec.EvidenceDir
+	if rec.Dir != "" {
+		dir = filepath.Join(rec.Dir, runrec.AppDirName)
+	}
+	if dir == "" {
+		return nil, nil
+	}
+	d, err := safefs.OpenRoot(dir)
+	if err != nil {
+		return nil, nil // no jvm/ (not a JVM, or --jvm=off)
+	}
+	defer d.Close()
+	entries, err := d.ReadDir()
+	if err != nil {
+		s.log.Warn("cannot read the run's JVM evidence dir", "path", dir, "err", err)
+		return nil, nil
+	}
+	if len(entries) > maxEvidenceNames {
+		entries = entries[:maxEvidenceNames]
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
+	hsName := ""
+	for _, e := range entries {
+		switch {
+		case !e.IsRegular():
+		case strings.HasSuffix(e.Name, ".hprof"):
+			dumps = append(dumps, filepath.Join(dir, e.Name))
+		case runrec.KindOf(e.Name) == "hs-err":
+			hsName = e.Name
+		}
+	}
+	if hsName != "" {
+		hsErr = s.readHsErr(d, hsName)
+	}
+	return dumps, hsErr
+}
+
+func (s *Supervisor) readHsErr(d *safefs.Dir, name string) *cause.Cause {
+	f, err := d.Open(name)
+	if err != nil {
+		s.log.Warn("cannot read the JVM's fatal error report", "path", filepath.Join(d.Name(), name), "err", err)
+		return nil
+	}
+	defer f.Close()
+	c, err := cause.ParseHsErr(f, filepath.Join(d.Name(), name))
+	if err != nil {
+		s.log.Warn("cannot read the JVM's fatal error report", "path", f.Name(), "err", err)
+	}
+	return c
+}

@@ -1,6 +1,7 @@
 package crashhold
 
 import (
+	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -173,4 +174,51 @@ func (s *Supervisor) readHsErr(d *safefs.Dir, name string) *cause.Cause {
 		s.log.Warn("cannot read the JVM's fatal error report", "path", f.Name(), "err", err)
 	}
 	return c
+}
+
+// stoppedReason is the end reason of a run holdfast stopped: hang for a
+// process held for a hang (a later restart or release does not make it
+// "stopped"), else stopped.
+func (s *Supervisor) stoppedReason() runrec.EndReason {
+	if s.phase == state.Held && s.holdReason == state.ReasonHang {
+		return runrec.Hang
+	}
+	return runrec.Stopped
+}
+
+// heldRun is the cause and the files of the run a hold is about: the last
+// ended run; none for a hang hold, whose run goes on.
+func (s *Supervisor) heldRun() (*cause.Cause, []runrec.Artifact) {
+	if s.holdReason == state.ReasonHang || s.lastRec == nil {
+		return nil, nil
+	}
+	return s.lastRec.Cause, s.lastRec.Artifacts
+}
+
+// announceHold writes the hold banner. A JVM held for a hang was just
+// sent SIGQUIT and is writing its thread dump to the output: the banner
+// waits the quit pause (Config.QuitPause), so that it follows the dump
+// instead of landing inside it, and is dropped if the hold ended meanwhile.
+func (s *Supervisor) announceHold() {
+	text := s.banner()
+	r := s.cur
+	if s.holdReason != state.ReasonHang || r == nil || !r.alive || !r.isJava {
+		fmt.Fprint(s.d.Console.LogWriter(), text)
+		return
+	}
+	run, pause := r.rec.Run, s.cfg.QuitPause
+	go func() {
+		t := s.d.Clock.NewTimer(pause)
+		defer t.Stop()
+		select {
+		case <-t.C():
+		case <-s.stopped:
+			return
+		}
+		snap := s.d.Store.Load()
+		if snap.Phase != state.Held || snap.Run != run || snap.HoldReason == nil || *snap.HoldReason != state.ReasonHang {
+			return
+		}
+		fmt.Fprint(s.d.Console.LogWriter(), text)
+	}()
 }

@@ -3,6 +3,7 @@ package crashhold
 import (
 	"encoding/json"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -151,5 +152,70 @@ func TestJVMEvidence(t *testing.T) {
 	// Negative control: no jvm/ dir, no evidence.
 	if d, c := s.jvmEvidence(&runrec.RunRecord{Dir: t.TempDir()}); d != nil || c != nil {
 		t.Errorf("evidence without a jvm dir: %q %+v", d, c)
+	}
+}
+
+// hangApp starts the fake http app with a liveness URL, lets liveness
+// answer once and then hangs it; argv0 names the command.
+func hangApp(t *testing.T, cfg Config) (*harness, state.Snapshot) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	hang := filepath.Join(t.TempDir(), "hang")
+	cfg.Policy, cfg.LiveURL = quickPolicy(), "http://"+addr+"/live"
+	h := newHarness(t, cfg, "HF_FAKE=http", "HF_ADDR="+addr, "HF_HANG_FILE="+hang)
+	waitOutput(t, h, "app liveness answered")
+	if err := os.WriteFile(hang, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return h, h.waitPhase(state.Held)
+}
+
+// A JVM held for a hang gets SIGQUIT and writes its thread dump: the
+// banner follows the dump, never inside it. The fake app is the test
+// binary named java; Go's runtime answers SIGQUIT with a dump of its
+// goroutines on stderr, as a JVM does with its threads on stdout.
+func TestHangBannerFollowsThreadDump(t *testing.T) {
+	java := filepath.Join(t.TempDir(), "java")
+	if err := os.Symlink(os.Args[0], java); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := hangApp(t, Config{Command: []string{java, "-test.run=^$"}, QuitPause: time.Second})
+	waitOutput(t, h, "APP HELD")
+	e := h.consoleErr()
+	dump, held := strings.Index(e, "SIGQUIT: quit"), strings.Index(e, "APP HELD")
+	if dump < 0 || held < dump {
+		t.Fatalf("the banner (at %d) does not follow the thread dump (at %d):\n%s", held, dump, e)
+	}
+	if !strings.Contains(e, "holdfast: why: the app hung: it stopped answering its liveness URL http://") {
+		t.Errorf("banner lacks why:\n%s", e)
+	}
+}
+
+// A run held for a hang keeps hang as its reason when a later restart
+// stops it, and its cause says the app hung.
+func TestHangReasonSurvivesRestart(t *testing.T) {
+	h, snap := hangApp(t, Config{})
+	if err := h.sup.Request(ReqRestart); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		rec, ok := h.records.Get(snap.Run)
+		if ok && rec.EndedAt != nil {
+			if rec.Reason != runrec.Hang {
+				t.Errorf("reason %q, want hang", rec.Reason)
+			}
+			wantCause(t, diskCause(t, h, snap.Run), cause.Signal, "from holdfast: the app hung")
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the hung run did not end after the restart")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -222,13 +222,13 @@ func (s *Supervisor) onExit(st launcher.Status) {
 		s.closeRun(rec, runrec.Hang, Hold)
 		return
 	case r.stopRequested && r.then == afterExit:
-		s.closeRun(rec, runrec.Stopped, Exit)
+		s.closeRun(rec, s.stoppedReason(), Exit)
 		s.exitCode = code
 		s.transition(state.Stopping)
 		s.done = true
 		return
 	case r.stopRequested && r.then == afterRestart:
-		s.closeRun(rec, runrec.Stopped, Restart)
+		s.closeRun(rec, s.stoppedReason(), Restart)
 		s.used = 0
 		s.d.Store.Counters.Restarts.Add(1)
 		s.startRun()

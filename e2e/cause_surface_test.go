@@ -25,8 +25,8 @@ type surfaceCause struct {
 	Line    int    `json:"line"`
 }
 
-// runCause reads run n's run.json "cause" (nil when it has none).
-func runCause(t testing.TB, stateDir string, n int) *surfaceCause {
+// recordedCause reads run n's run.json "cause" (nil when it has none).
+func recordedCause(t testing.TB, stateDir string, n int) *surfaceCause {
 	t.Helper()
 	var rec struct {
 		Cause *surfaceCause `json:"cause"`
@@ -91,7 +91,7 @@ func TestCauseSurfaces(t *testing.T) {
 		app:  javaArgv(t, "-jar", jar),
 	})
 	z.waitPhase(t, "held", 1)
-	c := runCause(t, z.stateDir, 1)
+	c := recordedCause(t, z.stateDir, 1)
 	// What the extractor makes of springfail is its business (cause's corpus tests it):
 	// here it must only come from the output (a line), not from the exit alone.
 	if c == nil || c.Line <= 0 || (c.Kind != "spring-failure-analysis" && c.Kind != "exception") {

@@ -66,8 +66,12 @@ func formatStatus(s state.Snapshot) string {
 	}
 	switch s.Phase {
 	case state.Held:
-		row("next:", "holdfast logs --why        # the lines around the cause")
-		row("", "holdfast logs --tail 100   # what the app said")
+		first := "next:"
+		if e := s.LastExit; e != nil && e.Cause != nil && e.Cause.Line > 0 {
+			row(first, "holdfast logs --why        # the lines around the cause")
+			first = ""
+		}
+		row(first, "holdfast logs --tail 100   # what the app said")
 		row("", "holdfast runs             # every run and its evidence")
 		row("", "holdfast restart          # try again with a fresh budget")
 		row("", "holdfast release          # give up: exit with the app's code")

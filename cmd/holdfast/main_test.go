@@ -146,8 +146,14 @@ func TestFormatStatusWhy(t *testing.T) {
 	if len(lines) < 2 || lines[1] != "why:        "+springCause.Summary {
 		t.Errorf("a held app's status: the line after the phase must be its why:\n%s", strings.Join(lines, "\n"))
 	}
-	if !strings.Contains(formatStatus(held), "holdfast logs --why") {
-		t.Errorf("a held status must suggest holdfast logs --why")
+	if !strings.Contains(formatStatus(held), "next:       holdfast logs --why ") {
+		t.Errorf("a held status whose cause has a line must suggest holdfast logs --why:\n%s", formatStatus(held))
+	}
+	// A cause from the exit alone has no line to show: no --why.
+	noLine := held
+	noLine.LastExit = &state.Exit{Code: 137, Signal: "SIGKILL", Run: 3, Cause: &cause.Cause{Kind: cause.OOMKilled, Summary: "killed by the kernel's OOM killer"}}
+	if out := formatStatus(noLine); strings.Contains(out, "--why") || !strings.Contains(out, "next:       holdfast logs --tail 100") {
+		t.Errorf("a held status whose cause has no line:\n%s", out)
 	}
 
 	// Running again after the failure: the cause goes with the last exit.

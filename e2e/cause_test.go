@@ -2,7 +2,8 @@ package e2e
 
 // Why it failed, end to end: the crash zoo's JVMs under holdfast as PID 1 each end held
 // with the cause they show in run.json ("cause"), and its one-line summary leads the hold
-// banner (`why: <summary>`) and the termination message. The banner also names the JVM's
+// banner (`why: <summary>`) and the termination message, and is the why of status, runs,
+// /readyz and probe ready. The banner also names the JVM's
 // evidence files with their sizes and meaning.
 
 import (
@@ -127,6 +128,7 @@ func TestCauseJavaZoo(t *testing.T) {
 					t.Errorf("the banner lacks %q:\n%s", want, banner)
 				}
 			}
+			checkSurfaces(t, z, c.Summary)
 			if out, errOut, code := runCLI(t, z.stateDir, "release"); code != 0 {
 				t.Fatalf("holdfast release exited %d: %s%s", code, out, errOut)
 			}
@@ -136,6 +138,29 @@ func TestCauseJavaZoo(t *testing.T) {
 				t.Errorf("termination message's first line %q, want the summary %q", first, c.Summary)
 			}
 		})
+	}
+}
+
+// checkSurfaces checks that the held run's summary is the why of holdfast status and
+// runs, the /readyz 503 reason and holdfast probe ready's line (TestCauseSurfaces checks
+// each surface's form in detail for one app).
+func checkSurfaces(t *testing.T, z *hf, sum string) {
+	t.Helper()
+	if out, _, _ := runCLI(t, z.stateDir, "status"); !strings.Contains(out, "\nwhy:        "+sum+"\n") {
+		t.Errorf("holdfast status lacks why: %s\n%s", sum, out)
+	}
+	if out, _, _ := runCLIEnv(t, []string{"COLUMNS=400"}, z.stateDir, "runs"); !strings.Contains(out, "  "+sum+"\n") {
+		t.Errorf("holdfast runs lacks WHY %s\n%s", sum, out)
+	}
+	held := "the app is held (startup-crash): " + sum
+	code, body, _ := hfrun.Fetch(z.base + "/readyz")
+	var ready struct{ Reason string }
+	_ = json.Unmarshal([]byte(body), &ready)
+	if code != 503 || ready.Reason != held {
+		t.Errorf("/readyz = %d %s, want 503 with reason %q", code, body, held)
+	}
+	if out, errOut, code := runCLI(t, z.stateDir, "probe", "ready"); code != 1 || out+errOut != "holdfast probe ready: not ready: "+held+"\n" {
+		t.Errorf("holdfast probe ready: exit %d, %q; want 1 and the cause", code, out+errOut)
 	}
 }
 

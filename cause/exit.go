@@ -46,7 +46,8 @@ type Exit struct {
 	Code int
 	// Signal is the signal that killed the app, 0 when none did.
 	Signal syscall.Signal
-	// SentBy says who sent Signal.
+	// SentBy says who sent Signal; for an app that exited with a code, who
+	// signalled it before (SentByOutside: nobody known).
 	SentBy Sender
 	// OOM is the cgroup's evidence; MemoryLimit and MemoryPeak are the
 	// cgroup's limit and the run's peak usage in bytes, 0 when unknown.
@@ -85,6 +86,9 @@ func Decide(found *Cause, x Exit) *Cause {
 	}
 	if x.Signal == 0 && x.Code == 0 {
 		return nil
+	}
+	if x.Signal == 0 && x.SentBy != SentByOutside {
+		return stoppedExit(x) // it exited on holdfast's signal: that ended it
 	}
 	if found == nil && x.HsErr != nil {
 		found = x.HsErr
@@ -159,6 +163,20 @@ func bySignal(found *Cause, x Exit, dump string) *Cause {
 		s += "; no cause recognised" + lastLine(x.LastStderr)
 	}
 	return c.finish(s)
+}
+
+// stoppedExit is the cause of a run that exited with a code after
+// holdfast signalled it (a JVM exits 143 on SIGTERM).
+func stoppedExit(x Exit) *Cause {
+	c := &Cause{Kind: Signal}
+	why := "stopped by holdfast"
+	switch x.SentBy {
+	case SentByHang:
+		why += ": the app hung"
+	case SentByGrace:
+		why += ": the stop grace period ran out"
+	}
+	return c.finish(fmt.Sprintf("%s; the app exited with code %d", why, x.Code))
 }
 
 func heapDumpCause(dump string) *Cause {

@@ -67,6 +67,10 @@ type Extractor struct {
 	tailSrc  TailSource // nil: the Extractor keeps its own windows
 }
 
+// TailBytes is the most of a stream's tail the Extractor reads at Close:
+// a TailSource need not return more.
+const TailBytes = tailBytes
+
 // TailSource returns the last bytes the app wrote to stream s (any
 // length; the Extractor reads at most the last tailBytes). A relay that
 // keeps the run's output in memory anyway can give the Extractor its

@@ -1,7 +1,6 @@
 package crashhold
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/holdfast-dev/holdfast/internal/holdbanner"
@@ -21,15 +20,16 @@ func (s *Supervisor) enterHold(reason state.HoldReason) {
 		s.holdT = s.d.Clock.NewTimer(s.cfg.HoldTimeout)
 	}
 	s.transition(state.Held)
-	fmt.Fprint(s.d.Console.LogWriter(), s.banner())
+	s.announceHold()
 }
 
 // banner is the hold announcement (package holdbanner).
 func (s *Supervisor) banner() string {
+	cause, arts := s.heldRun()
 	return holdbanner.Text(s.snapshot(), holdbanner.Facts{
 		Reason: s.holdReason, HeldSince: s.heldSince, Pod: os.Getenv("HOSTNAME"),
 		LiveURL: s.cfg.LiveURL, NoCapture: s.cfg.NoCapture, SSHAddr: s.cfg.SSHAddr,
-		HoldTimeout: s.cfg.HoldTimeout,
+		HoldTimeout: s.cfg.HoldTimeout, Cause: cause, Artifacts: arts,
 	})
 }
 

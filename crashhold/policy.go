@@ -101,11 +101,17 @@ func InWindow(p Policy, started, now time.Time, everReady bool) bool {
 // policy: a requested stop, a requested restart, the end of a process held
 // for a hang and a requested hold are decided here too.
 func Decide(p Policy, used int, end RunEnd) Decision {
+	stopped := runrec.Stopped
+	if end.HeldAlive && end.Hang {
+		// A process held for a hang keeps hang as its reason when a
+		// restart or release then stops it.
+		stopped = runrec.Hang
+	}
 	switch {
 	case end.Stop == StopToExit:
-		return Decision{Action: Exit, Reason: runrec.Stopped}
+		return Decision{Action: Exit, Reason: stopped}
 	case end.Stop == StopToRestart:
-		return Decision{Action: Restart, Reason: runrec.Stopped, ResetBudget: true, Now: true}
+		return Decision{Action: Restart, Reason: stopped, ResetBudget: true, Now: true}
 	case end.HeldAlive:
 		// A hang-held process died on its own: stay held.
 		return Decision{Action: Hold, Reason: runrec.Hang, HoldReason: state.ReasonHang}

@@ -63,6 +63,7 @@ func (s *Supervisor) spawn() {
 	// The attempt counts starts under the current budget: 1 for the first
 	// start after a fresh budget, 2 for its first restart, …
 	rec := s.d.Records.Begin(s.cfg.Command, s.used+1, 0, now)
+	s.whyStart(rec.Run)
 	env, evidenceDir := s.jvmEnv(rec)
 	if rec.Dir == "" {
 		rec.EvidenceDir = evidenceDir // memory mode: dumps go to a temp dir
@@ -174,6 +175,7 @@ func (s *Supervisor) execFailed(rec *runrec.RunRecord, out *capture.Run, err err
 	rec.EndedAt = &now
 	rec.ExitCode = &code
 	rec.Reason, rec.Decision = runrec.ExecFailed, Exit.String()
+	rec.Cause = execCause(err)
 	s.finishRecord(rec)
 	s.lastExit = &state.Exit{Code: code, At: now, Run: rec.Run}
 	s.d.Store.Counters.AddExit(string(runrec.ExecFailed))
@@ -226,6 +228,7 @@ func (s *Supervisor) collect(r *appRun, st launcher.Status) runExit {
 	code := st.ExitCode()
 	rec.EndedAt, rec.ExitCode, rec.Signal, rec.CoreDumped = &now, &code, st.SignalName(), st.CoreDumped
 	rec.RanForSeconds = x.ran.Seconds()
+	rec.Cause = s.runCause(r, x)
 	s.log.Info("app exited", "run", rec.Run, "pid", st.Pid, "status", st.String(), "ran_for", x.ran.Round(time.Millisecond))
 	if s.onRunExit != nil {
 		s.onRunExit(x)

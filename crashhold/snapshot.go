@@ -28,6 +28,11 @@ func (s *Supervisor) snapshot() state.Snapshot {
 		MaxRestarts:      s.cfg.Policy.MaxRestarts,
 		LastExit:         s.lastExit,
 	}
+	if e := s.lastExit; e != nil && s.lastRec != nil && s.lastRec.Run == e.Run && s.lastRec.Cause != nil {
+		withCause, c := *e, *s.lastRec.Cause // the ended run's cause, as its run.json records it
+		withCause.Cause = &c
+		snap.LastExit = &withCause
+	}
 	r := s.cur
 	if r != nil {
 		snap.Run = r.rec.Run

@@ -126,6 +126,8 @@ type Supervisor struct {
 	captures map[int]*capture.Run
 	budget   *capture.Budget // memory for the captures' retained output
 
+	why whyState // what a run's cause needs besides its output (cause.go)
+
 	onTransition func(from, to state.Phase) // tests only
 	onRunExit    func(runExit)              // tests only: what collect learned
 }

@@ -114,13 +114,16 @@ func fakeApp(mode string) {
 		select {}
 	case "http":
 		// liveness answers until HF_HANG_FILE exists, then hangs. SIGQUIT
-		// is answered as a JVM does (a line, no exit); HF_IGNORE_TERM makes
+		// is answered as a JVM does (its "thread dump": a line on stderr,
+		// no exit); HF_IGNORE_TERM makes
 		// it outlive the stop signal.
 		quit := make(chan os.Signal, 1)
 		signal.Notify(quit, syscall.SIGQUIT)
 		go func() {
 			for range quit {
-				fmt.Println("fake app: got SIGQUIT")
+				// On stderr, where holdfast's banner goes, so that a
+				// test can see which came first.
+				fmt.Fprintln(os.Stderr, "fake app: got SIGQUIT")
 			}
 		}()
 		if os.Getenv("HF_IGNORE_TERM") != "" {

@@ -237,7 +237,11 @@ func buildKustomization(t testing.TB, dir string) k8sObjects {
 		if objs.deployment == nil || patch.Kind != "Deployment" || patch.Name != objs.deployment.Name {
 			t.Fatalf("%s/%s patches %s %q, which is not among the resources", dir, p.Path, patch.Kind, patch.Name)
 		}
-		objs.deployment = mergeDeployment(t, objs.deployment, &patch, filepath.Join(dir, p.Path))
+		var raw map[string]any
+		if err := yaml.Unmarshal(b, &raw); err != nil {
+			t.Fatalf("%s/%s: %v", dir, p.Path, err)
+		}
+		objs.deployment = mergeDeployment(t, objs.deployment, &patch, raw, filepath.Join(dir, p.Path))
 	}
 	for _, im := range k.Images {
 		if objs.deployment == nil {
@@ -277,10 +281,11 @@ func splitImage(ref string) (repo, rest string) {
 }
 
 // mergeDeployment applies a strategic-merge patch as kustomize does for the fields the
-// overlays patch: replicas, and by merge key containers (name), env (name), ports
-// (containerPort), volumeMounts (mountPath), volumes (name). A patch that sets anything
-// else fails, rather than being applied wrongly.
-func mergeDeployment(t testing.TB, base, patch *appsv1.Deployment, where string) *appsv1.Deployment {
+// overlays patch: replicas, by merge key containers (name), env (name), ports
+// (containerPort), volumeMounts (mountPath), volumes (name), and a container's probes
+// (mergeProbe; raw is the patch as written, where a null deletes). A patch that sets
+// anything else fails, rather than being applied wrongly.
+func mergeDeployment(t testing.TB, base, patch *appsv1.Deployment, raw map[string]any, where string) *appsv1.Deployment {
 	t.Helper()
 	out := base.DeepCopy()
 	rest := patch.DeepCopy()
@@ -298,6 +303,21 @@ func mergeDeployment(t testing.TB, base, patch *appsv1.Deployment, where string)
 		c.Env = mergeBy(c.Env, pc.Env, func(e corev1.EnvVar) string { return e.Name })
 		c.Ports = mergeBy(c.Ports, pc.Ports, func(p corev1.ContainerPort) string { return strconv.Itoa(int(p.ContainerPort)) })
 		c.VolumeMounts = mergeBy(c.VolumeMounts, pc.VolumeMounts, func(m corev1.VolumeMount) string { return m.MountPath })
+		rc := rawContainer(raw, i)
+		for _, p := range []struct {
+			key  string
+			into **corev1.Probe
+		}{{"livenessProbe", &c.LivenessProbe}, {"readinessProbe", &c.ReadinessProbe}, {"startupProbe", &c.StartupProbe}} {
+			rp, ok := rc[p.key].(map[string]any)
+			if !ok {
+				continue
+			}
+			merged, err := mergeProbe(*p.into, rp)
+			if err != nil {
+				t.Fatalf("%s: %s: %v", where, p.key, err)
+			}
+			*p.into = merged
+		}
 		rest.Spec.Template.Spec.Containers[i] = corev1.Container{Name: pc.Name}
 	}
 	rest.Spec.Replicas, rest.Spec.Template.Spec.Volumes = nil, nil
@@ -308,6 +328,74 @@ func mergeDeployment(t testing.TB, base, patch *appsv1.Deployment, where string)
 		t.Fatalf("%s sets fields this test's strategic merge does not apply:\n%s", where, got)
 	}
 	return out
+}
+
+// rawContainer is the patch's containers[i] as written ("" keys when absent).
+func rawContainer(raw map[string]any, i int) map[string]any {
+	m := raw
+	for _, k := range []string{"spec", "template", "spec"} {
+		m, _ = m[k].(map[string]any)
+	}
+	cs, _ := m["containers"].([]any)
+	if i >= len(cs) {
+		return nil
+	}
+	c, _ := cs[i].(map[string]any)
+	return c
+}
+
+// mergeProbe applies a patch's probe to the base's as a strategic merge does to a struct
+// without lists (a JSON merge patch): the patch's fields replace the base's, recursively,
+// and a field written as null deletes the base's (httpGet: null, to swap the handler). A
+// result with more or less than one handler is an error, as the API server would refuse it.
+func mergeProbe(base *corev1.Probe, patch map[string]any) (*corev1.Probe, error) {
+	m := map[string]any{}
+	if base != nil {
+		b, err := json.Marshal(base)
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, err
+		}
+	}
+	mergeJSON(m, patch)
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	var out corev1.Probe
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, set := range []bool{out.Exec != nil, out.HTTPGet != nil, out.TCPSocket != nil, out.GRPC != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return nil, fmt.Errorf("the merged probe has %d handlers, want 1 (a patch that swaps the handler must null the base's): %s", n, b)
+	}
+	return &out, nil
+}
+
+func mergeJSON(dst, patch map[string]any) {
+	for k, v := range patch {
+		switch pv := v.(type) {
+		case nil:
+			delete(dst, k)
+		case map[string]any:
+			dv, ok := dst[k].(map[string]any)
+			if !ok {
+				dv = map[string]any{}
+				dst[k] = dv
+			}
+			mergeJSON(dv, pv)
+		default:
+			dst[k] = v
+		}
+	}
 }
 
 // mergeBy merges patch into base by key: a patch item replaces the base item with the
@@ -379,4 +467,23 @@ func addrPort(addr string) int {
 		return -1
 	}
 	return n
+}
+
+// TestMergeProbe: a patch's probe replaces fields of the base's, null deletes; a patch
+// that adds a second handler without deleting the first is refused (negative control).
+func TestMergeProbe(t *testing.T) {
+	t.Parallel()
+	base := &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/readyz", Port: intstr.FromInt32(8558)}},
+		PeriodSeconds: 5, TimeoutSeconds: 2}
+	exec := map[string]any{"command": []any{"holdfast", "probe", "ready"}}
+	got, err := mergeProbe(base, map[string]any{"httpGet": nil, "exec": exec, "timeoutSeconds": 5})
+	if err != nil || got.HTTPGet != nil || got.Exec == nil || got.PeriodSeconds != 5 || got.TimeoutSeconds != 5 {
+		t.Errorf("merged = %+v, %v; want the exec handler, the base's period and the patch's timeout", got, err)
+	}
+	if _, err := mergeProbe(base, map[string]any{"exec": exec}); err == nil {
+		t.Error("a probe with two handlers was accepted")
+	}
+	if got, err := mergeProbe(base, map[string]any{"httpGet": map[string]any{"path": "/healthz"}}); err != nil || got.HTTPGet.Path != "/healthz" || got.HTTPGet.Port.IntValue() != 8558 {
+		t.Errorf("a nested field: %+v, %v; want the path replaced, the port kept", got, err)
+	}
 }

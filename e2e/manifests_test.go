@@ -30,7 +30,7 @@ import (
 
 // overlayProblems checks a built overlay against holdfast's contract; hold is the
 // overlay's intended --hold, ssh whether it serves ssh.
-func overlayProblems(t testing.TB, o k8sObjects, hold string, ssh bool) []string {
+func overlayProblems(t testing.TB, o k8sObjects, hold string, ssh, execReady bool) []string {
 	var out []string
 	bad := func(format string, a ...any) { out = append(out, fmt.Sprintf(format, a...)) }
 	d := o.deployment
@@ -51,6 +51,14 @@ func overlayProblems(t testing.TB, o k8sObjects, hold string, ssh bool) []string
 		probe *corev1.Probe
 		paths []string
 	}{{"liveness", c.LivenessProbe, []string{"/livez", "/healthz"}}, {"readiness", c.ReadinessProbe, []string{"/readyz"}}} {
+		if p.name == "readiness" && execReady {
+			// The exec variant: its output (naming the cause) reaches the pod's events.
+			want := []string{image.HoldfastPath, "probe", "ready"}
+			if p.probe == nil || p.probe.Exec == nil || !slices.Equal(p.probe.Exec.Command, want) {
+				bad("readiness is not the exec probe %q: %+v", want, p.probe)
+			}
+			continue
+		}
 		if p.probe == nil || p.probe.HTTPGet == nil {
 			bad("no HTTP %s probe", p.name)
 			continue
@@ -151,15 +159,15 @@ func TestManifestOverlays(t *testing.T) {
 	t.Parallel()
 	dir := k8sDir(t)
 	for _, tc := range []struct {
-		overlay, hold string
-		ssh           bool
-	}{{"test", "true", true}, {"prod", "false", false}} {
+		overlay, hold  string
+		ssh, execReady bool
+	}{{"test", "true", true, true}, {"prod", "false", false, false}} {
 		t.Run(tc.overlay, func(t *testing.T) {
 			objs := buildKustomization(t, filepath.Join(dir, "overlays", tc.overlay))
 			if objs.deployment == nil || len(objs.rules) != 1 {
 				t.Fatalf("overlay has deployment %v and %d PrometheusRules, want one each", objs.deployment != nil, len(objs.rules))
 			}
-			for _, p := range overlayProblems(t, objs, tc.hold, tc.ssh) {
+			for _, p := range overlayProblems(t, objs, tc.hold, tc.ssh, tc.execReady) {
 				t.Error(p)
 			}
 		})
@@ -194,6 +202,12 @@ func TestManifestOverlays(t *testing.T) {
 		{"hold off", func(o *k8sObjects, c *corev1.Container) {
 			c.Env = append(c.Env, corev1.EnvVar{Name: "HOLDFAST_HOLD", Value: "false"})
 		}},
+		{"readiness exec of something else", func(o *k8sObjects, c *corev1.Container) {
+			c.ReadinessProbe.Exec.Command = []string{"cat", "/tmp/ready"}
+		}},
+		{"readiness back on HTTP", func(o *k8sObjects, c *corev1.Container) {
+			c.ReadinessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/readyz", Port: intstr.FromString("holdfast")}}}
+		}},
 		{"ready service", func(o *k8sObjects, c *corev1.Container) {
 			for _, s := range o.services {
 				s.Spec.PublishNotReadyAddresses = false
@@ -207,12 +221,15 @@ func TestManifestOverlays(t *testing.T) {
 			o.services = append(o.services, s.DeepCopy())
 		}
 		m.mutate(&o, appContainer(t, o.deployment))
-		if len(overlayProblems(t, o, "true", true)) == 0 {
+		if len(overlayProblems(t, o, "true", true, true)) == 0 {
 			t.Errorf("control %q went unnoticed", m.what)
 		}
 	}
-	if len(overlayProblems(t, base, "true", false)) == 0 {
+	if len(overlayProblems(t, base, "true", false, true)) == 0 {
 		t.Error("control: ssh resources in an overlay meant without ssh went unnoticed")
+	}
+	if len(overlayProblems(t, base, "true", true, false)) == 0 {
+		t.Error("control: an exec readiness probe where the HTTP one is meant went unnoticed")
 	}
 }
 

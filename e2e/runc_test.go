@@ -40,6 +40,8 @@ type runcOpts struct {
 	// imageState keeps the state dir inside the (then writable) rootfs, as the image
 	// made it, instead of a host directory bind-mounted over it.
 	imageState bool
+	// memLimit is the container's memory limit in bytes (swap none); 0 = no limit.
+	memLimit int64
 }
 
 // runcCtr is one container run by a foreground `runc run`.
@@ -203,6 +205,14 @@ func (c *runcCtr) writeConfig(t testing.TB, o runcOpts) {
 		}
 	}
 	linux["namespaces"] = keep
+	if o.memLimit > 0 {
+		res, _ := linux["resources"].(map[string]any)
+		if res == nil {
+			res = map[string]any{}
+			linux["resources"] = res
+		}
+		res["memory"] = map[string]any{"limit": o.memLimit, "swap": o.memLimit}
+	}
 	if b, err = json.MarshalIndent(spec, "", "\t"); err != nil {
 		t.Fatal(err)
 	}

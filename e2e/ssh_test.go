@@ -459,6 +459,10 @@ func TestSSHHeldJava(t *testing.T) {
 				t.Errorf("interactive login banner lacks %q:\n%s", want, r.stdout)
 			}
 		}
+		// The held run's cause, as its run.json has it, under the banner's title.
+		if c := recordedCause(t, s.h.stateDir, s.status.Run); c == nil || !strings.Contains(r.stdout, "\n  why:        "+c.Summary+"\r\n") {
+			t.Errorf("interactive login banner lacks the why: of run %d's cause %+v:\n%s", s.status.Run, c, r.stdout)
+		}
 		if r.rc != 7 {
 			t.Errorf("interactive shell: rc %d, want 7 from `exit 7`; %v", r.rc, r)
 		}

@@ -30,8 +30,9 @@
 //     a held holdfast with nobody probing it costs no CPU. Polling the app's
 //     health URLs is the supervisor's timer, not ours.
 //   - put unbounded values into metric labels. Label values are phase names,
-//     exit reasons and signal names from fixed sets; anything else (a pid, a
-//     path, free text) is folded into "other".
+//     exit reasons, signal names and cause kinds from fixed sets; anything
+//     else (a pid, a path, free text) is folded into "other" (for a cause
+//     kind, "unknown"). A cause's summary never becomes a label.
 //
 // Every connection has read-header, read, write and idle timeouts and a
 // header size cap, so slow or stalled clients (slowloris) cannot hold the
@@ -39,6 +40,9 @@
 //
 // holdfast_app_last_exit_code is absent until the app has exited once: a
 // made-up 0 would read as a clean exit, and NaN breaks alert arithmetic.
+// holdfast_app_last_cause{kind} has one series per cause kind (cause.Kinds),
+// 1 for the last exit's: a gauge of "why is it down now", not a label on the
+// exits counter, whose series it would multiply by the kinds.
 // holdfast_held_since_timestamp_seconds and
 // holdfast_hold_expires_timestamp_seconds are 0 when not held (or no expiry).
 package probes

@@ -38,15 +38,17 @@ func (s *Server) livez(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, b)
 }
 
-// readyz is 200 only when the snapshot is ready; otherwise 503 with a reason,
-// which kubelet records in the pod's events.
+// readyz is 200 only when the snapshot is ready; otherwise 503 with a
+// reason, one line that names the cause when the current run ended with
+// one. (kubelet does not record an HTTP probe's body; the same line from
+// `holdfast probe ready`, an exec probe, reaches the pod's events.)
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	snap := s.store.Load()
 	if snap.Ready {
 		writeJSON(w, http.StatusOK, readyBody{Status: "ready", Phase: snap.Phase})
 		return
 	}
-	writeJSON(w, http.StatusServiceUnavailable, readyBody{Status: "not ready", Reason: notReadyReason(snap), Phase: snap.Phase})
+	writeJSON(w, http.StatusServiceUnavailable, readyBody{Status: "not ready", Reason: snap.WithWhy(notReadyReason(snap)), Phase: snap.Phase})
 }
 
 // status writes the snapshot exactly as its MarshalJSON does, so /status and

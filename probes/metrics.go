@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/holdfast-dev/holdfast/cause"
 	"github.com/holdfast-dev/holdfast/internal/state"
 )
 
@@ -68,13 +69,14 @@ var (
 	descLogBytes    = desc("holdfast_log_bytes_total", "Bytes of app output captured, by stream.", "stream")
 	descSSHActive   = desc("holdfast_ssh_sessions_active", "Open ssh sessions.")
 	descSSHTotal    = desc("holdfast_ssh_sessions_total", "ssh sessions opened.")
+	descLastCause   = desc("holdfast_app_last_cause", "1 for the kind of the last exit's cause, 0 for the other kinds; all 0 before the first exit and after a clean one.", "kind")
 )
 
 var allDescs = []*prometheus.Desc{
 	descBuildInfo, descAppUp, descAppReady, descHeld, descPhase, descRun,
 	descStarts, descRestarts, descExits, descLastExit, descHeldSince,
 	descHoldExpires, descInWindow, descReaped, descSignals, descLogBytes,
-	descSSHActive, descSSHTotal,
+	descSSHActive, descSSHTotal, descLastCause,
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
@@ -114,6 +116,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	if snap.LastExit != nil {
 		gauge(descLastExit, float64(snap.LastExit.Code))
 	}
+	last := lastCauseKind(snap)
+	for _, k := range cause.Kinds {
+		gauge(descLastCause, boolf(last == k.Kind), string(k.Kind))
+	}
 	var heldSince, expires float64
 	if held {
 		heldSince = unixSeconds(snap.HeldSince)
@@ -130,6 +136,22 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descLogBytes, float64(cv.LogBytesStderr), "stderr")
 	gauge(descSSHActive, float64(cv.SSHActive))
 	counter(descSSHTotal, float64(cv.SSHTotal))
+}
+
+// lastCauseKind is the kind of the last exit's cause, "" when there is
+// none. The label takes only the closed set cause.Kinds: a kind outside it
+// (a newer record) counts as unknown.
+func lastCauseKind(snap state.Snapshot) cause.Kind {
+	if snap.LastExit == nil || snap.LastExit.Cause == nil {
+		return ""
+	}
+	k := snap.LastExit.Cause.Kind
+	for _, info := range cause.Kinds {
+		if info.Kind == k {
+			return k
+		}
+	}
+	return cause.Unknown
 }
 
 func boolf(b bool) float64 {

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/holdfast-dev/holdfast/cause"
 	"github.com/holdfast-dev/holdfast/internal/state"
 )
 
@@ -49,6 +50,7 @@ var (
 		"holdfast_app_run":                        nil,
 		"holdfast_hold_expires_timestamp_seconds": nil,
 		"holdfast_in_hold_window":                 nil,
+		"holdfast_app_last_cause":                 {"kind"},
 	}
 )
 
@@ -65,8 +67,9 @@ func goldenStore() *state.Store {
 		HeldSince:     &t0,
 		HoldReason:    ptr(state.ReasonStartupCrash),
 		HoldExpiresAt: &expires,
-		LastExit:      &state.Exit{Code: 139, Signal: "SIGSEGV", CoreDumped: true, At: t0, RanForSeconds: 1.5, Run: 3},
-		Version:       "v1.2.3",
+		LastExit: &state.Exit{Code: 139, Signal: "SIGSEGV", CoreDumped: true, At: t0, RanForSeconds: 1.5, Run: 3,
+			Cause: &cause.Cause{Kind: cause.JVMCrash, Summary: "the JVM crashed in native code: SIGSEGV in libfoo.so+0x1a2b (hs_err_pid9.log)"}},
+		Version: "v1.2.3",
 	})
 	c := &store.Counters
 	c.Starts.Store(3)
@@ -247,7 +250,7 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	if a.code != 200 {
 		t.Fatalf("/metrics = %d: %s", a.code, a.body)
 	}
-	for _, want := range []string{"\nholdfast_held 1\n", "\ngo_goroutines ", "\nprocess_cpu_seconds_total ", "\nholdfast_app_last_exit_code 139\n"} {
+	for _, want := range []string{"\nholdfast_held 1\n", "\ngo_goroutines ", "\nprocess_cpu_seconds_total ", "\nholdfast_app_last_exit_code 139\n", "\nholdfast_app_last_cause{kind=\"jvm-crash\"} 1\n"} {
 		if !bytes.Contains(a.body, []byte(want)) {
 			t.Errorf("scrape lacks %q", strings.TrimSpace(want))
 		}
@@ -261,5 +264,47 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	bad := append(append([]byte{}, a.body...), "# HELP holdfast_bad_counter x\n# TYPE holdfast_bad_counter counter\nholdfast_bad_counter 1\n"...)
 	if out, err := promtoolCheck(promtool, bad); err == nil {
 		t.Errorf("promtool passed a counter without _total:\n%s", out)
+	}
+}
+
+// TestLastCause: one series per kind, 1 only for the last exit's cause;
+// all 0 without one (negative control), and a kind outside the closed set
+// is counted as unknown, never as a new label value.
+func TestLastCause(t *testing.T) {
+	count := func(snap state.Snapshot) (ones []string, series int) {
+		store := state.NewStore(snap)
+		reg := prometheus.NewPedanticRegistry()
+		reg.MustRegister(newCollector(store, "go"))
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() != "holdfast_app_last_cause" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				series++
+				if m.GetGauge().GetValue() == 1 {
+					ones = append(ones, m.GetLabel()[0].GetValue())
+				}
+			}
+		}
+		return ones, series
+	}
+	for _, c := range []struct {
+		name string
+		exit *state.Exit
+		want []string
+	}{
+		{"no exit yet", nil, nil},
+		{"clean exit", &state.Exit{Run: 1}, nil},
+		{"oom-killed", &state.Exit{Code: 137, Run: 1, Cause: &cause.Cause{Kind: cause.OOMKilled}}, []string{"oom-killed"}},
+		{"a kind outside the set", &state.Exit{Code: 1, Run: 1, Cause: &cause.Cause{Kind: "free text /tmp/x"}}, []string{"unknown"}},
+	} {
+		ones, series := count(state.Snapshot{Phase: state.Held, Run: 1, LastExit: c.exit})
+		if series != len(cause.Kinds) || !slices.Equal(ones, c.want) {
+			t.Errorf("%s: %d series, 1 for %v; want %d series, 1 for %v", c.name, series, ones, len(cause.Kinds), c.want)
+		}
 	}
 }

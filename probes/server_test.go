@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/holdfast-dev/holdfast/cause"
 	"github.com/holdfast-dev/holdfast/internal/state"
 )
 
@@ -73,6 +74,10 @@ func do(t testing.TB, client *http.Client, method, url string) answer {
 	return answer{res.StatusCode, res.Header, body}
 }
 
+// portCause is a cause as the extractor records it.
+var portCause = &cause.Cause{Kind: cause.SpringFailureAnalysis,
+	Summary: "Web server failed to start. Port 8080 was already in use. Action: Identify and stop the process that's listening on port 8080 or configure this application to listen on another port."}
+
 func ptr[T any](v T) *T { return &v }
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -111,6 +116,19 @@ func TestEndpointsByPhase(t *testing.T) {
 			"ok", 503, "app is stopping"},
 		{"exited", state.Snapshot{Phase: state.Exited, Run: 3},
 			"degraded", 503, "app has exited"},
+		// The reason names the cause when the current run ended with one.
+		{"held with a cause", state.Snapshot{Phase: state.Held, Run: 3, HeldSince: &t0, HoldReason: ptr(state.ReasonStartupCrash),
+			LastExit: &state.Exit{Code: 1, Run: 3, Cause: portCause}},
+			"degraded", 503, "app is held (startup-crash): " + portCause.Summary},
+		{"backoff with a cause", state.Snapshot{Phase: state.Backoff, Run: 2, LastExit: &state.Exit{Code: 1, Run: 2, Cause: portCause}},
+			"degraded", 503, "app exited and is waiting to restart: " + portCause.Summary},
+		// Negative controls: an earlier run's cause is not why the app is
+		// not ready now (a later run starts, a hung app is held alive).
+		{"starting after a failure", state.Snapshot{Phase: state.Running, PID: 42, Run: 4, LastExit: &state.Exit{Code: 1, Run: 3, Cause: portCause}},
+			"ok", 503, "app has not reported ready"},
+		{"hang-held after a failure", state.Snapshot{Phase: state.Held, PID: 42, Run: 4, HeldSince: &t0, HoldReason: ptr(state.ReasonHang),
+			LastExit: &state.Exit{Code: 1, Run: 3, Cause: portCause}},
+			"degraded", 503, "app is held (hang)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -48,17 +48,20 @@ trap 'kill $container 2>/dev/null || true' EXIT
 
 wait_phase held
 say "What 'kubectl logs' shows (the container's stdout/stderr): the app's output, then holdfast's hold banner"
-tail -n 22 "$work/container.log"
+# From the last run's failure report (its line of asterisks) to the end: the cause
+# itself, in the app's words, then the banner, which names it again in one line (why:).
+last=$(grep -n 'APPLICATION FAILED TO START' "$work/container.log" | tail -n 1 | cut -d: -f1 || true)
+tail -n +$(( ${last:-3} - 2 )) "$work/container.log"
 
 say "The container is still up: kubelet's liveness probe stays green, readiness keeps traffic away"
 step curl -s -w '  -> HTTP %{http_code}\n' http://127.0.0.1:8558/livez
 step curl -s -w '  -> HTTP %{http_code}\n' http://127.0.0.1:8558/readyz
-step curl -s http://127.0.0.1:8558/metrics -o "$work/metrics.txt"; grep -E '^holdfast_(held|app_restarts_total|app_last_exit_code) ' "$work/metrics.txt"
+step curl -s http://127.0.0.1:8558/metrics -o "$work/metrics.txt"; grep -E '^holdfast_(held|app_restarts_total|app_last_exit_code) |^holdfast_app_last_cause\{.* 1$' "$work/metrics.txt"
 
 say "Get in and look (this is what 'kubectl exec <pod> -- holdfast ...' does)"
 step "$hf" status
 step "$hf" runs
-step "$hf" logs --tail 8
+step "$hf" logs --why        # the lines of output.log around the cause, numbered
 step ls -l "$work/state/runs/3"
 
 say "Fix the cause (the missing datasource URL) and restart without restarting the container"

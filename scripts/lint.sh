@@ -81,12 +81,7 @@ run_unusedparams() {
 # Each exception is a path prefix of the findings it covers, then its reason.
 # An exception that covers no finding is a finding itself, so the list only
 # shrinks.
-deadcode_allow=(
-  # runrec links cause for the run record's cause object; the extractor
-  # itself (cause.New, Extractor, Decide) is wired into the supervisor's run
-  # end by the work that records each run's cause. Remove once it is.
-  "cause/"
-)
+deadcode_allow=()
 
 # linked_filter prints a deadcode -filter regexp matching the module's own
 # packages that its main packages link, or nothing when it has no main.

@@ -36,19 +36,32 @@ func bannerText(snap state.Snapshot, now time.Time) string {
 		fmt.Fprintf(&b, ", run %d", snap.Run)
 	}
 	b.WriteString("\n")
+	why := snap.Why()
+	if why != "" {
+		// The current run ended: its cause is the first thing to read.
+		fmt.Fprintf(&b, "  why:        %s\n", why)
+	}
 	if e := snap.LastExit; e != nil {
 		fmt.Fprintf(&b, "  last exit:  %s after %.1fs, run %d", exitdesc.Text(e.Code, e.Signal, e.CoreDumped), e.RanForSeconds, e.Run)
 		if !e.At.IsZero() {
 			fmt.Fprintf(&b, ", at %s", e.At.UTC().Format(time.RFC3339))
 		}
 		b.WriteString("\n")
+		if why == "" && e.Cause != nil {
+			// An earlier run's cause: the app has started again since.
+			fmt.Fprintf(&b, "  why:        %s\n", e.Cause.Summary)
+		}
 	} else {
 		b.WriteString("  last exit:  none yet\n")
 	}
 	if snap.EvidenceDir != nil && *snap.EvidenceDir != "" {
 		fmt.Fprintf(&b, "  evidence:   %s\n", *snap.EvidenceDir)
 	}
-	b.WriteString("  next:       holdfast status | holdfast logs | holdfast restart | holdfast release\n")
+	if e := snap.LastExit; e != nil && e.Cause != nil && e.Cause.Line > 0 {
+		b.WriteString("  next:       holdfast logs --why | holdfast status | holdfast restart | holdfast release\n")
+	} else {
+		b.WriteString("  next:       holdfast status | holdfast logs | holdfast restart | holdfast release\n")
+	}
 	b.WriteString("              holdfast bundle > crash.tgz   (all the evidence in one file; ssh HOST holdfast bundle > crash.tgz from outside)\n")
 	return b.String()
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/holdfast-dev/holdfast/cause"
 	"github.com/holdfast-dev/holdfast/internal/state"
 )
 
@@ -71,4 +72,45 @@ func TestBannerText(t *testing.T) {
 	if strings.Contains(crlf(got), "\r\r") || !strings.Contains(crlf(got), "\r\n") {
 		t.Errorf("crlf: %q", crlf(got))
 	}
+}
+
+// TestBannerWhy: the banner of a held app names its cause on the line
+// after the title; once the app runs again the cause goes with the last
+// exit; a clean exit has none (negative control).
+func TestBannerWhy(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	reason := state.ReasonStartupCrash
+	c := &cause.Cause{Kind: cause.OOMHeap, Summary: "java.lang.OutOfMemoryError: Java heap space (heap dump java_pid7.hprof)", Line: 40}
+	held := state.Snapshot{Phase: state.Held, HoldReason: &reason, HeldSince: &now, Run: 3,
+		LastExit: &state.Exit{Code: 1, Run: 3, At: now, Cause: c}}
+	lines := strings.Split(bannerText(held, now), "\n")
+	if len(lines) < 2 || lines[1] != "  why:        "+c.Summary {
+		t.Errorf("held banner: line 2 is not the why:\n%s", strings.Join(lines, "\n"))
+	}
+	if next := lineWith(lines, "next:"); !strings.Contains(next, "holdfast logs --why") {
+		t.Errorf("held banner with a cause line does not suggest holdfast logs --why: %q", next)
+	}
+
+	running := held
+	running.Phase, running.HoldReason, running.HeldSince, running.PID, running.Run = state.Running, nil, nil, 42, 4
+	got := bannerText(running, now)
+	_, after, _ := strings.Cut(got, "last exit:")
+	if strings.Count(got, "why:") != 1 || !strings.Contains(after, "why:        "+c.Summary) {
+		t.Errorf("running banner: the earlier cause must follow the last exit:\n%s", got)
+	}
+
+	clean := state.Snapshot{Phase: state.Exited, Run: 1, LastExit: &state.Exit{Run: 1, At: now}}
+	if got := bannerText(clean, now); strings.Contains(got, "why") {
+		t.Errorf("a clean exit's banner has a why:\n%s", got)
+	}
+}
+
+// lineWith is the first of lines that contains s, or "".
+func lineWith(lines []string, s string) string {
+	for _, l := range lines {
+		if strings.Contains(l, s) {
+			return l
+		}
+	}
+	return ""
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/internal/subcmd"
 	"github.com/holdfast-dev/holdfast/runrec"
+	"golang.org/x/sys/unix"
 )
 
 // Exit codes of the subcommands: 0 success (for probe: healthy), 1 failure
@@ -33,6 +35,7 @@ const (
 type opts struct {
 	asJSON    bool
 	follow    bool
+	why       bool
 	run, tail int
 	args      []string
 	stateDir  string // where runs, logs and bundle read when no holdfast answers
@@ -68,8 +71,12 @@ var handlers = map[string]handler{
 			fs.BoolVar(&o.follow, "follow", false, "follow the output")
 			fs.IntVar(&o.run, "run", 0, "run number (default: the current or last run)")
 			fs.IntVar(&o.tail, "tail", 0, "only the last N lines")
+			fs.BoolVar(&o.why, "why", false, "the lines around the cause, with their line numbers (the newest run with a cause, or --run N)")
 		},
 		run: func(c *control.Client, o opts) error {
+			if o.why {
+				return cmdWhy(c, os.Stdout, o.run)
+			}
 			err := cmdLogs(c, o.run, o.tail, o.follow)
 			if err != nil {
 				_, err = offlineOr(err, o.stateDir, offlineLogs(os.Stdout, o.run, o.tail))
@@ -139,6 +146,10 @@ func subcommand(name string, lead, args []string) int {
 	}
 	if o.run < 0 || o.tail < 0 {
 		fmt.Fprintf(os.Stderr, "holdfast %s: --run and --tail take a whole number >= 0\n", name)
+		return cliUsage
+	}
+	if o.why && (o.follow || o.tail > 0) {
+		fmt.Fprintf(os.Stderr, "holdfast logs: --why shows the lines around the cause; it does not go with -f or --tail\n")
 		return cliUsage
 	}
 	if stateDir, err = config.StateDir(stateDir); err != nil {
@@ -211,8 +222,26 @@ func writeRuns(w io.Writer, runs []runrec.RunRecord, snap state.Snapshot, asJSON
 		enc.SetIndent("", "  ")
 		return enc.Encode(runs)
 	}
-	_, err := io.WriteString(w, formatRuns(runs, snap))
+	_, err := io.WriteString(w, formatRuns(runs, snap, termWidth(w)))
 	return err
+}
+
+// defaultWidth is the width of a table written anywhere but a terminal.
+const defaultWidth = 80
+
+// termWidth is how wide a table written to w may be: $COLUMNS when it is a
+// number (as ls and ps take it), else the width of w's terminal, else
+// defaultWidth.
+func termWidth(w io.Writer) int {
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	if f, ok := w.(*os.File); ok {
+		if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil && ws.Col > 0 {
+			return int(ws.Col)
+		}
+	}
+	return defaultWidth
 }
 
 // writeLine writes b and, when b does not end in one, a newline: JSON on a

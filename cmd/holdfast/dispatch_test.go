@@ -146,7 +146,7 @@ func TestSuggest(t *testing.T) {
 }
 
 func TestFormatRunsWithoutRecord(t *testing.T) {
-	out := formatRuns([]runrec.RunRecord{{Run: 3, Dir: "/s/runs/3"}}, state.Snapshot{Run: 4})
+	out := formatRuns([]runrec.RunRecord{{Run: 3, Dir: "/s/runs/3"}}, state.Snapshot{Run: 4}, 80)
 	if strings.Contains(out, "0001-01-01") || !strings.Contains(out, "unknown") {
 		t.Errorf("a run without a record:\n%s", out)
 	}

@@ -5,7 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	"github.com/holdfast-dev/holdfast/cause"
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/runrec"
 )
@@ -89,7 +91,7 @@ func TestFormatRuns(t *testing.T) {
 		{Run: 2, ExitCode: &two, Reason: "clean-exit", Decision: "exit"},
 		{Run: 3},
 		{Run: 4},
-	}, state.Snapshot{Run: 4, PID: 99})
+	}, state.Snapshot{Run: 4, PID: 99}, 200)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 5 {
 		t.Fatalf("want header + 4 rows:\n%s", out)
@@ -141,5 +143,107 @@ func TestIsTar(t *testing.T) {
 	}
 	if isTar(nil) {
 		t.Error("isTar(nil) = true")
+	}
+}
+
+// springCause is a cause as the extractor records it for the demo's failure.
+var springCause = &cause.Cause{
+	Kind:        cause.SpringFailureAnalysis,
+	Summary:     "Failed to configure a DataSource: 'url' attribute is not specified and no embedded datasource could be configured. Action: define a datasource URL (shop.db.url)",
+	Description: "Failed to configure a DataSource: 'url' attribute is not specified and no embedded datasource could be configured.",
+	Line:        12,
+}
+
+func TestFormatStatusWhy(t *testing.T) {
+	reason, since := state.ReasonStartupCrash, time.Now().Add(-time.Minute)
+	held := state.Snapshot{Phase: state.Held, HoldReason: &reason, HeldSince: &since, Run: 3,
+		LastExit: &state.Exit{Code: 1, Run: 3, At: since, Cause: springCause}}
+	lines := strings.Split(formatStatus(held), "\n")
+	if len(lines) < 2 || lines[1] != "why:        "+springCause.Summary {
+		t.Errorf("a held app's status: the line after the phase must be its why:\n%s", strings.Join(lines, "\n"))
+	}
+	if !strings.Contains(formatStatus(held), "next:       holdfast logs --why ") {
+		t.Errorf("a held status whose cause has a line must suggest holdfast logs --why:\n%s", formatStatus(held))
+	}
+	// A cause from the exit alone has no line to show: no --why.
+	noLine := held
+	noLine.LastExit = &state.Exit{Code: 137, Signal: "SIGKILL", Run: 3, Cause: &cause.Cause{Kind: cause.OOMKilled, Summary: "killed by the kernel's OOM killer"}}
+	if out := formatStatus(noLine); strings.Contains(out, "--why") || !strings.Contains(out, "next:       holdfast logs --tail 100") {
+		t.Errorf("a held status whose cause has no line:\n%s", out)
+	}
+
+	// Running again after the failure: the cause goes with the last exit.
+	running := held
+	running.Phase, running.HoldReason, running.HeldSince, running.PID, running.Run = state.Running, nil, nil, 42, 4
+	out := formatStatus(running)
+	if strings.Count(out, "why:") != 1 || !strings.Contains(out, "(run 3, ") {
+		t.Fatalf("running after a failure: one why, with the last exit:\n%s", out)
+	}
+	before, after, _ := strings.Cut(out, "last exit:")
+	if strings.Contains(before, "why:") || !strings.Contains(after, "why:        "+springCause.Summary) {
+		t.Errorf("the why of an earlier run must follow its last exit:\n%s", out)
+	}
+
+	// Negative control: a clean exit has no cause, and no why line.
+	clean := state.Snapshot{Phase: state.Exited, Run: 1, LastExit: &state.Exit{Code: 0, Run: 1}}
+	if out := formatStatus(clean); strings.Contains(out, "why") {
+		t.Errorf("a clean exit shows a why:\n%s", out)
+	}
+}
+
+func TestFormatRunsWhy(t *testing.T) {
+	one, zero := 1, 0
+	at := time.Date(2026, 11, 27, 18, 3, 24, 0, time.UTC)
+	runs := []runrec.RunRecord{
+		{Run: 1, StartedAt: at, ExitCode: &one, Reason: "startup-crash", Decision: "restart", Dir: "/var/lib/holdfast/runs/1", Cause: springCause},
+		{Run: 2, StartedAt: at, ExitCode: &zero, Reason: "clean-exit", Decision: "exit", Dir: "/var/lib/holdfast/runs/2"},
+	}
+	now := state.Snapshot{Run: 2}
+	for _, width := range []int{200, 140, 115} {
+		out := formatRuns(runs, now, width)
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if len(lines) != 3 || !strings.HasSuffix(lines[0], "WHY") {
+			t.Fatalf("width %d: want a WHY column, header + 2 rows:\n%s", width, out)
+		}
+		for _, l := range lines {
+			if n := utf8.RuneCountInString(l); n > width {
+				t.Errorf("width %d: a line of %d runes:\n%s", width, n, l)
+			}
+		}
+		col := strings.Index(lines[0], "WHY")
+		if why := lines[1][col:]; !strings.HasPrefix(springCause.Summary, strings.TrimSuffix(why, "...")) || len(why) < minWhy {
+			t.Errorf("width %d: run 1's WHY %q is not the start of its summary", width, why)
+		}
+		if strings.TrimSpace(lines[2][col:]) != "-" {
+			t.Errorf("width %d: a clean run's WHY must be -: %q", width, lines[2])
+		}
+	}
+	if out := formatRuns(runs, now, 400); !strings.Contains(out, springCause.Summary) {
+		t.Errorf("a wide terminal gets the whole summary:\n%s", out)
+	}
+
+	// Too narrow for a column (80, the width of a pipe): the cause goes
+	// under its run, cut to the width; the clean run gets no line.
+	out := formatRuns(runs, now, 80)
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 4 || strings.Contains(lines[0], "WHY") || !strings.HasPrefix(lines[2], "     why: Failed to configure a DataSource") {
+		t.Fatalf("width 80: want the why under run 1 only:\n%s", out)
+	}
+	if n := utf8.RuneCountInString(lines[2]); n > 80 || !strings.HasSuffix(lines[2], "...") {
+		t.Errorf("width 80: the why line is %d runes, want at most 80 and cut: %q", n, lines[2])
+	}
+}
+
+func TestCut(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"abcdef", 6, "abcdef"}, {"abcdef", 5, "ab..."}, {"ab cdef", 6, "ab..."}, {"äöüäöü", 5, "äö..."}, {"abc", 2, ".."}, {"abc", -1, ""},
+	} {
+		if got := cut(c.s, c.n); got != c.want {
+			t.Errorf("cut(%q, %d) = %q, want %q", c.s, c.n, got, c.want)
+		}
 	}
 }

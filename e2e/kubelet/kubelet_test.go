@@ -43,7 +43,9 @@ func TestMain(m *testing.M) {
 // TestKubelet runs the base manifest's pod under a real kubelet: the held pod (springfail
 // under holdfast), the negative control (the same app as plain `java -jar` PID 1) and the
 // fixed app (health in crash-unless-file mode, fixed and restarted through `holdfast
-// restart`) run at once on one node; the held pod's deletion ends the run.
+// restart`) and the held app under the test overlay's exec readiness probe (whose output
+// the kubelet records: the cause) run at once on one node; the held pod's deletion ends
+// the run.
 func TestKubelet(t *testing.T) {
 	if testing.Short() && os.Getenv("CI") != "true" {
 		t.Skip("the real-kubelet e2e takes minutes (and its first run builds the kubelet); run without -short")
@@ -84,6 +86,10 @@ func TestKubelet(t *testing.T) {
 		t.Run("RestartOfFixedAppTurnsReady", func(t *testing.T) {
 			t.Parallel()
 			testFixedApp(t, c, tmpl, w)
+		})
+		t.Run("ExecReadinessNamesTheCause", func(t *testing.T) {
+			t.Parallel()
+			testExecReadiness(t, c, tmpl, w)
 		})
 	})
 }

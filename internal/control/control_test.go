@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/holdfast-dev/holdfast/cause"
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/runrec"
 )
@@ -142,5 +143,25 @@ func TestLogsTailAndFollow(t *testing.T) {
 	}
 	if err := c.Logs(context.Background(), &out, 2, 0, false); err == nil || !strings.Contains(err.Error(), "no run 2") {
 		t.Errorf("missing run: %v", err)
+	}
+}
+
+// The ready probe's reason names the ended run's cause, in one line, and
+// the status carries the whole cause object.
+func TestProbeReadyNamesTheCause(t *testing.T) {
+	reason := state.ReasonStartupCrash
+	c0 := &cause.Cause{Kind: cause.JVMLaunch, Summary: "Error: Unable to access jarfile /app/app.jar", Line: 2}
+	b := &fakeBackend{snap: state.Snapshot{Phase: state.Held, HoldReason: &reason, Run: 3,
+		NotReadyReason: "the app is held (startup-crash)", LastExit: &state.Exit{Code: 1, Run: 3, Cause: c0}}}
+	_, c := serveFake(t, b)
+	ctx := context.Background()
+
+	ok, why, err := c.Probe(ctx, "ready")
+	if want := "the app is held (startup-crash): " + c0.Summary; ok || err != nil || why != want {
+		t.Errorf("ready while held = %v %q %v; want false, %q", ok, why, err, want)
+	}
+	var snap state.Snapshot
+	if err := c.Status(ctx, &snap); err != nil || snap.LastExit == nil || snap.LastExit.Cause == nil || *snap.LastExit.Cause != *c0 {
+		t.Errorf("status last_exit = %+v, %v; want the cause %+v", snap.LastExit, err, c0)
 	}
 }

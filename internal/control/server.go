@@ -155,7 +155,7 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "phase": snap.Phase})
 			return
 		}
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "reason": snap.NotReadyReason, "phase": snap.Phase})
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "reason": snap.WithWhy(snap.NotReadyReason), "phase": snap.Phase})
 	default:
 		writeJSON(w, http.StatusNotFound, errorBody{"unknown probe; use live or ready"})
 	}

@@ -15,5 +15,7 @@
 //	hang           the app stopped answering its liveness URL; its process is kept alive for thread dumps
 //	manual         held on request (holdfast hold)
 //
-// This package must not import any other holdfast package.
+// This package must not import any other holdfast package but cause, which
+// is itself a leaf (the standard library only): the last exit carries the
+// run's cause for every reader of the snapshot.
 package state

@@ -4,6 +4,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/cause"
 )
 
 // Phase is the supervisor's public phase (docs/contract.md "Phases").
@@ -54,6 +56,31 @@ type Exit struct {
 	At            time.Time `json:"at"`              // when the exit was reaped
 	RanForSeconds float64   `json:"ran_for_seconds"` // wall time from start to exit
 	Run           int       `json:"run"`             // run number
+	// Cause is why the run ended (package cause; the run's run.json has the
+	// same object); nil for a clean exit and until the supervisor knows it.
+	Cause *cause.Cause `json:"cause,omitempty"`
+}
+
+// Why is the one-line cause of the app's absence: the Summary of the
+// current run's cause when that run has ended (held, backing off, exited),
+// else "". A hung app held alive, or a run started after the one that
+// failed, has no why: the last exit's cause is not why it is not ready now.
+func (s Snapshot) Why() string {
+	e := s.LastExit
+	if s.PID > 0 || e == nil || e.Cause == nil || e.Run != s.Run {
+		return ""
+	}
+	return e.Cause.Summary
+}
+
+// WithWhy is reason followed by Why when there is one: the one line that
+// /readyz and `holdfast probe ready` give ("the app is held
+// (startup-crash): <cause>"), which kubelet records for an exec probe.
+func (s Snapshot) WithWhy(reason string) string {
+	if why := s.Why(); why != "" {
+		return reason + ": " + why
+	}
+	return reason
 }
 
 // Snapshot is a copy of the whole public state. JSON field names are the

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/holdfast-dev/holdfast/cause"
 )
 
 func TestSnapshotJSONNulls(t *testing.T) {
@@ -62,5 +64,35 @@ func TestHoldReasonsDocumented(t *testing.T) {
 		if !strings.Contains(string(doc), line) {
 			t.Errorf("doc.go lacks the line %q", line)
 		}
+	}
+}
+
+func TestWhy(t *testing.T) {
+	c := &cause.Cause{Kind: cause.Exception, Summary: "java.net.ConnectException: Connection refused"}
+	ended := Snapshot{Phase: Held, Run: 3, LastExit: &Exit{Code: 1, Run: 3, Cause: c}}
+	if got := ended.Why(); got != c.Summary {
+		t.Errorf("Why of a held run = %q, want its summary", got)
+	}
+	if got := ended.WithWhy("the app is held (startup-crash)"); got != "the app is held (startup-crash): "+c.Summary {
+		t.Errorf("WithWhy = %q", got)
+	}
+	b, _ := json.Marshal(ended)
+	if !strings.Contains(string(b), `"cause":{"kind":"exception","summary":"java.net.ConnectException: Connection refused"}`) {
+		t.Errorf("the status JSON's last_exit lacks the cause: %s", b)
+	}
+	// Negative controls: a later run, a live (hang-held) process, a clean
+	// exit.
+	for _, s := range []Snapshot{
+		{Phase: Running, Run: 4, LastExit: &Exit{Code: 1, Run: 3, Cause: c}},
+		{Phase: Held, Run: 3, PID: 42, LastExit: &Exit{Code: 1, Run: 3, Cause: c}},
+		{Phase: Exited, Run: 3, LastExit: &Exit{Run: 3}},
+		{Phase: Starting},
+	} {
+		if got := s.Why(); got != "" || s.WithWhy("r") != "r" {
+			t.Errorf("Why of %+v = %q, want none", s, got)
+		}
+	}
+	if b, _ := json.Marshal(Exit{Run: 3}); strings.Contains(string(b), "cause") {
+		t.Errorf("an exit without a cause writes one: %s", b)
 	}
 }

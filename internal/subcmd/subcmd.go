@@ -26,7 +26,7 @@ type Cmd struct {
 var All = []Cmd{
 	{Name: "status", Synopsis: "holdfast status [--json]", Summary: "phase, run, restarts, last exit, hold", Client: true},
 	{Name: "runs", Synopsis: "holdfast runs [--json]", Summary: "every run kept in the state dir", Client: true},
-	{Name: "logs", Synopsis: "holdfast logs [-f] [--run N] [--tail N]", Summary: "the app's retained output", Client: true},
+	{Name: "logs", Synopsis: "holdfast logs [-f] [--run N] [--tail N] [--why]", Summary: "the app's retained output", Client: true},
 	{Name: "bundle", Synopsis: "holdfast bundle [--run N | --all] [--with-heap] [-o FILE]", Summary: "all the evidence as one .tar.gz", Client: true},
 	{Name: "restart", Synopsis: "holdfast restart", Summary: "start the app now (ends a hold)", Client: true, Action: true,
 		Done: "holdfast: restarting the app with a fresh restart budget (watch it with `holdfast status` or `holdfast logs -f`)"},

@@ -41,14 +41,19 @@ func Write(path string, rec *runrec.RunRecord, runs int) error {
 	return nil
 }
 
-// message is the summary Write writes, at most
-// maxBytes long, e.g. "holdfast: app ended: exit code 1 (startup-crash)
-// after 3 runs; evidence: /var/lib/holdfast/runs/7 (hs_err_pid13.log)".
+// message is the summary Write writes, at most maxBytes long. Its first
+// line is the run's cause (run.json's cause summary), when it has one, so
+// that `kubectl describe pod` leads with why; the next says how it ended,
+// e.g. "holdfast: app ended: exit code 1 (startup-crash) after 3 runs;
+// evidence: /var/lib/holdfast/runs/7 (hs_err_pid13.log)".
 func message(rec *runrec.RunRecord, runs int) string {
 	if rec == nil {
 		return "holdfast: exiting; the app never ran"
 	}
 	var b strings.Builder
+	if c := rec.Cause; c != nil && c.Summary != "" {
+		b.WriteString(c.Summary + "\n")
+	}
 	b.WriteString("holdfast: app ended")
 	if rec.ExitCode != nil {
 		b.WriteString(": " + exitdesc.Text(*rec.ExitCode, rec.Signal, rec.CoreDumped))

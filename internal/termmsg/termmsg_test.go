@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/holdfast-dev/holdfast/cause"
 	"github.com/holdfast-dev/holdfast/runrec"
 )
 
@@ -98,5 +99,21 @@ func TestTermMessageFitsKubeletLimit(t *testing.T) {
 	// Negative control: a short message is not touched.
 	if short := message(record(1, ""), 3); strings.HasSuffix(short, "...") {
 		t.Fatalf("short message truncated: %q", short)
+	}
+}
+
+// The first line is the cause's summary; a record without a cause keeps
+// the one line it had (the control).
+func TestTermMessageLeadsWithCause(t *testing.T) {
+	rec := record(1, "")
+	rec.Cause = &cause.Cause{Kind: cause.SpringFailureAnalysis, Summary: "Web server failed to start. Port 8080 was already in use."}
+	got := message(rec, 3)
+	first, rest, ok := strings.Cut(got, "\n")
+	if !ok || first != rec.Cause.Summary || !strings.HasPrefix(rest, "holdfast: app ended: exit code 1 (startup-crash) after 3 runs") {
+		t.Fatalf("message %q", got)
+	}
+	rec.Cause = nil
+	if got := message(rec, 3); strings.Contains(got, "\n") {
+		t.Fatalf("message without a cause %q", got)
 	}
 }

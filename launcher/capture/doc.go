@@ -53,7 +53,18 @@
 // Writing to a closed fd 1 or 2 raises SIGPIPE, which kills a Go program
 // unless it is notified (os/signal); launcher.RouteSignals does that.
 //
+// Each chunk also goes to the run's cause extractor (package cause), in
+// the order of the retained log and under its lock, so that the
+// extractor's line numbers are output.log's. The extractor reads each
+// stream's head as it passes; it keeps no tail of its own when the
+// retained log's tail is at least as long as the one it reads
+// (cause.TailBytes): Finish hands it each stream's last bytes from the
+// retained log (cause.NewWithTail) before the budget may release them.
+// Run.Cause then gives the run's cause with the exit facts, its line
+// mapped past holdfast's note and the omitted middle to output.log's.
+//
 // This package does not start or wait for processes (that is the launcher's
 // Reaper) and does not decide what to keep across runs (that is crashhold's
-// run records). It never reads the app's output for meaning.
+// run records). It never reads the app's output for meaning itself: that
+// is package cause's.
 package capture

@@ -78,11 +78,50 @@ func helper(mode string, args []string) error {
 		fmt.Fprintf(os.Stdout, "out: isatty 1=%v 2=%v\n", isTerminal(os.Stdout), isTerminal(os.Stderr))
 		fmt.Fprintf(os.Stderr, "err: isatty 1=%v 2=%v\n", isTerminal(os.Stdout), isTerminal(os.Stderr))
 		return nil
+	case "failure": // args: noise lines, mixed|ordered; noise, then an uncaught exception (see failure)
+		return failure(int(num(0)), args[1])
+	case "stacks": // args: bytes; stdout gets a Spring Boot service's stack-trace-heavy output in 64 KiB writes
+		return writeStacks(os.Stdout, num(0))
 	case "early-close": // args: bytes; closes stdout at once, then writes stderr
 		os.Stdout.Close()
 		return writeChunked(os.Stderr, streamData(Stderr, 7, int(num(0))), 7)
 	}
 	return fmt.Errorf("unknown mode")
+}
+
+// failureTrace is what failure ends with: a JVM's uncaught exception.
+const failureTrace = "Exception in thread \"main\" java.lang.IllegalStateException: no config at /etc/app.yml\n" +
+	"\tat com.example.App.load(App.java:41)\n\tat com.example.App.main(App.java:12)\n"
+
+// failure writes lines of noise and then failureTrace. On "mixed" the
+// noise goes to both streams at once and the trace to stderr; on
+// "ordered" the stderr noise first, then the stdout noise and the trace,
+// so that the trace ends the combined output.
+func failure(lines int, how string) error {
+	out, errs := bufio.NewWriter(os.Stdout), bufio.NewWriter(os.Stderr)
+	for i := range lines {
+		if i%3 == 0 {
+			fmt.Fprintf(errs, "2026-12-06T10:00:00Z DEBUG [main] c.e.App : detail %d\n", i)
+		}
+		if how == "mixed" {
+			fmt.Fprintf(out, "2026-12-06T10:00:00Z INFO [main] c.e.App : step %d of the start\n", i)
+		}
+		if i%512 == 0 {
+			out.Flush()
+			errs.Flush()
+		}
+	}
+	errs.Flush()
+	out.Flush()
+	trace := errs
+	if how == "ordered" {
+		for i := range lines {
+			fmt.Fprintf(out, "2026-12-06T10:00:00Z INFO [main] c.e.App : step %d of the start\n", i)
+		}
+		trace = out
+	}
+	trace.WriteString(failureTrace)
+	return trace.Flush()
 }
 
 func pingpong(rounds int64, wait func() error) error {

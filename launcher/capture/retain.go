@@ -49,6 +49,8 @@ type retained struct {
 	follow    map[*follower]struct{}
 	ended     bool // no more appends; followers are closed
 
+	why *why // the run's cause extractor; nil when off
+
 	budget  *Budget   // nil: no budget (tests of the log alone)
 	held    int64     // bytes counted against budget
 	disk    diskState // what output.log holds
@@ -83,10 +85,12 @@ type block struct {
 	retired bool // the log has moved on to another block
 }
 
-// entry is a run of retained bytes, buf[off:end] of one block.
+// entry is a run of retained bytes, buf[off:end] of one block, all from
+// stream s (0 for holdfast's own note).
 type entry struct {
 	b        *block
 	off, end int
+	s        Stream
 }
 
 func (e entry) bytes() []byte { return e.b.buf[e.off:e.end:e.end] }
@@ -114,17 +118,24 @@ func blockSizeFor(tailCap int64) int {
 // commit retains p (at most readSize bytes, which the caller may reuse at
 // once) and returns the retained copy, lent to the caller until it calls
 // giveBack with it.
-func (r *retained) commit(p []byte) loan {
-	l := r.commitLocked(p)
+func (r *retained) commit(p []byte) loan { return r.commitFrom(0, p) }
+
+// commitFrom is commit of a chunk of the app's stream s: it also goes to
+// the run's cause extractor, in the order of the log.
+func (r *retained) commitFrom(s Stream, p []byte) loan {
+	l := r.commitLocked(s, p)
 	if r.budget != nil {
 		r.budget.fit()
 	}
 	return l
 }
 
-func (r *retained) commitLocked(p []byte) loan {
+func (r *retained) commitLocked(s Stream, p []byte) loan {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.why != nil {
+		r.why.write(s, p)
+	}
 	r.total += int64(len(p))
 	if r.cur == nil || len(r.cur.buf)-r.curEnd < len(p) {
 		// A chunk never spans two blocks, so the loan is one slice; this
@@ -144,12 +155,12 @@ func (r *retained) commitLocked(p []byte) loan {
 	}
 	if room := r.headCap - r.headLen; room > 0 && len(p) > 0 {
 		k := int(min(room, int64(len(p))))
-		r.head = keep(r.head, entry{b, off, off + k})
+		r.head = keep(r.head, entry{b, off, off + k, s})
 		r.headLen += int64(k)
 		p, off = p[k:], off+k
 	}
 	if len(p) > 0 {
-		r.tail = keep(r.tail, entry{b, off, off + len(p)})
+		r.tail = keep(r.tail, entry{b, off, off + len(p), s})
 		r.tailLen += int64(len(p))
 	}
 	r.trim()
@@ -178,9 +189,10 @@ func (r *retained) giveBack(l loan) {
 	r.recycle(l.b)
 }
 
-// keep appends e to ents, extending the last entry when e continues it.
+// keep appends e to ents, extending the last entry when e continues it
+// (the same block and stream).
 func keep(ents []entry, e entry) []entry {
-	if n := len(ents); n > 0 && ents[n-1].b == e.b && ents[n-1].end == e.off {
+	if n := len(ents); n > 0 && ents[n-1].b == e.b && ents[n-1].end == e.off && ents[n-1].s == e.s {
 		ents[n-1].end = e.end
 		return ents
 	}

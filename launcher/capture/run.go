@@ -43,6 +43,9 @@ type Options struct {
 	Budget    *Budget               // memory for retained output, shared by all runs; nil = none
 	OnBytes   func(s Stream, n int) // may be nil; called from the relay goroutines
 	Logger    *slog.Logger
+	// NoCause turns off the cause extractor (benchmarks: the relay with
+	// and without it); Cause then decides from the exit facts alone.
+	NoCause bool
 }
 
 // Run is the capture of one run of the app.
@@ -135,6 +138,9 @@ func Start(opts Options) (*Run, error) {
 			r.log.fitMemoryOnly()
 		}
 		b.add(r.log)
+	}
+	if !opts.NoCause {
+		r.log.startWhy()
 	}
 	if len(r.direct) > 0 {
 		r.log.giveBack(r.log.commit(terminalNote(r.direct)))
@@ -248,7 +254,7 @@ func (r *Run) relay(pr *pipeRelay) {
 		}
 		n, err := pr.p.Read(want)
 		if n > 0 {
-			l := r.log.commit(buf[:n])
+			l := r.log.commitFrom(pr.s, buf[:n])
 			if r.file != nil {
 				r.file.wake()
 			}
@@ -382,6 +388,9 @@ func (r *Run) Finish(ctx context.Context) error {
 			r.takeRest()
 		}
 	}
+	// The extractor reads its tails from memory now, before the budget
+	// may release it; later output is not read.
+	r.log.closeCause()
 	if r.file != nil {
 		r.file.finish()
 		if r.file.f != nil {

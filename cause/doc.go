@@ -48,7 +48,7 @@
 //	exception                an uncaught or ERROR-logged exception chain
 //	oom-killed               SIGKILL from the kernel's OOM killer (cgroup evidence)
 //	exec-failed              the command could not be started
-//	signal                   killed by a signal; says who sent it when holdfast did
+//	signal                   killed by a signal, or stopped by holdfast; says who sent it
 //	exit-code                a non-zero exit no rule explains
 //	unknown                  nothing known about the end, nothing matched
 //

@@ -43,7 +43,7 @@ var Kinds = []KindInfo{
 	{Exception, "output", "an uncaught or ERROR-logged Java exception chain: the deepest Caused by, and the first frame outside the framework prefixes."},
 	{OOMKilled, "exit, cgroup", "SIGKILL that holdfast did not send while the cgroup's oom_kill counter rose: the kernel's OOM killer."},
 	{ExecFailed, "exit", "the command could not be started (not found, not executable)."},
-	{Signal, "exit", "the app was killed by a signal and nothing in its output explains it; says who sent it when holdfast did."},
+	{Signal, "exit", "the app was killed by a signal, or stopped by holdfast, and nothing in its output explains it better; says who sent it when holdfast did."},
 	{ExitCode, "exit", "the app exited with a non-zero code and no rule matched; says the code and the last line of stderr."},
 	{Unknown, "", "nothing is known about the end of the run and no rule matched."},
 }

@@ -149,6 +149,10 @@ func TestJVMEvidence(t *testing.T) {
 	if hsErr == nil || hsErr.Kind != cause.JVMCrash || hsErr.HsErr != filepath.Join(jvm, "hs_err_pid14691.log") {
 		t.Errorf("hs_err cause %+v", hsErr)
 	}
+	// Memory mode: the JVM wrote into the temp evidence dir itself.
+	if d, c := s.jvmEvidence(&runrec.RunRecord{EvidenceDir: jvm}); len(d) != 1 || c == nil {
+		t.Errorf("memory mode's evidence dir: %q %+v", d, c)
+	}
 	// Negative control: no jvm/ dir, no evidence.
 	if d, c := s.jvmEvidence(&runrec.RunRecord{Dir: t.TempDir()}); d != nil || c != nil {
 		t.Errorf("evidence without a jvm dir: %q %+v", d, c)

@@ -13,7 +13,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 	"github.com/holdfast-dev/holdfast/e2e/image"
@@ -175,4 +178,76 @@ func TestCauseRuncOOMKilled(t *testing.T) {
 			t.Fatalf("cause %+v, want a SIGKILL from outside, not the OOM killer\nconsole:\n%s", got, c.out)
 		}
 	})
+}
+
+// dumpWatch is holdfast's stdout in TestCauseHangBannerAfterThreadDump: it keeps what it
+// gets, and when the JVM's thread dump starts it notes whether the hold banner was
+// already on holdfast's stderr.
+type dumpWatch struct {
+	hfrun.Buffer
+	stderr atomic.Pointer[hfrun.Buffer]
+	once   sync.Once
+	early  chan bool // the banner was on stderr when the dump began
+}
+
+func (d *dumpWatch) Write(p []byte) (int, error) {
+	n, err := d.Buffer.Write(p)
+	if strings.Contains(d.Buffer.String(), "Full thread dump") {
+		d.once.Do(func() {
+			e := d.stderr.Load()
+			d.early <- e != nil && strings.Contains(e.String(), "APP HELD")
+		})
+	}
+	return n, err
+}
+
+// A real JVM that stops answering its liveness URL is held for the hang: holdfast sends
+// SIGQUIT and the JVM writes its thread dump (to stdout); the banner (stderr) must come
+// after the dump, not inside it: when the dump begins, no banner yet, and the banner
+// follows. The hung run, stopped later by `holdfast restart`, keeps reason hang.
+func TestCauseHangBannerAfterThreadDump(t *testing.T) {
+	t.Parallel()
+	port := hfrun.Port(t)
+	hang := filepath.Join(t.TempDir(), "hang")
+	out := &dumpWatch{early: make(chan bool, 1)}
+	z := start(t, spec{
+		pid1: true, probe: true, stdout: out,
+		args: []string{"--hold=true", "--hold-on-hang", "--max-restarts=0",
+			fmt.Sprintf("--app-live-url=http://127.0.0.1:%d/actuator/health/liveness", port),
+			"--app-probe-period=200ms", "--app-probe-timeout=500ms", "--app-probe-failure-threshold=2"},
+		env: []string{"MODE=live-hang", "HANG_FILE=" + hang, "PORT=" + strconv.Itoa(port)},
+		app: javaArgv(t, "-jar", javaJar(t, "health")),
+	})
+	out.stderr.Store(z.stderr)
+	hfrun.WaitFor(t, 3*hfrun.WaitLong, "the app to answer liveness", func() bool {
+		return strings.Contains(z.stderr.String(), "app liveness answered")
+	}, func() string { return z.stderr.String() })
+	if err := os.WriteFile(hang, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st := z.waitPhase(t, "held", 1)
+	if st.Reason() != "hang" {
+		t.Fatalf("held for %q, want hang", st.Reason())
+	}
+	select {
+	case early := <-out.early:
+		if early {
+			t.Fatalf("the banner was on stderr before the thread dump began:\n%s", z.stderr)
+		}
+	case <-time.After(hfrun.WaitLong):
+		t.Fatalf("no thread dump on stdout:\n%s", out.String())
+	}
+	z.waitOutput(t, "APP HELD", hfrun.WaitLong)
+	if !strings.Contains(z.stderr.String(), "holdfast: why: the app hung: it stopped answering its liveness URL http://127.0.0.1:") {
+		t.Errorf("the banner lacks why:\n%s", z.stderr)
+	}
+	if o, errOut, code := runCLI(t, z.stateDir, "restart"); code != 0 {
+		t.Fatalf("holdfast restart exited %d: %s%s", code, o, errOut)
+	}
+	r := hfrun.WaitRun(t, z.stateDir, 1)
+	c := causeOf(t, z.stateDir, 1)
+	if r.Reason != "hang" || c == nil || c.Kind != "signal" || !strings.Contains(c.Summary, "from holdfast: the app hung") &&
+		!strings.Contains(c.Summary, "stopped by holdfast: the app hung") {
+		t.Errorf("run 1: reason %q, cause %+v; want hang, a signal from holdfast because the app hung", r.Reason, c)
+	}
 }

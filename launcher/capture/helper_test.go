@@ -80,6 +80,8 @@ func helper(mode string, args []string) error {
 		return nil
 	case "failure": // args: noise lines, mixed|ordered; noise, then an uncaught exception (see failure)
 		return failure(int(num(0)), args[1])
+	case "stacks": // args: bytes; stdout gets a Spring Boot service's stack-trace-heavy output in 64 KiB writes
+		return writeStacks(os.Stdout, num(0))
 	case "early-close": // args: bytes; closes stdout at once, then writes stderr
 		os.Stdout.Close()
 		return writeChunked(os.Stderr, streamData(Stderr, 7, int(num(0))), 7)

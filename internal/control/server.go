@@ -49,6 +49,7 @@ func NewServer(b Backend, log *slog.Logger) *Server {
 	mux.HandleFunc("GET /v1/logs", s.logs)
 	mux.HandleFunc("GET /v1/probe/{which}", s.probe)
 	mux.HandleFunc("POST /v1/{action}", s.action)
+	mux.HandleFunc("POST /v1/dump/{kind}", s.dump) // dump.go
 	s.srv = &http.Server{
 		Handler:           s.onlyTrusted(mux),
 		ConnContext:       withPeer,

@@ -22,6 +22,7 @@ func (s *Supervisor) enterHold(reason state.HoldReason) {
 	}
 	s.transition(state.Held)
 	fmt.Fprint(s.d.Console.LogWriter(), s.banner())
+	s.dumpsOnHold(reason)
 }
 
 // banner is the hold announcement (package holdbanner).

@@ -1,0 +1,149 @@
+package crashhold
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/holdfast-dev/holdfast/internal/dumps"
+	"github.com/holdfast-dev/holdfast/internal/state"
+	"github.com/holdfast-dev/holdfast/launcher"
+	"github.com/holdfast-dev/holdfast/runrec"
+)
+
+// The JVM dumps holdfast takes as files in the run dir (package dumps):
+// on request (the control socket's POST /v1/dump/<kind>), when a hang is
+// held, and before a JVM that outlived its grace period is killed. None of
+// them runs on the supervisor goroutine: an attach may wait for a wedged
+// JVM up to its bound, and a heap dump takes seconds.
+
+// Bounds of the automatic dumps.
+const (
+	autoThreadsBound   = 30 * time.Second
+	autoHistogramBound = 2 * time.Minute
+)
+
+// ErrNoApp answers a dump request while no app process runs.
+var ErrNoApp = errors.New("no app process is running")
+
+// Dump takes a dump of the app's JVM into the current run's dir, for the
+// control socket. It reads only the published snapshot and the records,
+// never the supervisor's own fields, so it may run for as long as a heap
+// dump takes without holding anything up.
+func (s *Supervisor) Dump(ctx context.Context, kind dumps.Kind) (dumps.Result, error) {
+	snap := s.d.Store.Load()
+	if snap.PID == 0 {
+		return dumps.Result{}, fmt.Errorf("%w (phase %s)", ErrNoApp, snap.Phase)
+	}
+	evidence := ""
+	if snap.EvidenceDir != nil {
+		evidence = *snap.EvidenceDir
+	}
+	return s.takeDump(ctx, snap.Run, dumps.FindJVM(snap.PID), evidence, kind)
+}
+
+// takeDump takes one dump of the JVM pid into run's dir and lists it in
+// the run's record.
+func (s *Supervisor) takeDump(ctx context.Context, run, pid int, evidenceDir string, kind dumps.Kind) (dumps.Result, error) {
+	res, err := dumps.Take(ctx, pid, kind, s.dumpPlace(run, evidenceDir))
+	if err != nil {
+		return res, err
+	}
+	if res.Path != "" {
+		if err := s.d.Records.Rescan(run); err != nil && s.d.Records.Writable() {
+			s.log.Warn("cannot list the dump in run.json", "run", run, "path", res.Path, "err", err)
+		}
+	}
+	return res, nil
+}
+
+// dumpPlace is where run's dumps go: its run dir and jvm/ dir, or, when
+// records are kept in memory, the evidence dir holdfast made for the JVM.
+func (s *Supervisor) dumpPlace(run int, evidenceDir string) dumps.Place {
+	rec, ok := s.d.Records.Get(run)
+	if !ok || rec.Dir == "" {
+		return dumps.Place{RunDir: evidenceDir, AppDir: evidenceDir}
+	}
+	p := dumps.Place{RunDir: rec.Dir}
+	app := filepath.Join(rec.Dir, runrec.AppDirName)
+	if fi, err := os.Lstat(app); err == nil && fi.IsDir() {
+		p.AppDir = app
+	}
+	return p
+}
+
+// TakeDumpsAsync takes dumps of the current run's JVM, one after the
+// other, off the supervisor goroutine, and logs what each left; why says
+// what asked for them ("hang hold", "memory watermark"). It does nothing
+// when the app is not a running JVM. Call it on the supervisor goroutine.
+func (s *Supervisor) TakeDumpsAsync(why string, kinds ...dumps.Kind) {
+	r := s.cur
+	if r == nil || !r.alive || !r.isJava {
+		return
+	}
+	run, pid, evidence := r.rec.Run, dumps.FindJVM(r.child.Pid), r.evidenceDir
+	go func() {
+		for _, k := range kinds {
+			bound := autoThreadsBound
+			if k != dumps.Threads {
+				bound = autoHistogramBound
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), bound)
+			res, err := s.takeDump(ctx, run, pid, evidence, k)
+			cancel()
+			if err != nil {
+				s.log.Warn("cannot take a "+string(k)+" dump", "why", why, "run", run, "pid", pid, "err", err)
+				continue
+			}
+			s.log.Info("took a "+string(k)+" dump", "why", why, "run", run, "path", res.Path)
+		}
+	}()
+}
+
+// dumpsOnHold is the hold entry's hook: a hang hold keeps a thread dump
+// and a class histogram of the hung JVM as files in the run dir.
+func (s *Supervisor) dumpsOnHold(reason state.HoldReason) {
+	if reason == state.ReasonHang {
+		s.TakeDumpsAsync("hang hold", dumps.Threads, dumps.Histogram)
+	}
+}
+
+// threadDumpBeforeKill replaces the SIGQUIT sent to a JVM that outlived
+// its grace period: a thread dump through attach, into a file in the run
+// dir, and SIGQUIT (the dump lands in output.log) only when that fails.
+// The attach gets three quarters of the pause before SIGKILL, so the
+// fallback still has time to be written. The pidfd taken now pins the
+// process: a pid reused meanwhile is not signalled.
+func (s *Supervisor) threadDumpBeforeKill(r *appRun) {
+	pid := r.child.Pid
+	pidfd, pidfdErr := unix.PidfdOpen(pid, 0)
+	run, jvm, evidence, bound := r.rec.Run, dumps.FindJVM(pid), r.evidenceDir, s.cfg.QuitPause*3/4
+	go func() {
+		if pidfdErr == nil {
+			defer unix.Close(pidfd)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), bound)
+		res, err := s.takeDump(ctx, run, jvm, evidence, dumps.Threads)
+		cancel()
+		if err == nil {
+			s.log.Info("took a thread dump before SIGKILL", "run", run, "path", res.Path)
+			return
+		}
+		s.log.Warn("cannot take a thread dump through attach; sending SIGQUIT instead (the dump goes to the app's output)", "run", run, "pid", pid, "err", err)
+		if pidfdErr != nil {
+			err = pidfdErr
+		} else {
+			err = unix.PidfdSendSignal(pidfd, unix.SIGQUIT, nil, 0)
+		}
+		if err != nil {
+			s.log.Warn("cannot signal", "pid", pid, "signal", "SIGQUIT", "err", err)
+			return
+		}
+		s.d.Store.Counters.AddSignal(launcher.SignalName(unix.SIGQUIT))
+	}()
+}

@@ -3,6 +3,8 @@ package dumps
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -119,20 +121,26 @@ func takeText(ctx context.Context, pid int, p Place, prefix, cmd string) (Result
 		return Result{}, fmt.Errorf("cannot open the run dir: %w", err)
 	}
 	defer dir.Close()
-	f, name, err := createIn(dir, names(prefix, ".txt"))
+	// Written under a dot name (never an artifact) and renamed when
+	// complete: a file under the final name is always a whole dump.
+	f, tmp, err := createIn(dir, func(int) string { return ".dump-" + randomSuffix() })
 	if err != nil {
 		return Result{}, err
 	}
 	lw := &limitWriter{w: f, left: MaxText}
 	err = attach.Run(ctx, pid, attach.Jcmd(cmd), lw)
 	if cerr := f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("cannot write %s: %w", name, cerr)
+		err = fmt.Errorf("cannot write %s: %w", tmp, cerr)
 	}
 	if err == nil && lw.n == 0 {
 		err = fmt.Errorf("the JVM sent no output for %s", cmd)
 	}
+	var name string
+	if err == nil {
+		name, err = renameFree(dir, tmp, names(prefix, ".txt"))
+	}
 	if err != nil {
-		_ = dir.Remove(name)
+		_ = dir.Remove(tmp)
 		return Result{}, err
 	}
 	path := filepath.Join(p.RunDir, name)
@@ -155,6 +163,36 @@ func createIn(dir *safefs.Dir, next func(int) string) (*os.File, string, error) 
 		}
 	}
 	return nil, "", fmt.Errorf("cannot create a dump file in %s: %w", dir.Name(), err)
+}
+
+// renameFree renames tmp in dir to the first name of next that is free,
+// never replacing a file.
+func renameFree(dir *safefs.Dir, tmp string, next func(int) string) (string, error) {
+	var err error
+	for i := range maxTries {
+		name := next(i)
+		err = unix.Renameat2(dir.Fd(), tmp, dir.Fd(), name, unix.RENAME_NOREPLACE)
+		if err == unix.EINVAL || err == unix.ENOSYS {
+			// A file system without RENAME_NOREPLACE: link(2) never
+			// replaces either.
+			if err = unix.Linkat(dir.Fd(), tmp, dir.Fd(), name, 0); err == nil {
+				_ = unix.Unlinkat(dir.Fd(), tmp, 0)
+			}
+		}
+		if err == nil {
+			return name, nil
+		}
+		if err != unix.EEXIST {
+			break
+		}
+	}
+	return "", fmt.Errorf("cannot name the dump in %s: %w", dir.Name(), err)
+}
+
+func randomSuffix() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // freeIn returns the first name of next that does not exist in dir.

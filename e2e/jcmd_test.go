@@ -155,10 +155,10 @@ func threadNames(dump string) []string {
 	sc := bufio.NewScanner(strings.NewReader(dump))
 	for sc.Scan() {
 		l := sc.Text()
-		if !strings.HasPrefix(l, `"`) {
+		name, _, ok := strings.Cut(strings.TrimPrefix(l, `"`), `"`)
+		if !ok || !strings.HasPrefix(l, `"`) {
 			continue
 		}
-		name := l[1:strings.Index(l[1:], `"`)+1]
 		if strings.Contains(name, "CompilerThread") || strings.HasPrefix(name, "C1 ") || strings.HasPrefix(name, "C2 ") {
 			continue
 		}

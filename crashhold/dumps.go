@@ -62,12 +62,15 @@ func (s *Supervisor) takeDump(ctx context.Context, run, pid int, evidenceDir str
 	return res, nil
 }
 
-// dumpPlace is where run's dumps go: its run dir and jvm/ dir, or, when
-// records are kept in memory, the evidence dir holdfast made for the JVM.
+// dumpPlace is where run's dumps go: its run dir and jvm/ dir. When
+// records are kept in memory there is no run dir for text dumps: the only
+// directory is the temp evidence dir, which the app's user owns and could
+// swap for a link, so holdfast writes nothing there; the JVM still writes
+// its heap dumps and recordings into it, as itself.
 func (s *Supervisor) dumpPlace(run int, evidenceDir string) dumps.Place {
 	rec, ok := s.d.Records.Get(run)
 	if !ok || rec.Dir == "" {
-		return dumps.Place{RunDir: evidenceDir, AppDir: evidenceDir}
+		return dumps.Place{AppDir: evidenceDir}
 	}
 	p := dumps.Place{RunDir: rec.Dir}
 	app := filepath.Join(rec.Dir, runrec.AppDirName)

@@ -22,11 +22,18 @@ import (
 // them runs on the supervisor goroutine: an attach may wait for a wedged
 // JVM up to its bound, and a heap dump takes seconds.
 
-// Bounds of the automatic dumps.
-const (
-	autoThreadsBound   = 30 * time.Second
-	autoHistogramBound = 2 * time.Minute
-)
+// dumpBound bounds one dump: a thread dump answers in milliseconds unless
+// the JVM is stopped or wedged; a class histogram runs a full GC; a heap
+// dump or a recording of a large heap takes minutes.
+func dumpBound(k dumps.Kind) time.Duration {
+	switch k {
+	case dumps.Threads:
+		return 30 * time.Second
+	case dumps.Histogram:
+		return 2 * time.Minute
+	}
+	return 10 * time.Minute
+}
 
 // ErrNoApp answers a dump request while no app process runs.
 var ErrNoApp = errors.New("no app process is running")
@@ -44,6 +51,8 @@ func (s *Supervisor) Dump(ctx context.Context, kind dumps.Kind) (dumps.Result, e
 	if snap.EvidenceDir != nil {
 		evidence = *snap.EvidenceDir
 	}
+	ctx, cancel := context.WithTimeout(ctx, dumpBound(kind))
+	defer cancel()
 	return s.takeDump(ctx, snap.Run, dumps.FindJVM(snap.PID), evidence, kind)
 }
 
@@ -80,11 +89,13 @@ func (s *Supervisor) dumpPlace(run int, evidenceDir string) dumps.Place {
 	return p
 }
 
-// TakeDumpsAsync takes dumps of the current run's JVM, one after the
+// takeDumpsAsync takes dumps of the current run's JVM, one after the
 // other, off the supervisor goroutine, and logs what each left; why says
 // what asked for them ("hang hold", "memory watermark"). It does nothing
-// when the app is not a running JVM. Call it on the supervisor goroutine.
-func (s *Supervisor) TakeDumpsAsync(why string, kinds ...dumps.Kind) {
+// when the app is not a running JVM. Call it on the supervisor goroutine;
+// it is the hook for any event that wants evidence of the JVM (the hang
+// hold below; the memory watermark: a class histogram).
+func (s *Supervisor) takeDumpsAsync(why string, kinds ...dumps.Kind) {
 	r := s.cur
 	if r == nil || !r.alive || !r.isJava {
 		return
@@ -92,11 +103,7 @@ func (s *Supervisor) TakeDumpsAsync(why string, kinds ...dumps.Kind) {
 	run, pid, evidence := r.rec.Run, dumps.FindJVM(r.child.Pid), r.evidenceDir
 	go func() {
 		for _, k := range kinds {
-			bound := autoThreadsBound
-			if k != dumps.Threads {
-				bound = autoHistogramBound
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), bound)
+			ctx, cancel := context.WithTimeout(context.Background(), dumpBound(k))
 			res, err := s.takeDump(ctx, run, pid, evidence, k)
 			cancel()
 			if err != nil {
@@ -112,7 +119,7 @@ func (s *Supervisor) TakeDumpsAsync(why string, kinds ...dumps.Kind) {
 // and a class histogram of the hung JVM as files in the run dir.
 func (s *Supervisor) dumpsOnHold(reason state.HoldReason) {
 	if reason == state.ReasonHang {
-		s.TakeDumpsAsync("hang hold", dumps.Threads, dumps.Histogram)
+		s.takeDumpsAsync("hang hold", dumps.Threads, dumps.Histogram)
 	}
 }
 

@@ -388,3 +388,46 @@ func TestDumpHeapKeepsLivez(t *testing.T) {
 		t.Errorf("/livez during the heap dump: %d failures, slowest %v; want none and under 2s", failures, slowest)
 	}
 }
+
+// TestSSHJcmd: in an ssh session into holdfast's container (holdfast PID 1 of its pid
+// namespace; the session runs there as a child of holdfast), `holdfast jcmd` attaches to
+// the app's JVM like any other client, and `holdfast dump threads` writes into the run dir.
+func TestSSHJcmd(t *testing.T) {
+	t.Parallel()
+	hfrun.NeedTool(t, "ssh")
+	keys, bin, stateDir := t.TempDir(), t.TempDir(), t.TempDir()
+	cl := sshClient{key: sshKeygen(t, keys, "client"), port: strconv.Itoa(hfrun.Port(t))}
+	pub, err := os.ReadFile(cl.key + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ak := filepath.Join(keys, "authorized_keys")
+	if err := os.WriteFile(ak, pub, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(holdfastBin, filepath.Join(bin, "holdfast")); err != nil {
+		t.Fatal(err)
+	}
+	z := start(t, spec{pid1: true, stateDir: stateDir,
+		env: []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "HOLDFAST_STATE_DIR=" + stateDir, "HOME=" + t.TempDir(), "PORT=0"},
+		args: []string{"--ssh-authorized-keys=" + ak, "--ssh-addr=127.0.0.1:" + cl.port},
+		app:  javaArgv(t, "-jar", javaJar(t, "stuck"))})
+	z.waitOutput(t, "ssh listening", hfrun.WaitLong)
+	z.waitOutput(t, "Started on port", 3*hfrun.WaitLong)
+	st := z.waitPhase(t, "running", 1)
+	if st.PID == nil {
+		t.Fatal("no app pid")
+	}
+	r := cl.run(t, "holdfast jcmd Thread.print")
+	if r.rc != 0 || !strings.HasPrefix(r.stdout, strconv.Itoa(*st.PID)+":\n") || !strings.Contains(r.stdout, "Stuck.main") {
+		t.Errorf("holdfast jcmd Thread.print over ssh (app pid %d in the namespace):\n%v", *st.PID, r)
+	}
+	r = cl.run(t, "holdfast dump threads")
+	path := strings.TrimSpace(r.stdout)
+	if r.rc != 0 || !strings.HasPrefix(path, hfrun.RunDir(stateDir, 1)+"/threads-") {
+		t.Fatalf("holdfast dump threads over ssh:\n%v", r)
+	}
+	if d := hfrun.ReadFile(t, path); !strings.Contains(d, "Stuck.main") {
+		t.Errorf("%s lacks the app's main thread:\n%.2000s", path, d)
+	}
+}

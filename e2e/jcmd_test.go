@@ -409,7 +409,7 @@ func TestSSHJcmd(t *testing.T) {
 		t.Fatal(err)
 	}
 	z := start(t, spec{pid1: true, stateDir: stateDir,
-		env: []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "HOLDFAST_STATE_DIR=" + stateDir, "HOME=" + t.TempDir(), "PORT=0"},
+		env:  []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "HOLDFAST_STATE_DIR=" + stateDir, "HOME=" + t.TempDir(), "PORT=0"},
 		args: []string{"--ssh-authorized-keys=" + ak, "--ssh-addr=127.0.0.1:" + cl.port},
 		app:  javaArgv(t, "-jar", javaJar(t, "stuck"))})
 	z.waitOutput(t, "ssh listening", hfrun.WaitLong)

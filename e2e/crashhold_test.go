@@ -346,6 +346,7 @@ func TestCrashHoldIgnoresTerm(t *testing.T) {
 			t.Parallel()
 			z := start(t, spec{
 				pid1: true, probe: true,
+				pre:  jcPrivateTmp(t, javaJar(t, "ignoreterm")), // the JVM's attach socket is its own
 				args: []string{"--hold=true", "--hold-window=200ms", "--grace=2s"},
 				app:  javaArgv(t, append(tc.flags, "-jar", javaJar(t, "ignoreterm"))...),
 			})

@@ -22,6 +22,28 @@ import (
 	"github.com/holdfast-dev/holdfast/e2e/hfrun"
 )
 
+// jcPrivateTmp is a spec.pre script (pid1) that gives holdfast's mount namespace a /tmp
+// of its own, as a container has, with the host /tmp's entries that hold the test's
+// files (its temp dirs, holdfast, the zoo's jars, paths) bound back at their places.
+// HotSpot keeps its attach socket and hsperfdata in /tmp under its pid in its
+// namespace, which is 2 for every JVM that is holdfast's first child: in one shared
+// /tmp, concurrent tests' JVMs would find each other's.
+func jcPrivateTmp(t *testing.T, paths ...string) string {
+	t.Helper()
+	tops := map[string]bool{}
+	for _, p := range append([]string{t.TempDir(), holdfastBin, javaJar(t, "stuck")}, paths...) {
+		if rel, ok := strings.CutPrefix(p, "/tmp/"); ok {
+			top, _, _ := strings.Cut(rel, "/")
+			tops[top] = true
+		}
+	}
+	script := "mount --rbind /tmp /mnt\nmount -t tmpfs -o mode=1777 tmpfs /tmp\n"
+	for top := range tops {
+		script += fmt.Sprintf("mkdir /tmp/%[1]s\nmount --rbind /mnt/%[1]s /tmp/%[1]s\n", top)
+	}
+	return script
+}
+
 // jcStuck starts holdfast (not PID 1: the CLI shares its pid namespace) with the stuck
 // app, which deadlocks once the returned file exists, and waits until holdfast saw its
 // liveness answer.
@@ -29,6 +51,8 @@ func jcStuck(t *testing.T, extraArgs, env []string, jvmFlags ...string) (*hf, st
 	t.Helper()
 	hang := filepath.Join(t.TempDir(), "hang")
 	port := hfrun.Port(t)
+	var app int
+	t.Cleanup(func() { jcRemoveSocket(app) }) // runs last, once the JVM is killed
 	z := start(t, spec{
 		probe: true,
 		args: append([]string{"--hold=true", "--hold-window=1h", "--grace=5s", "--app-probe-period=200ms",
@@ -37,9 +61,16 @@ func jcStuck(t *testing.T, extraArgs, env []string, jvmFlags ...string) (*hf, st
 		env: append([]string{"PORT=" + strconv.Itoa(port), "HANG_FILE=" + hang}, env...),
 		app: javaArgv(t, append(jvmFlags, "-jar", javaJar(t, "stuck"))...),
 	})
-	z.trackApp(t)
+	app = z.trackApp(t)
 	z.waitOutput(t, "liveness answered", 3*hfrun.WaitLong)
 	return z, hang
+}
+
+// jcRemoveSocket removes the attach socket a killed JVM (host pid) left in our /tmp.
+func jcRemoveSocket(pid int) {
+	if pid > 0 {
+		os.Remove(fmt.Sprintf("/tmp/.java_pid%d", pid))
+	}
 }
 
 // jcCLI runs a holdfast subcommand with the test's state dir.
@@ -304,9 +335,11 @@ func TestJcmdUser(t *testing.T) {
 	bin, _ := csShared(t)
 	stateDir := filepath.Join(csOpenDir(t), "state")
 	port := hfrun.Port(t)
+	var appPid int
+	t.Cleanup(func() { jcRemoveSocket(appPid) })
 	z := start(t, spec{stateDir: stateDir, args: []string{fmt.Sprintf("--user=%d:%d", csNobody, csNobody)},
 		env: []string{"PORT=" + strconv.Itoa(port)}, app: javaArgv(t, "-jar", javaJar(t, "stuck"))})
-	z.trackApp(t)
+	appPid = z.trackApp(t)
 	z.waitOutput(t, "Started on port", 3*hfrun.WaitLong)
 	st := cliStatus(t, stateDir)
 	if st.PID == nil {
@@ -408,7 +441,7 @@ func TestSSHJcmd(t *testing.T) {
 	if err := os.Symlink(holdfastBin, filepath.Join(bin, "holdfast")); err != nil {
 		t.Fatal(err)
 	}
-	z := start(t, spec{pid1: true, stateDir: stateDir,
+	z := start(t, spec{pid1: true, stateDir: stateDir, pre: jcPrivateTmp(t, keys, bin, stateDir),
 		env:  []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "HOLDFAST_STATE_DIR=" + stateDir, "HOME=" + t.TempDir(), "PORT=0"},
 		args: []string{"--ssh-authorized-keys=" + ak, "--ssh-addr=127.0.0.1:" + cl.port},
 		app:  javaArgv(t, "-jar", javaJar(t, "stuck"))})

@@ -89,6 +89,58 @@ func (s *Supervisor) dumpPlace(run int, evidenceDir string) dumps.Place {
 	return p
 }
 
+// autoDumps serializes the automatic dumps: two attaches that both find
+// the JVM's listener down would both send SIGQUIT, and the JVM takes the
+// second for a request for a thread dump in its output, or ignores it.
+var autoDumps = make(chan struct{}, 1)
+
+// lockAuto waits for the automatic dumps' turn until ctx ends.
+func lockAuto(ctx context.Context) bool {
+	select {
+	case autoDumps <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func unlockAuto() { <-autoDumps }
+
+// autoTarget is what an automatic dump needs of the current run, read on
+// the supervisor goroutine.
+type autoTarget struct {
+	run, pid, jvm int
+	evidence      string
+}
+
+func (s *Supervisor) autoTarget() (autoTarget, bool) {
+	r := s.cur
+	if r == nil || !r.alive || !r.isJava {
+		return autoTarget{}, false
+	}
+	return autoTarget{run: r.rec.Run, pid: r.child.Pid, jvm: dumps.FindJVM(r.child.Pid), evidence: r.evidenceDir}, true
+}
+
+// autoDump takes one dump for why within bound (waiting for its turn
+// included) and logs the result.
+func (s *Supervisor) autoDump(t autoTarget, why string, k dumps.Kind, bound time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
+	if !lockAuto(ctx) {
+		err := fmt.Errorf("other automatic dumps took the %v", bound)
+		s.log.Warn("cannot take a "+string(k)+" dump", "why", why, "run", t.run, "err", err)
+		return err
+	}
+	defer unlockAuto()
+	res, err := s.takeDump(ctx, t.run, t.jvm, t.evidence, k)
+	if err != nil {
+		s.log.Warn("cannot take a "+string(k)+" dump", "why", why, "run", t.run, "pid", t.jvm, "err", err)
+		return err
+	}
+	s.log.Info("took a "+string(k)+" dump", "why", why, "run", t.run, "path", res.Path)
+	return nil
+}
+
 // takeDumpsAsync takes dumps of the current run's JVM, one after the
 // other, off the supervisor goroutine, and logs what each left; why says
 // what asked for them ("hang hold", "memory watermark"). It does nothing
@@ -96,62 +148,73 @@ func (s *Supervisor) dumpPlace(run int, evidenceDir string) dumps.Place {
 // it is the hook for any event that wants evidence of the JVM (the hang
 // hold below; the memory watermark: a class histogram).
 func (s *Supervisor) takeDumpsAsync(why string, kinds ...dumps.Kind) {
-	r := s.cur
-	if r == nil || !r.alive || !r.isJava {
+	t, ok := s.autoTarget()
+	if !ok {
 		return
 	}
-	run, pid, evidence := r.rec.Run, dumps.FindJVM(r.child.Pid), r.evidenceDir
 	go func() {
 		for _, k := range kinds {
-			ctx, cancel := context.WithTimeout(context.Background(), dumpBound(k))
-			res, err := s.takeDump(ctx, run, pid, evidence, k)
-			cancel()
-			if err != nil {
-				s.log.Warn("cannot take a "+string(k)+" dump", "why", why, "run", run, "pid", pid, "err", err)
-				continue
-			}
-			s.log.Info("took a "+string(k)+" dump", "why", why, "run", run, "path", res.Path)
+			_ = s.autoDump(t, why, k, dumpBound(k))
 		}
 	}()
 }
 
-// dumpsOnHold is the hold entry's hook: a hang hold keeps a thread dump
-// and a class histogram of the hung JVM as files in the run dir.
+// dumpsOnHold is the hold entry's hook: a hang hold keeps a class
+// histogram of the hung JVM as a file in the run dir (its thread dump was
+// taken when the hang was seen: threadDumpOnHang).
 func (s *Supervisor) dumpsOnHold(reason state.HoldReason) {
 	if reason == state.ReasonHang {
-		s.takeDumpsAsync("hang hold", dumps.Threads, dumps.Histogram)
+		s.takeDumpsAsync("hang hold", dumps.Histogram)
 	}
+}
+
+// threadDumpOnHang replaces the SIGQUIT sent to a JVM that stopped
+// answering its liveness URL: a thread dump through attach into a file in
+// the run dir, then the SIGQUIT, whose dump lands in output.log as before.
+// Sent after the attach, the SIGQUIT cannot be taken for the attach's own
+// trigger (a JVM whose attach listener is starting ignores it, one whose
+// listener is up prints the dump). When attach fails, the SIGQUIT alone.
+func (s *Supervisor) threadDumpOnHang(r *appRun) {
+	s.threadDumpAsync(r, "hang", dumpBound(dumps.Threads), true)
 }
 
 // threadDumpBeforeKill replaces the SIGQUIT sent to a JVM that outlived
 // its grace period: a thread dump through attach, into a file in the run
 // dir, and SIGQUIT (the dump lands in output.log) only when that fails.
 // The attach gets three quarters of the pause before SIGKILL, so the
-// fallback still has time to be written. The pidfd taken now pins the
-// process: a pid reused meanwhile is not signalled.
+// fallback still has time to be written.
 func (s *Supervisor) threadDumpBeforeKill(r *appRun) {
-	pid := r.child.Pid
-	pidfd, pidfdErr := unix.PidfdOpen(pid, 0)
-	run, jvm, evidence, bound := r.rec.Run, dumps.FindJVM(pid), r.evidenceDir, s.cfg.QuitPause*3/4
+	s.threadDumpAsync(r, "stop", s.cfg.QuitPause*3/4, false)
+}
+
+// threadDumpAsync takes a thread dump of r's JVM into a file, off the
+// supervisor goroutine, then sends SIGQUIT to r's process when quit is set
+// or the dump failed. The pidfd taken now pins the process: a pid reused
+// meanwhile is not signalled.
+func (s *Supervisor) threadDumpAsync(r *appRun, why string, bound time.Duration, quit bool) {
+	t, ok := s.autoTarget()
+	if !ok || r != s.cur {
+		return
+	}
+	pidfd, pidfdErr := unix.PidfdOpen(t.pid, 0)
 	go func() {
 		if pidfdErr == nil {
 			defer unix.Close(pidfd)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), bound)
-		res, err := s.takeDump(ctx, run, jvm, evidence, dumps.Threads)
-		cancel()
-		if err == nil {
-			s.log.Info("took a thread dump before SIGKILL", "run", run, "path", res.Path)
+		if err := s.autoDump(t, why, dumps.Threads, bound); err == nil && !quit {
 			return
 		}
-		s.log.Warn("cannot take a thread dump through attach; sending SIGQUIT instead (the dump goes to the app's output)", "run", run, "pid", pid, "err", err)
-		if pidfdErr != nil {
-			err = pidfdErr
-		} else {
+		var err error
+		switch {
+		case pidfdErr == nil:
 			err = unix.PidfdSendSignal(pidfd, unix.SIGQUIT, nil, 0)
+		case errors.Is(pidfdErr, unix.ENOSYS):
+			err = unix.Kill(t.pid, unix.SIGQUIT) // before Linux 5.3
+		default:
+			err = pidfdErr
 		}
 		if err != nil {
-			s.log.Warn("cannot signal", "pid", pid, "signal", "SIGQUIT", "err", err)
+			s.log.Warn("cannot signal", "pid", t.pid, "signal", "SIGQUIT", "err", err)
 			return
 		}
 		s.d.Store.Counters.AddSignal(launcher.SignalName(unix.SIGQUIT))

@@ -116,6 +116,9 @@ func TestJcmdHangHoldDeadlock(t *testing.T) {
 	if h := hfrun.ReadFile(t, hist[0]); !strings.Contains(h, "#instances") || !strings.Contains(h, "java.lang.String") {
 		t.Errorf("%s is no class histogram:\n%.1000s", hist[0], h)
 	}
+	// The SIGQUIT dump still reaches output.log (and kubectl logs): sent after the
+	// attach, it is not taken for the attach's trigger.
+	hfrun.WaitFileHas(t, filepath.Join(dir, "output.log"), "Full thread dump", "Found one Java-level deadlock")
 	hfrun.WaitFor(t, hfrun.WaitLong, "run.json to list both", func() bool {
 		r := hfrun.ReadRun(t, z.stateDir, 1)
 		return len(r.Of("thread-dump")) == 1 && len(r.Of("class-histogram")) == 1 && r.EndedAt == nil

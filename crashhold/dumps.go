@@ -204,14 +204,13 @@ func (s *Supervisor) threadDumpAsync(r *appRun, why string, bound time.Duration,
 		if err := s.autoDump(t, why, dumps.Threads, bound); err == nil && !quit {
 			return
 		}
-		var err error
-		switch {
-		case pidfdErr == nil:
+		if errors.Is(pidfdErr, unix.ENOSYS) {
+			s.sendToPid(t.pid, unix.SIGQUIT) // before Linux 5.3: by pid
+			return
+		}
+		err := pidfdErr
+		if err == nil {
 			err = unix.PidfdSendSignal(pidfd, unix.SIGQUIT, nil, 0)
-		case errors.Is(pidfdErr, unix.ENOSYS):
-			err = unix.Kill(t.pid, unix.SIGQUIT) // before Linux 5.3
-		default:
-			err = pidfdErr
 		}
 		if err != nil {
 			s.log.Warn("cannot signal", "pid", t.pid, "signal", "SIGQUIT", "err", err)

@@ -271,6 +271,20 @@ func TestJcmdLikeJDK(t *testing.T) {
 		}
 	}
 
+	// holdfast dump jfr: the first starts a recording, the second dumps it into jvm/.
+	if out, errOut, code := jcCLI(t, z, "dump", "jfr"); code != 0 || !strings.Contains(out, "started JFR recording") {
+		t.Errorf("first holdfast dump jfr: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code := jcCLI(t, z, "dump", "jfr")
+	rec := strings.TrimSpace(out)
+	if ok, _ := filepath.Match(filepath.Join(hfrun.RunDir(z.stateDir, 1), "jvm", "recording-*.jfr"), rec); code != 0 || !ok {
+		t.Errorf("second holdfast dump jfr: exit %d\n%s%s", code, out, errOut)
+	} else if h := hfrun.ReadFile(t, rec); !strings.HasPrefix(h, "FLR\x00") {
+		t.Errorf("%s is no JFR recording", rec)
+	} else if r := hfrun.ReadRun(t, z.stateDir, 1); len(r.Of("jfr")) != 1 {
+		t.Errorf("run.json lists %+v, want the recording as jfr", r.Artifacts)
+	}
+
 	hprof := filepath.Join(hfrun.RunDir(z.stateDir, 1), "jvm", "by-jcmd.hprof")
 	if out := ours("GC.heap_dump", hprof); !strings.Contains(out, "Heap dump file created") {
 		t.Errorf("GC.heap_dump: %s", out)

@@ -2,7 +2,6 @@ package crashhold
 
 import (
 	"context"
-	"syscall"
 
 	"github.com/holdfast-dev/holdfast/internal/state"
 )
@@ -103,7 +102,7 @@ func (s *Supervisor) onHang(detail string) {
 	r.hung = true
 	inWindow := InWindow(s.cfg.Policy, r.started, s.d.Clock.Now(), r.everReady)
 	if r.isJava {
-		s.sendToPid(r.child.Pid, syscall.SIGQUIT)
+		s.threadDumpOnHang(r) // a file, then SIGQUIT into output.log (dumps.go)
 	}
 	if HoldOnHang(s.cfg.Policy, inWindow, s.cfg.HoldOnHang) {
 		s.log.Warn("app stopped answering its liveness URL; holding it alive for diagnosis", "detail", detail, "pid", r.child.Pid)

@@ -21,6 +21,7 @@ func (s *Supervisor) enterHold(reason state.HoldReason) {
 	}
 	s.transition(state.Held)
 	s.announceHold()
+	s.dumpsOnHold(reason)
 }
 
 // banner is the hold announcement (package holdbanner).

@@ -202,7 +202,7 @@ func (s *Supervisor) onGraceElapsed() {
 		// stuck on. Give it a moment to write it, then kill.
 		s.log.Warn("app outlived the grace period; taking a thread dump before SIGKILL", "grace", s.cfg.Grace, "pid", r.child.Pid)
 		r.stop.stage = stopQuit
-		s.sendToPid(r.child.Pid, syscall.SIGQUIT)
+		s.threadDumpBeforeKill(r) // attach, else SIGQUIT (dumps.go)
 		s.quitT = s.d.Clock.NewTimer(s.cfg.QuitPause)
 		return
 	}

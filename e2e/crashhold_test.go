@@ -328,38 +328,66 @@ func TestCrashHoldCrashAfter(t *testing.T) {
 	})
 }
 
+// TestCrashHoldIgnoresTerm: a JVM that ignores TERM is killed after the grace period,
+// and first leaves a thread dump: a threads-<time>.txt file in the run dir (through
+// attach), listed in run.json; when attach is off in that JVM, the SIGQUIT fallback's
+// dump in output.log and on holdfast's stdout.
 func TestCrashHoldIgnoresTerm(t *testing.T) {
 	t.Parallel()
-	z := start(t, spec{
-		pid1: true, probe: true,
-		args: []string{"--hold=true", "--hold-window=200ms", "--grace=2s"},
-		app:  javaArgv(t, "-jar", javaJar(t, "ignoreterm")),
-	})
-	z.waitLine(t, "ready")
-	st := z.until(t, "running outside the hold window", func(s hfrun.Status) bool { return s.Phase == "running" && !s.InHoldWindow })
-	z.assertPID1(t, st)
-	t0 := time.Now()
-	z.signal(t, syscall.SIGTERM)
-	code := z.waitExit(t, 3*hfrun.WaitLong)
-	took := time.Since(t0)
-	if code != 137 {
-		t.Errorf("holdfast exited %d, want 137 (the app's SIGKILL)", code)
-	}
-	if took < 2*time.Second {
-		t.Errorf("holdfast exited %v after SIGTERM, before the 2s grace period", took)
-	}
-	r := hfrun.ReadRun(t, z.stateDir, 1)
-	hfrun.CheckRun(t, z.stateDir, r, 1, 1, 137, "stopped", "exit")
-	if r.Signal != "SIGKILL" {
-		t.Errorf("run.json signal %q, want SIGKILL", r.Signal)
-	}
-	log := hfrun.ReadFile(t, filepath.Join(r.Dir, "output.log"))
-	term, dump := strings.Index(log, "ignoring TERM"), strings.Index(log, "Full thread dump")
-	if term < 0 || dump < 0 || dump < term {
-		t.Errorf("output.log: want \"ignoring TERM\" then the SIGQUIT \"Full thread dump\" (at %d, %d):\n%.3000s", term, dump, log)
-	}
-	if !strings.Contains(z.stdout.String(), "Full thread dump") {
-		t.Errorf("the thread dump did not reach holdfast's stdout")
+	for _, tc := range []struct {
+		name   string
+		flags  []string
+		toFile bool
+	}{
+		{"attach", nil, true},
+		{"sigquit-fallback", []string{"-XX:+DisableAttachMechanism"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			z := start(t, spec{
+				pid1: true, probe: true,
+				pre:  jcPrivateTmp(t, javaJar(t, "ignoreterm")), // the JVM's attach socket is its own
+				args: []string{"--hold=true", "--hold-window=200ms", "--grace=2s"},
+				app:  javaArgv(t, append(tc.flags, "-jar", javaJar(t, "ignoreterm"))...),
+			})
+			z.waitLine(t, "ready")
+			st := z.until(t, "running outside the hold window", func(s hfrun.Status) bool { return s.Phase == "running" && !s.InHoldWindow })
+			z.assertPID1(t, st)
+			t0 := time.Now()
+			z.signal(t, syscall.SIGTERM)
+			code := z.waitExit(t, 3*hfrun.WaitLong)
+			took := time.Since(t0)
+			if code != 137 {
+				t.Errorf("holdfast exited %d, want 137 (the app's SIGKILL)", code)
+			}
+			if took < 2*time.Second {
+				t.Errorf("holdfast exited %v after SIGTERM, before the 2s grace period", took)
+			}
+			r := hfrun.ReadRun(t, z.stateDir, 1)
+			hfrun.CheckRun(t, z.stateDir, r, 1, 1, 137, "stopped", "exit")
+			if r.Signal != "SIGKILL" {
+				t.Errorf("run.json signal %q, want SIGKILL", r.Signal)
+			}
+			log := hfrun.ReadFile(t, filepath.Join(r.Dir, "output.log"))
+			if !strings.Contains(log, "ignoring TERM") {
+				t.Errorf("output.log lacks \"ignoring TERM\":\n%.3000s", log)
+			}
+			files, _ := filepath.Glob(filepath.Join(r.Dir, "threads-*.txt"))
+			listed := r.Of("thread-dump")
+			if !tc.toFile {
+				if len(files) != 0 || len(listed) != 0 || !strings.Contains(log, "Full thread dump") ||
+					!strings.Contains(z.stdout.String(), "Full thread dump") {
+					t.Errorf("attach off: want the SIGQUIT dump in output.log and on stdout and no file; files %v, listed %v, output.log:\n%.3000s", files, listed, log)
+				}
+				return
+			}
+			if len(files) != 1 || len(listed) != 1 || listed[0].Name != filepath.Base(files[0]) {
+				t.Fatalf("thread dump files %v, listed %+v; want one threads-<time>.txt, listed as thread-dump", files, listed)
+			}
+			if dump := hfrun.ReadFile(t, files[0]); !strings.Contains(dump, "Full thread dump") || !strings.Contains(dump, `"main"`) {
+				t.Errorf("%s is no thread dump:\n%.2000s", files[0], dump)
+			}
+		})
 	}
 }
 

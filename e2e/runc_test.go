@@ -42,6 +42,7 @@ type runcOpts struct {
 	imageState bool
 	// memLimit is the container's memory limit in bytes (swap none); 0 = no limit.
 	memLimit int64
+	jre      bool // the host's JRE only (image.JREBinds): no jcmd, as a -jre image
 }
 
 // runcCtr is one container run by a foreground `runc run`.
@@ -178,13 +179,9 @@ func (c *runcCtr) writeConfig(t testing.TB, o runcOpts) {
 	// An absolute path: the bundle is not the rootfs' parent. Read-only like a pod with
 	// readOnlyRootFilesystem, unless the state dir lives in it.
 	spec["root"] = map[string]any{"path": c.rootfs, "readonly": !o.imageState}
-	jdk, err := image.HostJDK()
-	if err != nil {
-		t.Fatal(err)
-	}
 	mounts, _ := spec["mounts"].([]any)
-	for _, m := range jdk.Mounts {
-		mounts = append(mounts, map[string]any{"destination": m, "type": "bind", "source": m,
+	for _, m := range runcJavaBinds(t, o.jre) {
+		mounts = append(mounts, map[string]any{"destination": m.Destination, "type": "bind", "source": m.Source,
 			"options": []string{"rbind", "ro", "nosuid", "nodev"}})
 	}
 	// hsperfdata (jcmd, jps) and java.io.tmpdir.

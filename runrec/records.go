@@ -54,7 +54,7 @@ type RunRecord struct {
 // Artifact is one file found in a run's directory.
 type Artifact struct {
 	Name string `json:"name"` // file name inside the run dir
-	Kind string `json:"kind"` // "output", "heap-dump", "hs-err", "core", "thread-dump", "link", "other"
+	Kind string `json:"kind"` // "output", "heap-dump", "hs-err", "core", "thread-dump", "class-histogram", "jfr", "link", "other"
 	Size int64  `json:"size"`
 }
 
@@ -398,6 +398,31 @@ func (r *Records) Finish(rec *RunRecord) error {
 	return errors.Join(r.writeRecord(rec, true), scanErr, sealErr)
 }
 
+// Rescan refreshes the artifacts of a run this process keeps and writes
+// its run.json again: a dump taken while the run is alive (or hang-held)
+// is listed at once, not only when the run ends. A run that is not kept
+// (pruned, or another holdfast's) is left alone.
+func (r *Records) Rescan(run int) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rec, ok := r.mem[run]
+	if !ok {
+		return fmt.Errorf("run %d is not kept", run)
+	}
+	var err error
+	switch {
+	case rec.Dir != "":
+		rec.Artifacts, err = r.scanRun(run)
+	case rec.EvidenceDir != "":
+		rec.Artifacts, err = scanPath(rec.EvidenceDir)
+	}
+	r.mem[run] = clone(rec)
+	if rec.Dir == "" || err != nil {
+		return err
+	}
+	return r.writeRecord(&rec, false)
+}
+
 // List returns every record kept (disk and memory), oldest first. A run of
 // this process is taken from memory (its newest state); older runs from
 // their run.json. A run.json that cannot be read is listed with what its
@@ -706,6 +731,10 @@ func KindOf(name string) string {
 	case strings.HasPrefix(name, "thread-dump") || strings.HasPrefix(name, "threads-") ||
 		strings.HasSuffix(name, ".tdump"):
 		return "thread-dump"
+	case strings.HasPrefix(name, "histogram-") && strings.HasSuffix(name, ".txt"):
+		return "class-histogram"
+	case strings.HasSuffix(name, ".jfr"):
+		return "jfr"
 	default:
 		return "other"
 	}

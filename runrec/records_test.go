@@ -349,18 +349,22 @@ func TestRecordsArtifactKinds(t *testing.T) {
 	r := Open(t.TempDir(), 5, nil)
 	rec := r.Begin([]string{"java"}, 1, 0, time.Now())
 	files := map[string]string{
-		"output.log":            "output",
-		"java_pid13.hprof":      "heap-dump",
-		"hs_err_pid13.log":      "hs-err",
-		"core":                  "core",
-		"core.77":               "core",
-		"thread-dump-1.txt":     "thread-dump",
-		"notes.txt":             "other",
-		"replay_pid13.log":      "other",
-		"sub/java_pid14.hprof":  "heap-dump",
-		".hidden":               "",
-		".run.json.123":         "",
-		"hs_err_pid13.log.gz.x": "other",
+		"output.log":                     "output",
+		"java_pid13.hprof":               "heap-dump",
+		"hs_err_pid13.log":               "hs-err",
+		"core":                           "core",
+		"core.77":                        "core",
+		"thread-dump-1.txt":              "thread-dump",
+		"threads-20261206T113308Z.txt":   "thread-dump",
+		"histogram-20261206T113308Z.txt": "class-histogram",
+		"histogram.txt":                  "other",
+		"jvm/recording-1.jfr":            "jfr",
+		"notes.txt":                      "other",
+		"replay_pid13.log":               "other",
+		"sub/java_pid14.hprof":           "heap-dump",
+		".hidden":                        "",
+		".run.json.123":                  "",
+		"hs_err_pid13.log.gz.x":          "other",
 	}
 	for name := range files {
 		p := filepath.Join(rec.Dir, name)
@@ -390,6 +394,36 @@ func TestRecordsArtifactKinds(t *testing.T) {
 	}
 	if _, ok := got["run.json"]; ok {
 		t.Error("run.json listed as an artifact")
+	}
+}
+
+// Rescan lists a file added to a run that has not ended in its run.json
+// at once; a run that is not kept is refused.
+func TestRecordsRescan(t *testing.T) {
+	r := Open(t.TempDir(), 5, nil)
+	rec := r.Begin([]string{"java"}, 1, 0, time.Now())
+	if err := os.WriteFile(filepath.Join(rec.Dir, "threads-1.txt"), []byte("dump"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var before RunRecord
+	readJSON(t, filepath.Join(rec.Dir, "run.json"), &before)
+	if len(before.Artifacts) != 0 {
+		t.Fatalf("artifacts before Rescan: %+v", before.Artifacts)
+	}
+	if err := r.Rescan(rec.Run); err != nil {
+		t.Fatal(err)
+	}
+	var after RunRecord
+	readJSON(t, filepath.Join(rec.Dir, "run.json"), &after)
+	want := []Artifact{{Name: "threads-1.txt", Kind: "thread-dump", Size: 4}}
+	if !slices.Equal(after.Artifacts, want) || after.EndedAt != nil {
+		t.Errorf("after Rescan: artifacts %+v ended %v, want %+v and still running", after.Artifacts, after.EndedAt, want)
+	}
+	if got, _ := r.Get(rec.Run); !slices.Equal(got.Artifacts, want) {
+		t.Errorf("Get after Rescan: %+v", got.Artifacts)
+	}
+	if err := r.Rescan(rec.Run + 1); err == nil {
+		t.Error("Rescan of a run that is not kept: no error")
 	}
 }
 

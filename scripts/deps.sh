@@ -18,6 +18,7 @@ demo_pkgs=(ca-certificates util-linux curl openjdk-17-jdk-headless)
 all_pkgs=(
   ca-certificates procps util-linux psmisc curl file  # unshare, script, ps, kill, curl
   openjdk-17-jdk-headless                     # javac, jar, java for the crash zoo
+  openjdk-17-jre-headless                     # the JRE-only runtime of the jcmd e2e test (its file list)
   openssh-client openssh-server               # real ssh/scp/sftp client; sshd for the benchmark
   tini dumb-init catatonit                    # peers for the benchmark and parity tests
   runc busybox-static                         # real OCI runtime e2e

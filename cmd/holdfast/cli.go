@@ -47,11 +47,14 @@ type opts struct {
 // handler is how cmd/holdfast carries out a client row of subcmd.All that
 // is not an action (actions all go through cmdAction): the flags it adds
 // beyond --state-dir, and either run (exit 0, or 1 with its error) or code
-// (its own exit code).
+// (its own exit code); or raw, which takes the words after the
+// subcommand's name as they are (jcmd: the JVM's command line is not
+// holdfast's to parse).
 type handler struct {
 	flags func(*flag.FlagSet, *opts)
 	run   func(*control.Client, opts) error
 	code  func(*control.Client, opts) int
+	raw   func(lead, args []string) int
 }
 
 func jsonFlag(fs *flag.FlagSet, o *opts) { fs.BoolVar(&o.asJSON, "json", false, "print JSON") }
@@ -86,6 +89,8 @@ var handlers = map[string]handler{
 	},
 	"bundle": {flags: bundleFlags, run: cmdBundle},
 	"probe":  {code: func(c *control.Client, o opts) int { return cmdProbe(c, o.args[0]) }},
+	"jcmd":   {raw: cmdJcmd},
+	"dump":   {run: func(c *control.Client, o opts) error { return cmdDump(c, o.args[0]) }},
 }
 
 // wantArgs is the usage hint for a subcommand that takes one of args:
@@ -105,6 +110,9 @@ func wantArgs(name string, args []string) string {
 // holdfast's control socket. lead are the global flags given before the
 // subcommand's name; only --state-dir is one.
 func subcommand(name string, lead, args []string) int {
+	if h := handlers[name]; h.raw != nil {
+		return h.raw(lead, args)
+	}
 	fs := flag.NewFlagSet("holdfast "+name, flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
 	stateDir, err := config.ClientStateDir(lead, os.LookupEnv)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/holdfast-dev/holdfast/internal/dumps"
 	"io"
 	"os"
 	"strings"
@@ -40,6 +41,9 @@ func (f fakeBackend) Logs(context.Context, int, bool) ([]byte, <-chan []byte, er
 	return []byte("out\n"), nil, nil
 }
 func (f fakeBackend) Request(string) error { return nil }
+func (f fakeBackend) Dump(_ context.Context, kind dumps.Kind) (dumps.Result, error) {
+	return dumps.Result{Path: "/s/runs/1/" + string(kind) + "-x.txt"}, nil
+}
 
 // serveHeld runs a control server for a held app in a fresh state dir.
 func serveHeld(t *testing.T) string {

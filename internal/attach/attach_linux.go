@@ -272,7 +272,49 @@ func (p *proc) dialChecked(ctx context.Context, tmp int, socket string) (net.Con
 			"%s in its /tmp is not the JVM's (a socket of uid %d, mode 600): it has uid %d, mode %o",
 			p.socketName(), p.UID, st.Uid, st.Mode&0o7777)
 	}
-	return dial(ctx, socket)
+	conn, err := dial(ctx, socket)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.checkListener(conn); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// checkListener checks that the JVM itself listens on conn's other end
+// (SO_PEERCRED gives the listener's pid, as seen from here). The socket's
+// name holds the JVM's namespace pid, and JVMs in sibling pid namespaces
+// that share a /tmp (pods sharing a volume there, containers without a
+// private /tmp) can have the same one: the name alone may lead to
+// another JVM.
+func (p *proc) checkListener(conn net.Conn) error {
+	uc, ok := conn.(*net.UnixConn)
+	if !ok {
+		return nil
+	}
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return newError(p.PID, ErrProtocol, err, "reading the listener's credentials")
+	}
+	var cred *unix.Ucred
+	var credErr error
+	if err := raw.Control(func(fd uintptr) {
+		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	}); err != nil || credErr != nil {
+		return newError(p.PID, ErrProtocol, errors.Join(err, credErr), "reading the listener's credentials")
+	}
+	if int(cred.Pid) != p.PID {
+		who := fmt.Sprintf("pid %d", cred.Pid)
+		if cred.Pid == 0 {
+			who = "a process outside this pid namespace"
+		}
+		return newError(p.PID, ErrPermission, nil,
+			"%s in its /tmp is served by %s, another JVM with the same namespace pid that shares its /tmp",
+			p.socketName(), who)
+	}
+	return nil
 }
 
 func dial(ctx context.Context, path string) (net.Conn, error) {

@@ -416,6 +416,30 @@ func TestOtherPidNamespace(t *testing.T) {
 	}
 }
 
+// Two JVMs in sibling pid namespaces that share our /tmp are both pid 1
+// there, so both name their attach socket /tmp/.java_pid1. An attach to
+// the second must not reach the first, whose socket is there already, but
+// say so; the first is still reached.
+func TestSharedTmpOtherJVM(t *testing.T) {
+	needRoot(t)
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("no unshare")
+	}
+	if _, err := os.Lstat("/tmp/.java_pid1"); err == nil {
+		t.Skip("/tmp/.java_pid1 exists already")
+	}
+	t.Cleanup(func() { os.Remove("/tmp/.java_pid1") }) // after both JVMs stopped
+	// Both started first: a JVM removes a socket of its name when it starts.
+	first := startJVM(t, jvmOpts{unshare: true, sharedTmp: true})
+	second := startJVM(t, jvmOpts{unshare: true, sharedTmp: true})
+	mustRun(t, first.pid, Jcmd("VM.uptime")) // its listener binds /tmp/.java_pid1
+	out, err := run(t, second.pid, Jcmd("VM.uptime"))
+	if !errors.Is(err, ErrPermission) || !strings.Contains(err.Error(), fmt.Sprintf("served by pid %d", first.pid)) {
+		t.Fatalf("attach to the second JVM: %v (output %q), want a refusal naming the first, pid %d", err, out, first.pid)
+	}
+	mustRun(t, first.pid, Jcmd("VM.uptime"))
+}
+
 func TestBadRequest(t *testing.T) {
 	for _, r := range []Request{
 		{Command: ""},

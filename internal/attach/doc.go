@@ -74,7 +74,10 @@
 //
 // The socket is used only if it is a socket of the JVM's euid with mode
 // 0600, as the listener makes it: /tmp is shared, and a socket another
-// user put there first would answer in the JVM's name. A trigger file that
+// user put there first would answer in the JVM's name. And only if the JVM
+// itself listens on it (SO_PEERCRED names the listener's pid): JVMs in
+// sibling pid namespaces that share a /tmp can have the same namespace pid
+// and so the same socket name. A trigger file that
 // exists already is used only if the JVM would accept it, and then left in
 // place; one this package created is removed.
 //

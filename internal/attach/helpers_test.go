@@ -82,6 +82,8 @@ type jvmOpts struct {
 	// unshare: in new pid and mount namespaces, where java is pid 1 and
 	// its /tmp is a tmpfs of its own (as in a container).
 	unshare bool
+	// sharedTmp keeps our /tmp in the new mount namespace (with unshare).
+	sharedTmp bool
 }
 
 func needJVM(t testing.TB) {
@@ -111,6 +113,9 @@ func startJVM(t testing.TB, o jvmOpts) *jvm {
 		// The classes are bound to /mnt before the tmpfs hides them.
 		args = append(args, "-cp", "/mnt", "AttachTarget", o.mode)
 		script := `mount --bind "$0" /mnt && mount -t tmpfs tmpfs /tmp && exec "$@"`
+		if o.sharedTmp {
+			script = `mount --bind "$0" /mnt && exec "$@"`
+		}
 		args = append([]string{"unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", script, classDir}, args...)
 	} else {
 		args = append(args, "-cp", classDir, "AttachTarget", o.mode)

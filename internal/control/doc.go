@@ -3,7 +3,7 @@
 // when the app runs as its own user, see ListenShared), or, when the state dir cannot hold
 // it, the same name in the state dir's fallback directory (package rundir),
 // and the client the subcommands (status, runs, logs, bundle, restart,
-// release, stop, hold, probe) use to talk to the running holdfast, from `kubectl
+// release, stop, hold, probe, dump, jcmd) use to talk to the running holdfast, from `kubectl
 // exec`, an ssh session or an exec probe.
 //
 // Both ends check the other. The client trusts a socket only when it is a

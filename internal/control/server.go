@@ -52,6 +52,7 @@ func NewServer(b Backend, log *slog.Logger) *Server {
 	mux.HandleFunc("GET /v1/probe/{which}", s.probe)
 	mux.HandleFunc("GET /v1/facts", s.serveFacts)
 	mux.HandleFunc("POST /v1/{action}", s.action)
+	mux.HandleFunc("POST /v1/dump/{kind}", s.dump) // dump.go
 	s.srv = &http.Server{
 		Handler:           s.onlyTrusted(mux),
 		ConnContext:       withPeer,

@@ -37,6 +37,9 @@ var All = []Cmd{
 	{Name: "hold", Synopsis: "holdfast hold", Summary: "hold at the next exit; no restart", Client: true, Action: true,
 		Done: "holdfast: the app will be held instead of restarted"},
 	{Name: "probe", Synopsis: "holdfast probe live|ready", Summary: "exit 0 when healthy, 1 when not", Client: true, Args: []string{"live", "ready"}},
+	{Name: "jcmd", Synopsis: "holdfast jcmd [--pid N] COMMAND [ARG...]", Summary: "a diagnostic command to the app's JVM", Client: true},
+	{Name: "dump", Synopsis: "holdfast dump threads|heap|histogram|jfr", Summary: "a JVM dump into the run dir", Client: true,
+		Args: []string{"threads", "heap", "histogram", "jfr"}},
 	{Name: "version", Synopsis: "holdfast version", Summary: "version and build information"},
 	{Name: "help", Synopsis: "holdfast help", Summary: "this text"},
 }

@@ -2,7 +2,10 @@ package crashhold
 
 import "time"
 
-// Clock is the supervisor's source of time, injected so tests can control it.
+// Clock is the supervisor's source of time, injected so tests can control it:
+// the scenarios on a fake clock (fakeclock_test.go, clockscenarios_test.go)
+// run backoff, the crash-hold window, the hold timeout and a stop's
+// escalation at their exact durations without waiting for them.
 type Clock interface {
 	Now() time.Time
 	NewTimer(d time.Duration) Timer

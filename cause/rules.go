@@ -195,6 +195,12 @@ func (p *parser) other(e *Extractor, b []byte, n int) {
 			e.offer(rankLaunch, launch(string(t), n))
 			return
 		}
+	case 'j':
+		// A thread dump's state line (jstack, SIGQUIT): its frames follow,
+		// but it is no exception.
+		if hasPrefix(t, "java.lang.Thread.State: ") {
+			return
+		}
 	case 'n':
 		if hasPrefix(t, "no main manifest attribute, in ") {
 			e.offer(rankLaunch, launch(string(t), n))

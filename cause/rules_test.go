@@ -96,6 +96,23 @@ var uncaught = lines(
 	"\tat java.base/java.io.FileInputStream.<init>(FileInputStream.java:157)",
 	"\t... 2 more")
 
+// threadDump is the head of a HotSpot thread dump, as SIGQUIT prints it.
+var threadDump = lines(
+	"2026-12-06 12:28:55",
+	"Full thread dump OpenJDK 64-Bit Server VM (17.0.17+10-Debian-1deb12u1 mixed mode, sharing):",
+	"",
+	`"main" #1 prio=5 os_prio=0 cpu=412.33ms elapsed=6.01s tid=0x00007f3c2c024ac0 nid=0x9 waiting on condition  [0x00007f3c32ffe000]`,
+	"   java.lang.Thread.State: WAITING (parking)",
+	"\tat jdk.internal.misc.Unsafe.park(java.base@17.0.17/Native Method)",
+	"\t- parking to wait for  <0x00000000fe4a1a78> (a java.util.concurrent.CountDownLatch$Sync)",
+	"\tat java.util.concurrent.locks.LockSupport.park(java.base@17.0.17/LockSupport.java:211)",
+	"\tat com.example.Stuck.main(Stuck.java:12)",
+	"",
+	`"Reference Handler" #2 daemon prio=10 os_prio=0 cpu=0.21ms elapsed=5.99s tid=0x00007f3c2c0e6ea0 nid=0x10 waiting on condition  [0x00007f3c10e9f000]`,
+	"   java.lang.Thread.State: RUNNABLE",
+	"\tat java.lang.ref.Reference.waitForReferencePendingList(java.base@17.0.17/Native Method)",
+	"")
+
 func TestExceptionRule(t *testing.T) {
 	runRules(t, []ruleCase{
 		{"uncaught, deepest cause, frame from the deepest level that has one", uncaught, Exception,
@@ -114,6 +131,8 @@ func TestExceptionRule(t *testing.T) {
 		{"frames without a header", lines("\tat com.example.A.run(A.java:1)", "\tat com.example.B.run(B.java:2)"), "", nil},
 		{"Caused by alone", lines("Caused by: java.lang.ClassNotFoundException: com.example.Main"), "", nil},
 		{"lower-case simple name is no class", lines("com.example.config: value", "\tat com.example.A.run(A.java:1)"), "", nil},
+		{"a thread dump (SIGQUIT, jstack) is no exception", threadDump, "", nil},
+		{"an uncaught exception after a thread dump", threadDump + uncaught, Exception, []string{"java.io.FileNotFoundException"}},
 		{"handled ERROR trace, then the app started", lines("2026-12-06 ERROR x : warm-up failed", "java.io.IOException: x", "\tat com.example.A.a(A.java:1)", "",
 			"2026-12-06 INFO 1 --- [main] c.e.App : Started App in 3.1 seconds (process running for 3.5)"), "", nil},
 	})

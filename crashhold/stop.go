@@ -53,16 +53,19 @@ func (s sigSet) has(sig syscall.Signal) bool {
 }
 
 // sentBy says who sent sig, the signal that ended the run (0 when it
-// exited): holdfast's stop signal, its SIGQUIT or SIGKILL once the grace
-// period ran out, or, for a hang, its thread dump and stop; any other
-// signal came from outside holdfast. The cause of the run's end reads it
+// exited; an exit after holdfast's stop counts as the stop's, as a JVM
+// answers SIGTERM with exit code 143): holdfast's stop signal, its
+// SIGQUIT or SIGKILL once the grace period ran out, or, for a hang, its
+// thread dump and stop; any other signal came from outside holdfast. The cause of the run's end reads it
 // (cause.Exit.SentBy).
 func (r *appRun) sentBy(sig syscall.Signal) cause.Sender {
 	st := r.stop
 	var by cause.Sender
 	switch {
-	case sig == 0:
+	case sig == 0 && st.stage == stopNone:
 		return cause.SentByOutside
+	case sig == 0:
+		by = cause.SentByStop
 	case st.stage >= stopTerm && st.sent.has(sig):
 		by = cause.SentByStop
 	case st.stage >= stopQuit && sig == syscall.SIGQUIT, st.stage == stopKill && sig == syscall.SIGKILL:

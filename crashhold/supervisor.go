@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/holdfast-dev/holdfast/internal/exitfacts"
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/launcher"
 	"github.com/holdfast-dev/holdfast/launcher/capture"
@@ -126,7 +127,7 @@ type Supervisor struct {
 	captures map[int]*capture.Run
 	budget   *capture.Budget // memory for the captures' retained output
 
-	why whyState // what a run's cause needs besides its output (cause.go)
+	why *exitfacts.OOMWatch // the cgroup's OOM-kill counter around each run (cause.go)
 
 	onTransition func(from, to state.Phase) // tests only
 	onRunExit    func(runExit)              // tests only: what collect learned
@@ -154,6 +155,7 @@ func New(cfg Config, d Deps) *Supervisor {
 		captures: map[int]*capture.Run{},
 		budget:   capture.NewBudget(cfg.RetainMemory),
 	}
+	s.why = exitfacts.NewOOMWatch(s.log)
 	env := append([]string(nil), cfg.Env...)
 	s.appEnv.Store(&env)
 	return s

@@ -97,6 +97,7 @@ func (s *Supervisor) spawn() {
 		isJava: jvmflags.IsJava(s.cfg.Command), evidenceDir: evidenceDir,
 	}
 	s.keepCapture(rec.Run, out)
+	s.startWatch(s.cur)
 	if !s.cfg.Policy.ReadyGated && s.cfg.Policy.HoldWindow > 0 {
 		s.windowT = s.d.Clock.NewTimer(s.cfg.Policy.HoldWindow)
 	}
@@ -184,6 +185,7 @@ func (s *Supervisor) execFailed(rec *runrec.RunRecord, out *capture.Run, err err
 // onExit handles the app's exit.
 func (s *Supervisor) onExit(st launcher.Status) {
 	r := s.cur
+	s.stopWatch(r)
 	r.alive = false
 	s.lastPgid = r.child.Pid
 	for _, t := range []*Timer{&s.graceT, &s.quitT, &s.windowT, &s.probeT} {

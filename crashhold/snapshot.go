@@ -52,6 +52,7 @@ func (s *Supervisor) snapshot() state.Snapshot {
 		}
 	}
 	snap.Ready, snap.NotReadyReason = s.readiness()
+	s.fillReadiness(&snap)
 	return snap
 }
 
@@ -68,11 +69,8 @@ func (s *Supervisor) readiness() (bool, string) {
 		return false, "the app is not running"
 	case r.stopRequested:
 		return false, "the app is being stopped"
-	case s.cfg.ReadyURL != "" && !r.ready:
-		if !r.everReady {
-			return false, "waiting for the app's readiness URL"
-		}
-		return false, "the app's readiness URL is failing"
+	case s.readyGated() && !r.ready:
+		return false, s.notReadyText(r)
 	}
 	return true, ""
 }

@@ -46,6 +46,12 @@ type Config struct {
 	ProbeTimeout      time.Duration
 	ProbeFailures     int
 
+	// ReadyRule is --app-ready (ReadyListen, ReadyProcess; "" = process);
+	// a ReadyURL makes it ReadyURL. StartupTimeout is --startup-timeout
+	// (0 = none); it applies with a ReadyURL.
+	ReadyRule      string
+	StartupTimeout time.Duration
+
 	StateDir       string
 	Version        string
 	TerminationLog string // "/dev/termination-log"; written only if it exists
@@ -99,6 +105,8 @@ type appRun struct {
 	hangKill      bool
 	hangStop      bool // a hang was detected; stop after the thread dump pause
 	quitSent      bool
+
+	watch *runWatch // watch.go
 }
 
 // Supervisor owns the app. Create it with New and call Run once.
@@ -108,6 +116,7 @@ type Supervisor struct {
 	log *slog.Logger
 
 	reqs    chan request
+	hookC   chan func() // work for the Run goroutine from the run watcher (watch.go)
 	healthC chan healthResult
 	stopped chan struct{} // closed when Run returns
 
@@ -155,6 +164,7 @@ func New(cfg Config, d Deps) *Supervisor {
 		d:        d,
 		log:      d.Logger.With("component", "supervisor"),
 		reqs:     make(chan request),
+		hookC:    make(chan func()),
 		healthC:  make(chan healthResult, 1),
 		stopped:  make(chan struct{}),
 		phase:    state.Starting,
@@ -176,6 +186,7 @@ func (s *Supervisor) Run(ctx context.Context, sigs <-chan os.Signal) int {
 	defer close(s.stopped)
 	s.upSince = s.d.Clock.Now()
 	s.publish()
+	s.announceReadyRule()
 	s.startRun()
 	var reaped <-chan struct{}
 	for !s.done {
@@ -201,6 +212,8 @@ func (s *Supervisor) Run(ctx context.Context, sigs <-chan os.Signal) int {
 			r.reply <- s.onRequest(r.kind)
 		case h := <-s.healthC:
 			s.onHealth(h)
+		case f := <-s.hookC:
+			f()
 		case <-reaped:
 		case <-timerC(s.backoffT):
 			s.backoffT = nil

@@ -246,6 +246,8 @@ func supervisorConfig(cfg *config.Config) crashhold.Config {
 		ProbePeriod:    cfg.AppProbePeriod,
 		ProbeTimeout:   cfg.AppProbeTimeout,
 		ProbeFailures:  cfg.AppProbeFailures,
+		ReadyRule:      cfg.AppReady,
+		StartupTimeout: cfg.StartupTimeout,
 		StateDir:       cfg.StateDir,
 		Version:        version.Version,
 		TerminationLog: terminationLog,

@@ -36,6 +36,11 @@ type Config struct {
 	AppProbeTimeout  time.Duration // --app-probe-timeout (1s); > 0
 	AppProbeFailures int           // --app-probe-failure-threshold (3); >= 1
 	HoldOnHang       bool          // --hold-on-hang (false); needs AppLiveURL
+	// AppReady is --app-ready: "listen", "process" or "url"; without the
+	// flag "url" when AppReadyURL is set, else "listen".
+	AppReady string
+	// StartupTimeout is --startup-timeout (HoldWindow when unset); 0 = none.
+	StartupTimeout time.Duration
 
 	SSHAddr                 string // --ssh-addr (":2222")
 	SSHAuthorizedKeysFile   string // --ssh-authorized-keys ("/etc/holdfast/authorized_keys")
@@ -343,6 +348,9 @@ func (p *parser) finish() error {
 	}
 	if c.HoldOnHang && c.AppLiveURL == "" {
 		return p.invalid("hold-on-hang", "needs --app-live-url: without it no hang can be detected")
+	}
+	if err := p.finishReady(); err != nil {
+		return err
 	}
 	if !filepath.IsAbs(c.StateDir) {
 		// A relative state dir would depend on the working directory of

@@ -81,6 +81,12 @@ var flags = []*flagSpec{
 	{name: "hold-on-hang", boolean: true, def: "false",
 		help: "when --app-live-url fails, hold (reason hang) with the app's process kept alive for thread dumps, instead of restarting it",
 		set:  func(c *Config, v string) (err error) { c.HoldOnHang, err = parseBool(v); return }},
+	{name: "app-ready", arg: "listen|process|url", def: "", shown: "url with --app-ready-url, else listen",
+		help: "what ready (/readyz) means: listen = the app's process tree has a listening TCP socket; process = the app's process exists; url = --app-ready-url answers 2xx/3xx",
+		set:  func(c *Config, v string) (err error) { c.AppReady, err = parseReadyRule(v); return }},
+	{name: "startup-timeout", arg: "DURATION", def: "", shown: "--hold-window",
+		help: "with --app-ready-url, a run not ready this long after its start gets a thread dump and is held with its process alive (reason never-ready); 0 = no limit",
+		set:  func(c *Config, v string) (err error) { c.StartupTimeout, err = parseOptionalDuration(v); return }},
 
 	{name: "ssh-addr", arg: "HOST:PORT", def: ":2222",
 		help: "embedded ssh server; it starts only when authorized keys are configured; empty disables",

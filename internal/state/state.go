@@ -30,6 +30,7 @@ const (
 	ReasonStartupCrash HoldReason = "startup-crash"
 	ReasonHang         HoldReason = "hang"
 	ReasonManual       HoldReason = "manual"
+	ReasonNeverReady   HoldReason = "never-ready"
 )
 
 // HoldReasonInfo describes one HoldReason for docs and tests.
@@ -44,6 +45,7 @@ var HoldReasons = []HoldReasonInfo{
 	{ReasonStartupCrash, "the app crashed during startup with its restart budget spent (--max-restarts)"},
 	{ReasonHang, "the app stopped answering its liveness URL; its process is kept alive for thread dumps"},
 	{ReasonManual, "held on request (holdfast hold)"},
+	{ReasonNeverReady, "the app did not become ready within --startup-timeout; its process is kept alive for thread dumps"},
 }
 
 // Exit describes how one run of the app ended.
@@ -54,6 +56,13 @@ type Exit struct {
 	At            time.Time `json:"at"`              // when the exit was reaped
 	RanForSeconds float64   `json:"ran_for_seconds"` // wall time from start to exit
 	Run           int       `json:"run"`             // run number
+}
+
+// ReadinessCheck is the result of one readiness check.
+type ReadinessCheck struct {
+	At     time.Time `json:"at"`
+	OK     bool      `json:"ok"`
+	Detail string    `json:"detail"` // "HTTP 503", "connection refused", "timeout after 1s", "listening on 0.0.0.0:8080"
 }
 
 // Snapshot is a copy of the whole public state. JSON field names are the
@@ -90,6 +99,16 @@ type Snapshot struct {
 	MaxRestarts int `json:"max_restarts"`
 	// NotReadyReason says why Ready is false ("" when ready).
 	NotReadyReason string `json:"not_ready_reason,omitempty"`
+	// ReadyRule is what "ready" means (--app-ready): "listen", "process"
+	// or "url".
+	ReadyRule string `json:"ready_rule,omitempty"`
+	// LastReadiness is the last readiness check of the current run (the
+	// readiness URL's answer, or whether the app listens); null before the
+	// first one and with --app-ready=process.
+	LastReadiness *ReadinessCheck `json:"last_readiness"`
+	// StartupDeadline is when a run that has not become ready is held as
+	// never-ready (--startup-timeout); null when no such deadline runs.
+	StartupDeadline *time.Time `json:"startup_deadline,omitempty"`
 
 	// Cumulative counters for metrics. Not part of the status JSON.
 	Counters CounterValues `json:"-"`

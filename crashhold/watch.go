@@ -1,0 +1,245 @@
+package crashhold
+
+import (
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/holdfast-dev/holdfast/internal/listen"
+	"github.com/holdfast-dev/holdfast/internal/state"
+)
+
+// Ready rules (Config.ReadyRule, --app-ready).
+const (
+	ReadyListen  = "listen"  // the app's process tree has a listening TCP socket
+	ReadyProcess = "process" // the app's process exists
+	ReadyURL     = "url"     // the readiness URL answers 2xx/3xx
+)
+
+// watchTick is the period of the run watcher: at most one wakeup a second
+// while a run lives, none while held or while no app runs.
+const watchTick = time.Second
+
+// runWatch watches one run off the supervisor goroutine: whether the app
+// listens (--app-ready=listen), the startup deadline (--startup-timeout)
+// and its memory (memwatch.go). What it finds reaches the supervisor as a
+// func on hookC; only the supervisor goroutine acts on it (and signals the
+// app). It ends with stopWatch: at the run's end and when holdfast holds.
+type runWatch struct {
+	stop    chan struct{} // closed by stopWatch
+	readyC  chan struct{} // closed once the run is first ready
+	stopped bool
+	readied bool
+
+	pollListen bool
+	deadline   time.Time // zero: no startup deadline
+
+	last *state.ReadinessCheck // the last readiness check (supervisor goroutine)
+
+	mem *memRun // nil: no memory sampling
+}
+
+// readyRule is the rule in force: url whenever a readiness URL is set.
+func (s *Supervisor) readyRule() string {
+	switch {
+	case s.cfg.ReadyURL != "":
+		return ReadyURL
+	case s.cfg.ReadyRule == ReadyListen:
+		return ReadyListen
+	}
+	return ReadyProcess
+}
+
+// readyGated reports whether ready waits for more than the process.
+func (s *Supervisor) readyGated() bool { return s.readyRule() != ReadyProcess }
+
+// announceReadyRule says at start what "ready" means.
+func (s *Supervisor) announceReadyRule() {
+	switch s.readyRule() {
+	case ReadyURL:
+		s.log.Info("ready rule: the app is ready while its readiness URL answers", "ready", ReadyURL, "url", s.cfg.ReadyURL, "startup_timeout", s.cfg.StartupTimeout)
+	case ReadyListen:
+		s.log.Info("ready rule: the app is ready once its process tree listens on a TCP port", "ready", ReadyListen)
+	default:
+		s.log.Info("ready rule: the app is ready while its process exists", "ready", ReadyProcess)
+	}
+}
+
+// startWatch starts the watcher of run r, when it has anything to watch.
+func (s *Supervisor) startWatch(r *appRun) {
+	w := &runWatch{stop: make(chan struct{}), readyC: make(chan struct{})}
+	w.pollListen = s.readyRule() == ReadyListen
+	if s.readyRule() == ReadyURL && s.cfg.StartupTimeout > 0 {
+		w.deadline = r.started.Add(s.cfg.StartupTimeout)
+	}
+	w.mem = s.startMemory(r)
+	r.watch = w
+	if !w.pollListen && w.deadline.IsZero() && w.mem == nil {
+		return
+	}
+	go s.watchLoop(r, w)
+}
+
+// stopWatch ends r's watcher; it is safe to call more than once and with
+// nil.
+func (s *Supervisor) stopWatch(r *appRun) {
+	if r == nil || r.watch == nil || r.watch.stopped {
+		return
+	}
+	w := r.watch
+	w.stopped = true
+	close(w.stop)
+	s.stopMemory(r, w.mem)
+}
+
+// watchLoop is the watcher's goroutine. One timer drives the listen check
+// and the memory sample; a second one the startup deadline.
+func (s *Supervisor) watchLoop(r *appRun, w *runWatch) {
+	var tick, deadline Timer
+	defer func() {
+		for _, t := range []*Timer{&tick, &deadline} {
+			stopTimer(t)
+		}
+	}()
+	if !w.deadline.IsZero() {
+		deadline = s.d.Clock.NewTimer(w.deadline.Sub(s.d.Clock.Now()))
+	}
+	pid := r.child.Pid
+	listening := !w.pollListen
+	readyC := w.readyC
+	for {
+		if tick == nil && (!listening || w.mem != nil) {
+			tick = s.d.Clock.NewTimer(watchTick)
+		}
+		select {
+		case <-w.stop:
+			return
+		case <-readyC:
+			readyC = nil
+			stopTimer(&deadline)
+		case <-timerC(deadline):
+			deadline = nil
+			s.post(w, func() { s.onStartupTimeout(r) })
+		case <-timerC(tick):
+			tick = nil
+			if !listening {
+				ls, err := listen.Listening(pid)
+				listening = err == nil && len(ls) > 0
+				s.post(w, func() { s.onListenCheck(r, ls, err) })
+			}
+			if w.mem != nil {
+				s.sampleMemory(r, w)
+			}
+		}
+	}
+}
+
+// post hands f to the supervisor goroutine; false when the run's watch or
+// the supervisor ended first.
+func (s *Supervisor) post(w *runWatch, f func()) bool {
+	select {
+	case s.hookC <- f:
+		return true
+	case <-w.stop:
+	case <-s.stopped:
+	}
+	return false
+}
+
+// watching reports whether r is the live run whose watch still runs.
+func (s *Supervisor) watching(r *appRun) bool {
+	return s.cur == r && r.alive && r.watch != nil && !r.watch.stopped
+}
+
+// onListenCheck applies one listen check of the app's process tree.
+func (s *Supervisor) onListenCheck(r *appRun, ls []listen.Listener, err error) {
+	if !s.watching(r) {
+		return
+	}
+	ok := err == nil && len(ls) > 0
+	detail := "no listening TCP socket yet"
+	switch {
+	case err != nil:
+		detail = "cannot check: " + err.Error()
+	case ok:
+		addrs := make([]string, len(ls))
+		for i, l := range ls {
+			addrs[i] = l.String()
+		}
+		detail = "listening on " + strings.Join(addrs, ", ")
+	}
+	s.noteReadiness(r, ok, detail)
+	if ok && !r.ready {
+		r.ready, r.everReady = true, true
+		s.log.Info("app ready: it listens on a TCP port", "run", r.rec.Run, "detail", detail)
+	}
+	s.publish()
+}
+
+// noteReadiness keeps the result of a readiness check for the status. The
+// first success ends the startup deadline.
+func (s *Supervisor) noteReadiness(r *appRun, ok bool, detail string) {
+	w := r.watch
+	if w == nil {
+		return
+	}
+	w.last = &state.ReadinessCheck{At: s.d.Clock.Now(), OK: ok, Detail: detail}
+	if ok {
+		if !w.readied {
+			w.readied = true
+			close(w.readyC)
+		}
+	}
+}
+
+// onStartupTimeout: the run was not ready within --startup-timeout. A JVM
+// gets SIGQUIT (its thread dump lands in the run's output.log); then the
+// run is held with its process alive (reason never-ready), as a hang is.
+// With --hold=false it is only reported: nothing holds.
+func (s *Supervisor) onStartupTimeout(r *appRun) {
+	if !s.watching(r) || s.phase != state.Running || r.stopRequested || r.everReady {
+		return
+	}
+	last := "no readiness check answered yet"
+	if r.watch.last != nil {
+		last = r.watch.last.Detail
+	}
+	if r.isJava {
+		s.sendToPid(r.child.Pid, syscall.SIGQUIT)
+	}
+	if !s.cfg.Policy.Hold {
+		s.log.Warn("app not ready within --startup-timeout; --hold=false, so it keeps running", "run", r.rec.Run, "startup_timeout", s.cfg.StartupTimeout, "last_check", last)
+		return
+	}
+	s.log.Warn("app not ready within --startup-timeout; holding it alive for diagnosis", "run", r.rec.Run, "startup_timeout", s.cfg.StartupTimeout, "last_check", last, "pid", r.child.Pid)
+	s.enterHold(state.ReasonNeverReady)
+}
+
+// fillReadiness adds the ready rule, the last readiness check and the
+// startup deadline to a snapshot.
+func (s *Supervisor) fillReadiness(snap *state.Snapshot) {
+	snap.ReadyRule = s.readyRule()
+	r := s.cur
+	if r == nil || r.watch == nil {
+		return
+	}
+	if w := r.watch; w.last != nil {
+		last := *w.last
+		snap.LastReadiness = &last
+	}
+	if w := r.watch; !w.deadline.IsZero() && r.alive && s.phase == state.Running && !r.everReady {
+		d := w.deadline
+		snap.StartupDeadline = &d
+	}
+}
+
+// notReadyText says what ready waits for, by rule.
+func (s *Supervisor) notReadyText(r *appRun) string {
+	switch {
+	case s.readyRule() == ReadyListen:
+		return "waiting for the app to listen on a TCP port"
+	case !r.everReady:
+		return "waiting for the app's readiness URL"
+	}
+	return "the app's readiness URL is failing"
+}

@@ -8,7 +8,10 @@ import (
 )
 
 // publish hands the current state to the store.
-func (s *Supervisor) publish() { s.d.Store.Publish(s.snapshot()) }
+func (s *Supervisor) publish() {
+	s.d.Store.Publish(s.snapshot())
+	s.persist()
+}
 
 // snapshot maps the supervisor's private state to the public status, in
 // one place (Pebble servstate's habit).

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/holdfast-dev/holdfast/internal/policystate"
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/launcher"
 	"github.com/holdfast-dev/holdfast/launcher/capture"
@@ -73,6 +74,9 @@ type Deps struct {
 	// Check performs one health check of url (probes.CheckURL).
 	Check func(ctx context.Context, url string) (ok bool, detail string)
 	Stdin *os.File
+	// Durable keeps the policy state in the state dir (durable.go); nil:
+	// the budget lives in memory only.
+	Durable *policystate.Store
 }
 
 // after says what happens once a run we asked to stop has ended.
@@ -145,6 +149,8 @@ type Supervisor struct {
 	captures map[int]*capture.Run
 	budget   *capture.Budget // memory for the captures' retained output
 
+	durable durable // durable.go
+
 	onTransition func(from, to state.Phase) // tests only
 }
 
@@ -187,7 +193,7 @@ func (s *Supervisor) Run(ctx context.Context, sigs <-chan os.Signal) int {
 	s.upSince = s.d.Clock.Now()
 	s.publish()
 	s.announceReadyRule()
-	s.startRun()
+	s.begin()
 	var reaped <-chan struct{}
 	for !s.done {
 		var doneC <-chan launcher.Status

@@ -115,6 +115,15 @@ func fakeMain(mode string, args []string) int {
 		time.Sleep(d)
 		fmt.Fprintln(os.Stderr, "fake app: failing before it listens")
 		return 1
+	case "crash-unless-marker": // exit 1 at once unless $HOLDFAST_E2E_MARKER exists; else live (durable_test.go)
+		if _, err := os.Stat(os.Getenv(fakeMarker)); err != nil {
+			fmt.Fprintln(os.Stderr, "fake app: not configured, failing at startup")
+			return 1
+		}
+		fmt.Println("fake app: configured, up")
+		for {
+			time.Sleep(time.Hour)
+		}
 	case "plant-next": // statedir_test.go
 		return fakePlantNext()
 	case "plant-spin":

@@ -52,6 +52,9 @@ type Config struct {
 	// (0 = none); it applies with a ReadyURL.
 	ReadyRule      string
 	StartupTimeout time.Duration
+	// MemoryWatch samples the container's memory while a run lives
+	// (--memory-watch; memory.go).
+	MemoryWatch bool
 
 	StateDir       string
 	Version        string
@@ -149,7 +152,8 @@ type Supervisor struct {
 	captures map[int]*capture.Run
 	budget   *capture.Budget // memory for the captures' retained output
 
-	durable durable // durable.go
+	durable durable  // durable.go
+	mem     memState // memory.go
 
 	onTransition func(from, to state.Phase) // tests only
 }

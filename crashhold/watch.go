@@ -72,7 +72,7 @@ func (s *Supervisor) startWatch(r *appRun) {
 	if s.readyRule() == ReadyURL && s.cfg.StartupTimeout > 0 {
 		w.deadline = r.started.Add(s.cfg.StartupTimeout)
 	}
-	w.mem = s.startMemory(r)
+	w.mem = s.startMemory(r, w)
 	r.watch = w
 	if !w.pollListen && w.deadline.IsZero() && w.mem == nil {
 		return

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/holdfast-dev/holdfast/internal/memwatch"
 	"github.com/holdfast-dev/holdfast/internal/state"
 )
 
@@ -114,4 +115,37 @@ func TestReadyWhenListening(t *testing.T) {
 	}
 	h.sigs <- syscall.SIGTERM
 	h.exitCode()
+}
+
+// With --memory-watch, a living run is sampled into its run dir's
+// timeline, and its record keeps the summary once it ends; nothing is
+// sampled after the end.
+func TestMemorySampledWhileRunning(t *testing.T) {
+	if _, err := memwatch.Find(); err != nil {
+		t.Skipf("no memory cgroup here: %v", err)
+	}
+	h := newHarness(t, Config{Policy: quickPolicy(), MemoryWatch: true}, "HF_FAKE=sleep")
+	snap := h.waitPhase(state.Running)
+	timeline := filepath.Join(h.records.RunDir(snap.Run), memwatch.TimelineName)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		pts, _ := memwatch.ReadTimeline(timeline)
+		if len(pts) >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timeline %s has %d points after 30s", timeline, len(pts))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	h.sigs <- syscall.SIGTERM
+	h.exitCode()
+	rec, _ := h.records.Get(snap.Run)
+	if rec.Memory == nil || rec.Memory.Samples < 2 || rec.Memory.Last == 0 || rec.Memory.LastRSS == 0 {
+		t.Fatalf("run record memory %+v", rec.Memory)
+	}
+	pts, _ := memwatch.ReadTimeline(timeline)
+	if uint64(len(pts)) != rec.Memory.Samples {
+		t.Errorf("timeline has %d points, summary %d samples: sampled after the end?", len(pts), rec.Memory.Samples)
+	}
 }

@@ -250,6 +250,7 @@ func supervisorConfig(cfg *config.Config) crashhold.Config {
 		ProbeFailures:  cfg.AppProbeFailures,
 		ReadyRule:      cfg.AppReady,
 		StartupTimeout: cfg.StartupTimeout,
+		MemoryWatch:    cfg.MemoryWatch,
 		StateDir:       cfg.StateDir,
 		Version:        version.Version,
 		TerminationLog: terminationLog,

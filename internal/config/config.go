@@ -55,6 +55,7 @@ type Config struct {
 	LogMaxBytes int64               // --log-max-bytes (64MiB); >= 4096
 	Capture     bool                // --capture (true); false = the app writes to holdfast's stdout/stderr directly
 	TrimMemory  bool                // --trim-memory (false): page out start-up-only pages of the binary once settled
+	MemoryWatch bool                // --memory-watch (true): sample the container's memory while a run lives
 	JVM         string              // --jvm (auto): "auto" | "on" | "off"
 	User        string              // --user (""): "user[:group]" or "uid[:gid]"
 	Credential  *syscall.Credential // resolved from User; nil when User == ""

@@ -81,6 +81,7 @@ func TestDefaults(t *testing.T) {
 		RetainMemory:          8 << 20,
 		Capture:               true,
 		TrimMemory:            false,
+		MemoryWatch:           true,
 		JVM:                   "auto",
 	}
 	for _, getenv := range []LookupEnv{nil, envOf(nil)} {
@@ -150,6 +151,7 @@ var flagCases = map[string]flagCase{
 	"retain-memory":       {a: "16MiB", b: "4096", wantA: int64(16 << 20), wantB: int64(4096), get: func(c *Config) any { return c.RetainMemory }},
 	"capture":             {a: "false", b: "true", wantA: false, wantB: true, get: func(c *Config) any { return c.Capture }},
 	"trim-memory":         {a: "true", b: "false", wantA: true, wantB: false, get: func(c *Config) any { return c.TrimMemory }},
+	"memory-watch":        {a: "false", b: "true", wantA: false, wantB: true, get: func(c *Config) any { return c.MemoryWatch }},
 	"jvm":                 {a: "off", b: "On", wantA: "off", wantB: "on", get: func(c *Config) any { return c.JVM }},
 	"user": {a: "1234", b: "5:6",
 		wantA: cred{"1234", &syscall.Credential{Uid: 1234}},

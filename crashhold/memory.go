@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/holdfast-dev/holdfast/internal/jvmsize"
 	"github.com/holdfast-dev/holdfast/internal/memwatch"
@@ -91,12 +92,31 @@ func saveMemoryEvidence(runDir string, pid int, cg memwatch.Cgroup) ([]string, e
 }
 
 // sampleMemory takes one sample (watcher goroutine).
-func (s *Supervisor) sampleMemory(r *appRun, w *runWatch) {
+func (s *Supervisor) sampleMemory(r *appRun, w *runWatch) (memwatch.Point, error) {
 	m := w.mem
-	if _, err := m.sampler.Sample(s.d.Clock.Now()); err != nil && !m.warned {
+	p, err := m.sampler.Sample(s.d.Clock.Now())
+	if err != nil && !m.warned {
 		m.warned = true
 		s.post(w, func() { s.log.Warn("cannot sample the app's memory", "run", r.rec.Run, "err", err) })
 	}
+	return p, err
+}
+
+// Memory is sampled every memoryFast from memwatch.DefaultFastAbove (half)
+// of the limit on, every memorySlow below it or without a limit: the
+// timeline is fine where the OOM kill comes from, and the wakeups few
+// while memory is far from the limit.
+const (
+	memoryFast = time.Second
+	memorySlow = 5 * time.Second
+)
+
+// memoryWait is the wait after sample p.
+func memoryWait(p memwatch.Point, err error) time.Duration {
+	if err == nil && (p.Limit == memwatch.NoLimit || float64(p.Usage) < memwatch.DefaultFastAbove*float64(p.Limit)) {
+		return memorySlow
+	}
+	return memoryFast
 }
 
 // onWatermark: usage first reached 90% of the limit in run r. One warning

@@ -107,9 +107,13 @@ func (s *Supervisor) watchLoop(r *appRun, w *runWatch) {
 	pid := r.child.Pid
 	listening := !w.pollListen
 	readyC := w.readyC
+	lastDetail := ""
+	var sched watchSchedule
 	for {
-		if tick == nil && (!listening || w.mem != nil) {
-			tick = s.d.Clock.NewTimer(watchTick)
+		if tick == nil {
+			if d, ok := sched.next(!listening, w.mem != nil); ok {
+				tick = s.d.Clock.NewTimer(d)
+			}
 		}
 		select {
 		case <-w.stop:
@@ -122,16 +126,84 @@ func (s *Supervisor) watchLoop(r *appRun, w *runWatch) {
 			s.post(w, func() { s.onStartupTimeout(r) })
 		case <-timerC(tick):
 			tick = nil
-			if !listening {
-				ls, err := listen.Listening(pid)
-				listening = err == nil && len(ls) > 0
-				s.post(w, func() { s.onListenCheck(r, ls, err) })
+			listenDue, memDue := sched.elapse()
+			if !listening && listenDue {
+				// Only a changed result wakes the supervisor (and the
+				// status's readers).
+				ok, detail := listenResult(listen.Listening(pid))
+				listening = ok
+				if detail != lastDetail {
+					lastDetail = detail
+					s.post(w, func() { s.onListenCheck(r, ok, detail) })
+				}
 			}
-			if w.mem != nil {
-				s.sampleMemory(r, w)
+			if w.mem != nil && memDue {
+				sched.memWait = memoryWait(s.sampleMemory(r, w))
 			}
 		}
 	}
+}
+
+// listenFast is how many listen checks run a watchTick apart before they
+// slow to listenSlow: a quick answer for a quick start, then little cost
+// for an app that takes long to listen (or never does; kubelet's own
+// readiness probe runs every 10 s by default).
+const (
+	listenFast = 10
+	listenSlow = 5 * time.Second
+)
+
+// watchSchedule says when the run watcher next checks the listen state
+// and samples memory: one timer for both, in whole ticks.
+type watchSchedule struct {
+	listenChecks int           // listen checks so far
+	listenIn     time.Duration // until the next listen check
+	memIn        time.Duration // until the next memory sample
+	memWait      time.Duration // between memory samples (memoryWait)
+	armed        time.Duration // the timer armed by next
+}
+
+// next is the wait until the next due check; false when nothing is to be
+// checked any more.
+func (w *watchSchedule) next(listen, mem bool) (time.Duration, bool) {
+	if !listen {
+		w.listenIn = -1
+	}
+	if !mem {
+		w.memIn = -1
+	}
+	d := time.Duration(-1)
+	for _, in := range []time.Duration{w.listenIn, w.memIn} {
+		if in >= 0 && (d < 0 || in < d) {
+			d = in
+		}
+	}
+	if d < 0 {
+		return 0, false
+	}
+	w.armed = max(d, watchTick)
+	return w.armed, true
+}
+
+// elapse accounts for the armed wait and says which checks are due.
+func (w *watchSchedule) elapse() (listenDue, memDue bool) {
+	if w.listenIn >= 0 {
+		w.listenIn -= w.armed
+		if listenDue = w.listenIn <= 0; listenDue {
+			w.listenChecks++
+			w.listenIn = watchTick
+			if w.listenChecks >= listenFast {
+				w.listenIn = listenSlow
+			}
+		}
+	}
+	if w.memIn >= 0 {
+		w.memIn -= w.armed
+		if memDue = w.memIn <= 0; memDue {
+			w.memIn = max(w.memWait, watchTick)
+		}
+	}
+	return listenDue, memDue
 }
 
 // post hands f to the supervisor goroutine; false when the run's watch or
@@ -151,22 +223,25 @@ func (s *Supervisor) watching(r *appRun) bool {
 	return s.cur == r && r.alive && r.watch != nil && !r.watch.stopped
 }
 
-// onListenCheck applies one listen check of the app's process tree.
-func (s *Supervisor) onListenCheck(r *appRun, ls []listen.Listener, err error) {
-	if !s.watching(r) {
-		return
-	}
-	ok := err == nil && len(ls) > 0
-	detail := "no listening TCP socket yet"
+// listenResult words one listen check of the app's process tree.
+func listenResult(ls []listen.Listener, err error) (ok bool, detail string) {
 	switch {
 	case err != nil:
-		detail = "cannot check: " + err.Error()
-	case ok:
-		addrs := make([]string, len(ls))
-		for i, l := range ls {
-			addrs[i] = l.String()
-		}
-		detail = "listening on " + strings.Join(addrs, ", ")
+		return false, "cannot check: " + err.Error()
+	case len(ls) == 0:
+		return false, "no listening TCP socket yet"
+	}
+	addrs := make([]string, len(ls))
+	for i, l := range ls {
+		addrs[i] = l.String()
+	}
+	return true, "listening on " + strings.Join(addrs, ", ")
+}
+
+// onListenCheck applies a listen check whose result changed.
+func (s *Supervisor) onListenCheck(r *appRun, ok bool, detail string) {
+	if !s.watching(r) {
+		return
 	}
 	s.noteReadiness(r, ok, detail)
 	if ok && !r.ready {

@@ -250,6 +250,8 @@ func (b *bench) report(w io.Writer, shm string) {
 			return b.benchIdle([]idleCase{
 				{name: "holdfast held (probe on, ssh off)", v: hfDisk, app: []string{b.app, "crash", os.DevNull},
 					flags: []string{"--hold=true", "--max-restarts=0", "--probe-addr=127.0.0.1:0"}, held: true},
+				{name: "holdfast held, sampling off, ready=process", v: hfDisk, app: []string{b.app, "crash", os.DevNull},
+					flags: []string{"--hold=true", "--max-restarts=0", "--probe-addr=127.0.0.1:0", "--memory-watch=false", "--app-ready=process"}, held: true},
 				{name: "holdfast, app running (probe on)", v: hfDisk, app: sleep, flags: []string{"--probe-addr=127.0.0.1:0"}},
 				{name: "holdfast, app running (probe off)", v: hfDisk, app: sleep},
 				{name: "holdfast, app running, memory sampling on, ready=process", v: hfDisk, app: sleep,

@@ -176,6 +176,11 @@ func (s *Supervisor) persist() {
 	if s.durable.written && reflect.DeepEqual(f, s.durable.file) {
 		return
 	}
+	if !s.d.Records.Writable() {
+		// The state dir takes no records (runrec warned once): it takes
+		// no policy state either, and a restart starts a fresh budget.
+		return
+	}
 	if _, err := st.Write(f, s.d.Clock.Now()); err != nil {
 		if !s.durable.warned {
 			s.durable.warned = true

@@ -53,15 +53,16 @@ func (s *Supervisor) readyRule() string {
 // readyGated reports whether ready waits for more than the process.
 func (s *Supervisor) readyGated() bool { return s.readyRule() != ReadyProcess }
 
-// announceReadyRule says at start what "ready" means.
+// announceReadyRule says at start what "ready" means. The line never
+// holds the word itself: scripts and tests wait for an app's own "ready".
 func (s *Supervisor) announceReadyRule() {
 	switch s.readyRule() {
 	case ReadyURL:
-		s.log.Info("ready rule: the app is ready while its readiness URL answers", "ready", ReadyURL, "url", s.cfg.ReadyURL, "startup_timeout", s.cfg.StartupTimeout)
+		s.log.Info("readiness rule: url: up while the app's readiness URL answers (--app-ready-url)", "rule", ReadyURL, "startup_timeout", s.cfg.StartupTimeout)
 	case ReadyListen:
-		s.log.Info("ready rule: the app is ready once its process tree listens on a TCP port", "ready", ReadyListen)
+		s.log.Info("readiness rule: listen: up once the app's process tree listens on a TCP port", "rule", ReadyListen)
 	default:
-		s.log.Info("ready rule: the app is ready while its process exists", "ready", ReadyProcess)
+		s.log.Info("readiness rule: process: up while the app's process exists", "rule", ReadyProcess)
 	}
 }
 

@@ -138,7 +138,7 @@ func TestReadyListenLate(t *testing.T) {
 		env:  []string{fakeEnv + "=listen-late", fakeMarker + "=" + marker},
 		app:  []string{selfExe, "3s", addr},
 	})
-	z.waitOutput(t, "ready rule: the app is ready once its process tree listens", hfrun.WaitLong)
+	z.waitOutput(t, "readiness rule: listen", hfrun.WaitLong)
 	var unready int
 	hfrun.WaitFor(t, 3*hfrun.WaitLong, "GET /readyz to answer 200", func() bool {
 		// Read the marker first: a 200 then proves the app had started to listen.
@@ -222,7 +222,7 @@ func TestReadyProcessCrashIsReadyAWhile(t *testing.T) {
 		env:  []string{fakeEnv + "=crash-late"},
 		app:  []string{selfExe, "3s"},
 	})
-	z.waitOutput(t, "ready rule: the app is ready while its process exists", hfrun.WaitLong)
+	z.waitOutput(t, "readiness rule: process", hfrun.WaitLong)
 	prWaitHTTP(t, z, "/readyz", http.StatusOK)
 	z.waitPhase(t, "held", 1)
 }

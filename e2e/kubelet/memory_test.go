@@ -34,13 +34,13 @@ func testMemoryLimit(t *testing.T, c *cluster, tmpl corev1.PodTemplateSpec, w *w
 	const name = "memheld"
 	p := staticPod(t, tmpl, name, "grow", memoryLimited)
 	c.apply(t, p)
-	id, line := c.waitHeld(t, name)
+	_, line := c.waitHeld(t, name)
 	w.add(name, "/pods once held", line)
 	pod, s := c.mustApp(t, name)
 	if s.RestartCount > memPodMaxRestarts+1 {
 		t.Errorf("restartCount %d, want at most --max-restarts+1 = %d: %s", s.RestartCount, memPodMaxRestarts+1, statusLine(pod, s))
 	}
-	id = containerID(s)
+	id := containerID(s)
 	runs := w.exec(c, name, id, "holdfast", "runs")
 	crashes := strings.Count(runs, "startup-crash") + strings.Count(runs, "vanished")
 	if crashes != memPodMaxRestarts+1 {

@@ -105,18 +105,34 @@ func (s *Supervisor) sampleMemory(r *appRun, w *runWatch) (memwatch.Point, error
 // Memory is sampled every memoryFast from memwatch.DefaultFastAbove (half)
 // of the limit on, every memorySlow below it or without a limit: the
 // timeline is fine where the OOM kill comes from, and the wakeups few
-// while memory is far from the limit.
+// while memory is far from the limit. Memory that grows fast enough to
+// reach the watermark within memoryLookahead at its last rate is sampled
+// fast at any level, so that a sample falls between the watermark and the
+// kill.
 const (
-	memoryFast = time.Second
-	memorySlow = 5 * time.Second
+	memoryFast      = time.Second
+	memorySlow      = 5 * time.Second
+	memoryLookahead = 3 * memorySlow
 )
 
-// memoryWait is the wait after sample p.
-func memoryWait(p memwatch.Point, err error) time.Duration {
-	if err == nil && (p.Limit == memwatch.NoLimit || float64(p.Usage) < memwatch.DefaultFastAbove*float64(p.Limit)) {
+// memoryWait is the wait after sample p, prev being the sample before it
+// (zero for the first).
+func memoryWait(prev, p memwatch.Point, err error) time.Duration {
+	switch {
+	case err != nil:
+		return memoryFast
+	case p.Limit == memwatch.NoLimit:
 		return memorySlow
+	case prev.Time.IsZero() || !p.Time.After(prev.Time):
+		return memoryFast // no rate known yet
+	case float64(p.Usage) >= memwatch.DefaultFastAbove*float64(p.Limit):
+		return memoryFast
 	}
-	return memoryFast
+	rate := (float64(p.Usage) - float64(prev.Usage)) / p.Time.Sub(prev.Time).Seconds()
+	if float64(p.Usage)+rate*memoryLookahead.Seconds() >= memwatch.DefaultWatermark*float64(p.Limit) {
+		return memoryFast
+	}
+	return memorySlow
 }
 
 // onWatermark: usage first reached 90% of the limit in run r. One warning

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/holdfast-dev/holdfast/internal/listen"
+	"github.com/holdfast-dev/holdfast/internal/memwatch"
 	"github.com/holdfast-dev/holdfast/internal/state"
 )
 
@@ -109,6 +110,7 @@ func (s *Supervisor) watchLoop(r *appRun, w *runWatch) {
 	listening := !w.pollListen
 	readyC := w.readyC
 	lastDetail := ""
+	var lastSample memwatch.Point
 	var sched watchSchedule
 	for {
 		if tick == nil {
@@ -139,7 +141,11 @@ func (s *Supervisor) watchLoop(r *appRun, w *runWatch) {
 				}
 			}
 			if w.mem != nil && memDue {
-				sched.memWait = memoryWait(s.sampleMemory(r, w))
+				p, err := s.sampleMemory(r, w)
+				sched.memWait = memoryWait(lastSample, p, err)
+				if err == nil {
+					lastSample = p
+				}
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package crashhold
 
 import (
+	"errors"
 	"net"
 	"path/filepath"
 	"strings"
@@ -147,5 +148,33 @@ func TestMemorySampledWhileRunning(t *testing.T) {
 	pts, _ := memwatch.ReadTimeline(timeline)
 	if uint64(len(pts)) != rec.Memory.Samples {
 		t.Errorf("timeline has %d points, summary %d samples: sampled after the end?", len(pts), rec.Memory.Samples)
+	}
+}
+
+// The memory sample spacing: slow far from the limit, fast near it, fast
+// when the last rate would reach the watermark soon, and fast first.
+func TestMemoryWait(t *testing.T) {
+	const mib = 1 << 20
+	t0 := time.Unix(1000, 0)
+	pt := func(sec int, usage uint64) memwatch.Point {
+		return memwatch.Point{Time: t0.Add(time.Duration(sec) * time.Second), Usage: usage * mib, Limit: 256 * mib}
+	}
+	for _, tc := range []struct {
+		name    string
+		prev, p memwatch.Point
+		err     error
+		want    time.Duration
+	}{
+		{"first sample", memwatch.Point{}, pt(1, 40), nil, memoryFast},
+		{"flat and low", pt(1, 40), pt(6, 41), nil, memorySlow},
+		{"above half", pt(1, 120), pt(6, 130), nil, memoryFast},
+		{"low but fast growth", pt(1, 40), pt(2, 56), nil, memoryFast},
+		{"slow growth", pt(1, 40), pt(6, 45), nil, memorySlow},
+		{"no limit", pt(1, 40), memwatch.Point{Time: t0.Add(6 * time.Second), Usage: 1 << 40}, nil, memorySlow},
+		{"error", pt(1, 40), memwatch.Point{}, errors.New("x"), memoryFast},
+	} {
+		if got := memoryWait(tc.prev, tc.p, tc.err); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

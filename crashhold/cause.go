@@ -41,26 +41,28 @@ func execCause(err error) *cause.Cause {
 }
 
 // heldRun is the cause and the files of the run a hold is about: the last
-// ended run; none for a hang hold, whose run goes on.
+// ended run; none for a hold that keeps its run's process alive (a hang,
+// never ready), whose run goes on.
 func (s *Supervisor) heldRun() (*cause.Cause, []runrec.Artifact) {
-	if s.holdReason == state.ReasonHang || s.lastRec == nil {
+	if s.holdReason.Alive() || s.lastRec == nil {
 		return nil, nil
 	}
 	return s.lastRec.Cause, s.lastRec.Artifacts
 }
 
-// announceHold writes the hold banner. A JVM held for a hang was just
-// sent SIGQUIT and is writing its thread dump to the output: the banner
+// announceHold writes the hold banner. A JVM held alive (a hang, never
+// ready) was just sent SIGQUIT and is writing its thread dump to the
+// output: the banner
 // waits the quit pause (Config.QuitPause), so that it follows the dump
 // instead of landing inside it, and is dropped if the hold ended meanwhile.
 func (s *Supervisor) announceHold() {
 	text := s.banner()
 	r := s.cur
-	if s.holdReason != state.ReasonHang || r == nil || !r.alive || !r.isJava {
+	if !s.holdReason.Alive() || r == nil || !r.alive || !r.isJava {
 		fmt.Fprint(s.d.Console.LogWriter(), text)
 		return
 	}
-	run, pause := r.rec.Run, s.cfg.QuitPause
+	run, pause, reason := r.rec.Run, s.cfg.QuitPause, s.holdReason
 	go func() {
 		t := s.d.Clock.NewTimer(pause)
 		defer t.Stop()
@@ -70,7 +72,7 @@ func (s *Supervisor) announceHold() {
 			return
 		}
 		snap := s.d.Store.Load()
-		if snap.Phase != state.Held || snap.Run != run || snap.HoldReason == nil || *snap.HoldReason != state.ReasonHang {
+		if snap.Phase != state.Held || snap.Run != run || snap.HoldReason == nil || *snap.HoldReason != reason {
 			return
 		}
 		fmt.Fprint(s.d.Console.LogWriter(), text)

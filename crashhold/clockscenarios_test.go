@@ -114,24 +114,6 @@ func scenarioClockCrashWindow(t *testing.T) {
 	}
 }
 
-// waitSnap waits until the published snapshot satisfies cond (the clock's
-// waitFor wakes only on armed timers).
-func (h *harness) waitSnap(what string, cond func(state.Snapshot) bool) {
-	h.t.Helper()
-	deadline := time.After(30 * time.Second)
-	for {
-		ch := h.store.Changed()
-		if cond(h.store.Load()) {
-			return
-		}
-		select {
-		case <-ch:
-		case <-deadline:
-			h.t.Fatalf("%s: not within 30s; phase %s", what, h.store.Load().Phase)
-		}
-	}
-}
-
 // The stop's escalation on the clock: the stop signal, then at the end of
 // the grace period SIGQUIT to a JVM and SIGKILL after the quit pause (or
 // SIGKILL at once to anything else); an app that obeys the stop signal

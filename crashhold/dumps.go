@@ -159,12 +159,13 @@ func (s *Supervisor) takeDumpsAsync(why string, kinds ...dumps.Kind) {
 	}()
 }
 
-// dumpsOnHold is the hold entry's hook: a hang hold keeps a class
-// histogram of the hung JVM as a file in the run dir (its thread dump was
-// taken when the hang was seen: threadDumpOnHang).
+// dumpsOnHold is the hold entry's hook: a hold that keeps the JVM alive
+// (a hang, never ready) keeps a class histogram of it as a file in the run
+// dir (its thread dump was taken when the hang or the startup timeout was
+// seen).
 func (s *Supervisor) dumpsOnHold(reason state.HoldReason) {
-	if reason == state.ReasonHang {
-		s.takeDumpsAsync("hang hold", dumps.Histogram)
+	if reason.Alive() {
+		s.takeDumpsAsync(string(reason)+" hold", dumps.Histogram)
 	}
 }
 

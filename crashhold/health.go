@@ -55,6 +55,7 @@ func (s *Supervisor) onHealth(h healthResult) {
 		return
 	}
 	if s.cfg.ReadyURL != "" {
+		s.noteReadiness(r, h.readyOK, h.readyDetail)
 		if h.readyOK {
 			r.readyFails = 0
 			if !r.everReady {

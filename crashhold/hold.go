@@ -16,6 +16,7 @@ func (s *Supervisor) enterHold(reason state.HoldReason) {
 	s.holdReason = reason
 	stopTimer(&s.probeT)
 	stopTimer(&s.windowT)
+	s.stopWatch(s.cur)
 	if s.cfg.HoldTimeout > 0 {
 		s.holdT = s.d.Clock.NewTimer(s.cfg.HoldTimeout)
 	}

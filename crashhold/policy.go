@@ -112,9 +112,13 @@ func Decide(p Policy, used int, end RunEnd) Decision {
 		return Decision{Action: Exit, Reason: stopped}
 	case end.Stop == StopToRestart:
 		return Decision{Action: Restart, Reason: stopped, ResetBudget: true, Now: true}
-	case end.HeldAlive:
+	case end.HeldAlive && end.Hang:
 		// A hang-held process died on its own: stay held.
 		return Decision{Action: Hold, Reason: runrec.Hang, HoldReason: state.ReasonHang}
+	case end.HeldAlive:
+		// A process held because it never became ready died on its own:
+		// a startup crash, still held.
+		return Decision{Action: Hold, Reason: runrec.StartupCrash, HoldReason: state.ReasonNeverReady}
 	}
 	d := decideCrash(p, used, end)
 	if end.HoldRequested && d.Action != Exit {

@@ -99,6 +99,7 @@ func (s *Supervisor) spawn() {
 		isJava: jvmflags.IsJava(s.cfg.Command), evidenceDir: evidenceDir,
 	}
 	s.keepCapture(rec.Run, out)
+	s.startWatch(s.cur)
 	if !s.cfg.Policy.ReadyGated && s.cfg.Policy.HoldWindow > 0 {
 		s.windowT = s.d.Clock.NewTimer(s.cfg.Policy.HoldWindow)
 	}
@@ -209,6 +210,7 @@ func (s *Supervisor) onExit(st launcher.Status) {
 // collect ends the run's life in the supervisor (its timers, its terminal,
 // its output) and fills its record with the exit status.
 func (s *Supervisor) collect(r *appRun, st launcher.Status) runExit {
+	s.stopWatch(r)
 	r.alive = false
 	s.lastPgid = r.child.Pid
 	for _, t := range []*Timer{&s.graceT, &s.quitT, &s.windowT, &s.probeT} {

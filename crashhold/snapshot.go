@@ -8,7 +8,10 @@ import (
 )
 
 // publish hands the current state to the store.
-func (s *Supervisor) publish() { s.d.Store.Publish(s.snapshot()) }
+func (s *Supervisor) publish() {
+	s.d.Store.Publish(s.snapshot())
+	s.persist()
+}
 
 // snapshot maps the supervisor's private state to the public status, in
 // one place (Pebble servstate's habit).
@@ -57,6 +60,7 @@ func (s *Supervisor) snapshot() state.Snapshot {
 		}
 	}
 	snap.Ready, snap.NotReadyReason = s.readiness()
+	s.fillReadiness(&snap)
 	return snap
 }
 
@@ -73,11 +77,8 @@ func (s *Supervisor) readiness() (bool, string) {
 		return false, "the app is not running"
 	case r.stopping():
 		return false, "the app is being stopped"
-	case s.cfg.ReadyURL != "" && !r.ready:
-		if !r.everReady {
-			return false, "waiting for the app's readiness URL"
-		}
-		return false, "the app's readiness URL is failing"
+	case s.readyGated() && !r.ready:
+		return false, s.notReadyText(r)
 	}
 	return true, ""
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/holdfast-dev/holdfast/internal/exitfacts"
+	"github.com/holdfast-dev/holdfast/internal/policystate"
 	"github.com/holdfast-dev/holdfast/internal/state"
 	"github.com/holdfast-dev/holdfast/launcher"
 	"github.com/holdfast-dev/holdfast/launcher/capture"
@@ -47,6 +48,15 @@ type Config struct {
 	ProbeTimeout      time.Duration
 	ProbeFailures     int
 
+	// ReadyRule is --app-ready (ReadyListen, ReadyProcess; "" = process);
+	// a ReadyURL makes it ReadyURL. StartupTimeout is --startup-timeout
+	// (0 = none); it applies with a ReadyURL.
+	ReadyRule      string
+	StartupTimeout time.Duration
+	// MemoryWatch samples the container's memory while a run lives
+	// (--memory-watch; memory.go).
+	MemoryWatch bool
+
 	StateDir       string
 	Version        string
 	TerminationLog string // "/dev/termination-log"; written only if it exists
@@ -68,6 +78,9 @@ type Deps struct {
 	// Check performs one health check of url (probes.CheckURL).
 	Check func(ctx context.Context, url string) (ok bool, detail string)
 	Stdin *os.File
+	// Durable keeps the policy state in the state dir (durable.go); nil:
+	// the budget lives in memory only.
+	Durable *policystate.Store
 }
 
 // appRun is one run of the app. Only the supervisor goroutine touches it.
@@ -90,6 +103,8 @@ type appRun struct {
 	// in its thread dump pause, or being stopped for it.
 	hung bool
 	stop stopState // holdfast's stop of this run (stop.go)
+
+	watch *runWatch // watch.go
 }
 
 // Supervisor owns the app. Create it with New and call Run once.
@@ -99,6 +114,7 @@ type Supervisor struct {
 	log *slog.Logger
 
 	reqs    chan request
+	hookC   chan func() // work for the Run goroutine from the run watcher (watch.go)
 	healthC chan healthResult
 	stopped chan struct{} // closed when Run returns
 
@@ -127,7 +143,9 @@ type Supervisor struct {
 	captures map[int]*capture.Run
 	budget   *capture.Budget // memory for the captures' retained output
 
-	why *exitfacts.OOMWatch // the cgroup's OOM-kill counter around each run (cause.go)
+	why     *exitfacts.OOMWatch // the cgroup's OOM-kill counter around each run (cause.go)
+	durable durable             // durable.go
+	mem     memState            // memory.go
 
 	onTransition func(from, to state.Phase) // tests only
 	onRunExit    func(runExit)              // tests only: what collect learned
@@ -149,6 +167,7 @@ func New(cfg Config, d Deps) *Supervisor {
 		d:        d,
 		log:      d.Logger.With("component", "supervisor"),
 		reqs:     make(chan request),
+		hookC:    make(chan func()),
 		healthC:  make(chan healthResult, 1),
 		stopped:  make(chan struct{}),
 		phase:    state.Starting,
@@ -171,7 +190,8 @@ func (s *Supervisor) Run(ctx context.Context, sigs <-chan os.Signal) int {
 	defer close(s.stopped)
 	s.upSince = s.d.Clock.Now()
 	s.publish()
-	s.startRun()
+	s.announceReadyRule()
+	s.begin()
 	var reaped <-chan struct{}
 	for !s.done {
 		var doneC <-chan launcher.Status
@@ -196,6 +216,8 @@ func (s *Supervisor) Run(ctx context.Context, sigs <-chan os.Signal) int {
 			r.reply <- s.onRequest(r.kind)
 		case h := <-s.healthC:
 			s.onHealth(h)
+		case f := <-s.hookC:
+			f()
 		case <-reaped:
 		case <-timerC(s.backoffT):
 			s.backoffT = nil

@@ -112,6 +112,16 @@ func fakeApp(mode string) {
 			os.Exit(1)
 		}
 		select {}
+	case "listen-late":
+		d, _ := time.ParseDuration(os.Getenv("HF_DELAY"))
+		time.Sleep(d)
+		l, err := net.Listen("tcp", os.Getenv("HF_ADDR"))
+		if err != nil {
+			os.Exit(6)
+		}
+		fmt.Println("fake app: listening")
+		defer l.Close()
+		select {}
 	case "http":
 		// liveness answers until HF_HANG_FILE exists, then hangs. SIGQUIT
 		// is answered as a JVM does (its "thread dump": a line on stderr,

@@ -175,7 +175,7 @@ func TestCauseRuncOOMKilled(t *testing.T) {
 	t.Run("oom-killed", func(t *testing.T) {
 		t.Parallel()
 		c := runcStart(t, runcOpts{app: "oom", cmd: []string{"java", "-Xmx1g", "-Xms8m", "-jar", image.AppJarPath},
-			env: []string{"HOLDFAST_MAX_RESTARTS=0"}, memLimit: limit})
+			env: []string{"HOLDFAST_MAX_RESTARTS=0"}, memory: limit})
 		c.waitPhase(t, "held")
 		got := causeOf(t, c.stateDir, 1)
 		if got == nil || got.Kind != "oom-killed" || got.MemoryLimit != limit ||
@@ -189,7 +189,7 @@ func TestCauseRuncOOMKilled(t *testing.T) {
 	})
 	t.Run("sigkill-from-outside", func(t *testing.T) {
 		t.Parallel()
-		c := runcStart(t, runcOpts{app: "portinuse", env: []string{"HOLDFAST_MAX_RESTARTS=0", "PORT=0"}, memLimit: limit})
+		c := runcStart(t, runcOpts{app: "portinuse", env: []string{"HOLDFAST_MAX_RESTARTS=0", "PORT=0"}, memory: limit})
 		var pid float64
 		hfrun.WaitFor(t, runcWait, "the app to listen", func() bool {
 			st, err := c.status()

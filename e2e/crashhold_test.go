@@ -138,7 +138,9 @@ func TestCrashHoldPortInUse(t *testing.T) {
 	port := l.Addr().(*net.TCPAddr).Port
 	z := start(t, spec{
 		pid1: true, probe: true,
-		args: []string{"--hold=true", "--max-restarts=0"},
+		// Ready is checked right after the app prints that it listens: ready here
+		// means the process exists, as this test was written.
+		args: []string{"--hold=true", "--max-restarts=0", "--app-ready=process"},
 		env:  []string{"PORT=" + strconv.Itoa(port)},
 		app:  javaArgv(t, "-jar", javaJar(t, "portinuse")),
 	})
@@ -514,7 +516,9 @@ func TestCrashHoldRestartFreshBudget(t *testing.T) {
 	fix := filepath.Join(t.TempDir(), "application.properties")
 	z := start(t, spec{
 		pid1: true, probe: true,
-		args: []string{"--hold=true", "--max-restarts=2", "--backoff=100ms"},
+		// Ready is checked right after "Tomcat started": ready here means the
+		// process exists, as this test was written.
+		args: []string{"--hold=true", "--max-restarts=2", "--backoff=100ms", "--app-ready=process"},
 		env:  []string{"MODE=crash-unless-file", "FIX_FILE=" + fix, "PORT=0"},
 		app:  javaArgv(t, "-jar", javaJar(t, "health")),
 	})

@@ -105,6 +105,25 @@ func fakeMain(mode string, args []string) int {
 		return fakePgidLauncher(args)
 	case "forged-control":
 		return fakeForgedControl(args)
+	case "listen-late": // listen-late DELAY ADDR: wait, create the marker, listen on ADDR (readiness_test.go)
+		return fakeListenLate(args)
+	case "crash-late": // crash-late DELAY: exit 1 after DELAY, never listening (readiness_test.go)
+		d, err := time.ParseDuration(args[0])
+		if err != nil {
+			return fakeFail("bad delay %q", args[0])
+		}
+		time.Sleep(d)
+		fmt.Fprintln(os.Stderr, "fake app: failing before it listens")
+		return 1
+	case "crash-unless-marker": // exit 1 at once unless $HOLDFAST_E2E_MARKER exists; else live (durable_test.go)
+		if _, err := os.Stat(os.Getenv(fakeMarker)); err != nil {
+			fmt.Fprintln(os.Stderr, "fake app: not configured, failing at startup")
+			return 1
+		}
+		fmt.Println("fake app: configured, up")
+		for {
+			time.Sleep(time.Hour)
+		}
 	case "plant-next": // statedir_test.go
 		return fakePlantNext()
 	case "plant-spin":

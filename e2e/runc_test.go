@@ -40,8 +40,12 @@ type runcOpts struct {
 	// imageState keeps the state dir inside the (then writable) rootfs, as the image
 	// made it, instead of a host directory bind-mounted over it.
 	imageState bool
-	// memLimit is the container's memory limit in bytes (swap none); 0 = no limit.
-	memLimit int64
+	// memory is the container's memory limit in bytes (linux.resources.memory.limit,
+	// swap as much: none); 0 = none.
+	memory int64
+	// stateDir is the host dir bind-mounted as the state dir; "" = a fresh one. A second
+	// container on the same dir sees what the first left, as after a container restart.
+	stateDir string
 	jre      bool // the host's JRE only (image.JREBinds): no jcmd, as a -jre image
 }
 
@@ -107,7 +111,9 @@ func runcStart(t testing.TB, o runcOpts) *runcCtr {
 	}
 	c.cfg = cf.Config
 	c.stateDir = filepath.Join(c.rootfs, image.StateDir)
-	if !o.imageState {
+	if !o.imageState && o.stateDir != "" {
+		c.stateDir = o.stateDir
+	} else if !o.imageState {
 		c.stateDir = filepath.Join(tmp, "state")
 		if err := os.Mkdir(c.stateDir, 0o755); err != nil {
 			t.Fatal(err)
@@ -202,13 +208,8 @@ func (c *runcCtr) writeConfig(t testing.TB, o runcOpts) {
 		}
 	}
 	linux["namespaces"] = keep
-	if o.memLimit > 0 {
-		res, _ := linux["resources"].(map[string]any)
-		if res == nil {
-			res = map[string]any{}
-			linux["resources"] = res
-		}
-		res["memory"] = map[string]any{"limit": o.memLimit, "swap": o.memLimit}
+	if o.memory > 0 {
+		jsonObj(t, linux, "resources")["memory"] = map[string]any{"limit": o.memory, "swap": o.memory}
 	}
 	if b, err = json.MarshalIndent(spec, "", "\t"); err != nil {
 		t.Fatal(err)

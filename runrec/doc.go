@@ -30,6 +30,7 @@
 //	late-crash     it crashed after the crash-hold window
 //	hang           it stopped answering its liveness URL and holdfast stopped it, or a hang-held process died
 //	exec-failed    the command could not be executed (exit 126 or 127)
+//	vanished       holdfast died with it; the next holdfast over the same state dir found it with a start and no end
 //	unknown        the run's run.json could not be read (never counted)
 //
 // The package must not decide policy: what a run's end means (restart,

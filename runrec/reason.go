@@ -13,6 +13,9 @@ const (
 	LateCrash    EndReason = "late-crash"
 	Hang         EndReason = "hang"
 	ExecFailed   EndReason = "exec-failed"
+	// Vanished marks a run holdfast died with (package policystate): its
+	// end was found by the next holdfast over the same state dir.
+	Vanished EndReason = "vanished"
 	// Unknown marks a run whose run.json could not be read; it is never
 	// counted in holdfast_app_exits_total.
 	Unknown EndReason = "unknown"
@@ -33,6 +36,7 @@ var EndReasons = []EndReasonInfo{
 	{LateCrash, "it crashed after the crash-hold window"},
 	{Hang, "it stopped answering its liveness URL and holdfast stopped it, or a hang-held process died"},
 	{ExecFailed, "the command could not be executed (exit 126 or 127)"},
+	{Vanished, "holdfast died with it; the next holdfast over the same state dir found it with a start and no end"},
 	{Unknown, "the run's run.json could not be read (never counted)"},
 }
 

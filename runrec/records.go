@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/holdfast-dev/holdfast/cause"
+	"github.com/holdfast-dev/holdfast/internal/jvmsize"
+	"github.com/holdfast-dev/holdfast/internal/memwatch"
 	"github.com/holdfast-dev/holdfast/internal/redact"
 	"golang.org/x/sys/unix"
 
@@ -49,6 +51,14 @@ type RunRecord struct {
 	// Cause is why the run ended, in one line and a few fields (package
 	// cause); nil while it runs and for a clean exit.
 	Cause *cause.Cause `json:"cause,omitempty"`
+	// Memory is what holdfast's samples of the container's memory during
+	// the run add up to (limit, peak, last; package memwatch); omitted
+	// without sampling.
+	Memory *memwatch.Summary `json:"memory,omitempty"`
+	// JVMHeap is a JVM's effective maximum heap against the container's
+	// memory limit (package jvmsize); omitted for other apps or without a
+	// limit.
+	JVMHeap *jvmsize.Result `json:"jvm_heap,omitempty"`
 }
 
 // Artifact is one file found in a run's directory.
@@ -541,6 +551,15 @@ func clone(rec RunRecord) RunRecord {
 	if rec.Cause != nil {
 		c := *rec.Cause
 		rec.Cause = &c
+	}
+	if rec.Memory != nil {
+		m := *rec.Memory
+		rec.Memory = &m
+	}
+	if rec.JVMHeap != nil {
+		j := *rec.JVMHeap
+		j.Ignored = slices.Clone(j.Ignored)
+		rec.JVMHeap = &j
 	}
 	return rec
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/holdfast-dev/holdfast/internal/config"
 	"github.com/holdfast-dev/holdfast/internal/control"
 	"github.com/holdfast-dev/holdfast/internal/memtrim"
+	"github.com/holdfast-dev/holdfast/internal/policystate"
 	"github.com/holdfast-dev/holdfast/internal/redact"
 	"github.com/holdfast-dev/holdfast/internal/rundir"
 	"github.com/holdfast-dev/holdfast/internal/state"
@@ -128,6 +129,7 @@ func entrypoint(args []string) int {
 		Terminal: launcher.DetectTerminal(),
 		Check:    newChecker(),
 		Stdin:    os.Stdin,
+		Durable:  policystate.NewStore(cfg.StateDir),
 	})
 
 	var servers []interface{ Shutdown(context.Context) error }
@@ -247,6 +249,9 @@ func supervisorConfig(cfg *config.Config) crashhold.Config {
 		ProbePeriod:    cfg.AppProbePeriod,
 		ProbeTimeout:   cfg.AppProbeTimeout,
 		ProbeFailures:  cfg.AppProbeFailures,
+		ReadyRule:      cfg.AppReady,
+		StartupTimeout: cfg.StartupTimeout,
+		MemoryWatch:    cfg.MemoryWatch,
 		StateDir:       cfg.StateDir,
 		Version:        version.Version,
 		TerminationLog: terminationLog,

@@ -42,6 +42,7 @@ func formatStatus(s state.Snapshot) string {
 		ready = "no — " + s.NotReadyReason
 	}
 	row("ready:", "%s", ready)
+	readinessRows(s, row)
 	row("restarts:", "%d in all; %d of %d startup-crash restarts used", s.Restarts, s.BudgetUsed, s.MaxRestarts)
 	if s.InHoldWindow {
 		row("window:", "in the crash-hold window (a crash now counts as a startup crash)")

@@ -28,8 +28,18 @@ type Status struct {
 	EvidenceDir      *string    `json:"evidence_dir"`
 	StateDirWritable bool       `json:"state_dir_writable"`
 	NotReadyReason   string     `json:"not_ready_reason"`
+	ReadyRule        string     `json:"ready_rule"`
+	LastReadiness    *Readiness `json:"last_readiness"`
+	StartupDeadline  *time.Time `json:"startup_deadline"`
 	HoldfastPID      int        `json:"holdfast_pid"`
 	Version          string     `json:"version"`
+}
+
+// Readiness is the status JSON's last_readiness.
+type Readiness struct {
+	At     time.Time `json:"at"`
+	OK     bool      `json:"ok"`
+	Detail string    `json:"detail"`
 }
 
 // Exit is the status JSON's last_exit.

@@ -31,7 +31,7 @@ import (
 func appImage(app string) string { return "holdfast.local/shop:" + app }
 
 // zooApps are the programs the scenarios run.
-var zooApps = []string{"springfail", "health"}
+var zooApps = []string{"springfail", "health", "grow"}
 
 // buildImages builds holdfast, the zoo jars and the pause binary into dir, writes every
 // image into one OCI layout and returns the path of its tar.

@@ -91,6 +91,14 @@ func TestKubelet(t *testing.T) {
 			t.Parallel()
 			testExecReadiness(t, c, tmpl, w)
 		})
+		t.Run("MemoryLimitHeldWithinBudget", func(t *testing.T) {
+			t.Parallel()
+			testMemoryLimit(t, c, tmpl, w)
+		})
+		t.Run("MemoryLimitPlainJavaCrashLoops", func(t *testing.T) {
+			t.Parallel()
+			testMemoryLimitPlain(t, c, tmpl, w)
+		})
 	})
 }
 

@@ -15,7 +15,7 @@ import (
 
 // walkthroughOrder is the order of the sections in the written file: the story, not the
 // order in which concurrent scenarios happened to finish.
-var walkthroughOrder = []string{"setup", "held", "why", "fixed", "plain"}
+var walkthroughOrder = []string{"setup", "held", "why", "fixed", "plain", "memheld", "memplain"}
 
 type walkthrough struct {
 	mu       sync.Mutex

@@ -36,6 +36,11 @@ type Config struct {
 	AppProbeTimeout  time.Duration // --app-probe-timeout (1s); > 0
 	AppProbeFailures int           // --app-probe-failure-threshold (3); >= 1
 	HoldOnHang       bool          // --hold-on-hang (false); needs AppLiveURL
+	// AppReady is --app-ready: "listen", "process" or "url"; without the
+	// flag "url" when AppReadyURL is set, else "listen".
+	AppReady string
+	// StartupTimeout is --startup-timeout (HoldWindow when unset); 0 = none.
+	StartupTimeout time.Duration
 
 	SSHAddr                 string // --ssh-addr (":2222")
 	SSHAuthorizedKeysFile   string // --ssh-authorized-keys ("/etc/holdfast/authorized_keys")
@@ -50,6 +55,7 @@ type Config struct {
 	LogMaxBytes int64               // --log-max-bytes (64MiB); >= 4096
 	Capture     bool                // --capture (true); false = the app writes to holdfast's stdout/stderr directly
 	TrimMemory  bool                // --trim-memory (false): page out start-up-only pages of the binary once settled
+	MemoryWatch bool                // --memory-watch (true): sample the container's memory while a run lives
 	JVM         string              // --jvm (auto): "auto" | "on" | "off"
 	User        string              // --user (""): "user[:group]" or "uid[:gid]"
 	Credential  *syscall.Credential // resolved from User; nil when User == ""
@@ -343,6 +349,9 @@ func (p *parser) finish() error {
 	}
 	if c.HoldOnHang && c.AppLiveURL == "" {
 		return p.invalid("hold-on-hang", "needs --app-live-url: without it no hang can be detected")
+	}
+	if err := p.finishReady(); err != nil {
+		return err
 	}
 	if !filepath.IsAbs(c.StateDir) {
 		// A relative state dir would depend on the working directory of

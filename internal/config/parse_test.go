@@ -69,6 +69,8 @@ func TestDefaults(t *testing.T) {
 		AppProbePeriod:        2 * time.Second,
 		AppProbeTimeout:       time.Second,
 		AppProbeFailures:      3,
+		AppReady:              "listen",
+		StartupTimeout:        10 * time.Minute,
 		SSHAddr:               ":2222",
 		SSHAuthorizedKeysFile: "/etc/holdfast/authorized_keys",
 		SSHHostKey:            "/var/lib/holdfast/ssh_host_ed25519_key",
@@ -79,6 +81,7 @@ func TestDefaults(t *testing.T) {
 		RetainMemory:          8 << 20,
 		Capture:               true,
 		TrimMemory:            false,
+		MemoryWatch:           true,
 		JVM:                   "auto",
 	}
 	for _, getenv := range []LookupEnv{nil, envOf(nil)} {
@@ -133,6 +136,9 @@ var flagCases = map[string]flagCase{
 	"app-probe-failure-threshold": {a: "1", b: "10", wantA: 1, wantB: 10, get: func(c *Config) any { return c.AppProbeFailures }},
 	"hold-on-hang": {a: "true", b: "false", wantA: true, wantB: false, get: func(c *Config) any { return c.HoldOnHang },
 		pre: []string{"--app-live-url=http://127.0.0.1:1/live"}},
+	"app-ready": {a: "process", b: "listen", wantA: "process", wantB: "listen", get: func(c *Config) any { return c.AppReady }},
+	"startup-timeout": {a: "90s", b: "0", wantA: 90 * time.Second, wantB: time.Duration(0),
+		get: func(c *Config) any { return c.StartupTimeout }},
 	"ssh-addr":            {a: "[::1]:2200", b: "", wantA: "[::1]:2200", wantB: "", get: func(c *Config) any { return c.SSHAddr }},
 	"ssh-authorized-keys": {a: "/keys/a", b: "/keys/b", wantA: "/keys/a", wantB: "/keys/b", get: func(c *Config) any { return c.SSHAuthorizedKeysFile }},
 	"ssh-host-key":        {a: "/k/host", b: "/k/other", wantA: "/k/host", wantB: "/k/other", get: func(c *Config) any { return c.SSHHostKey }},
@@ -145,6 +151,7 @@ var flagCases = map[string]flagCase{
 	"retain-memory":       {a: "16MiB", b: "4096", wantA: int64(16 << 20), wantB: int64(4096), get: func(c *Config) any { return c.RetainMemory }},
 	"capture":             {a: "false", b: "true", wantA: false, wantB: true, get: func(c *Config) any { return c.Capture }},
 	"trim-memory":         {a: "true", b: "false", wantA: true, wantB: false, get: func(c *Config) any { return c.TrimMemory }},
+	"memory-watch":        {a: "false", b: "true", wantA: false, wantB: true, get: func(c *Config) any { return c.MemoryWatch }},
 	"jvm":                 {a: "off", b: "On", wantA: "off", wantB: "on", get: func(c *Config) any { return c.JVM }},
 	"user": {a: "1234", b: "5:6",
 		wantA: cred{"1234", &syscall.Credential{Uid: 1234}},
@@ -446,5 +453,37 @@ func TestSplit(t *testing.T) {
 	}
 	if _, _, _, err := Split([]string{"--nope", "status"}); err == nil {
 		t.Error("Split accepted an unknown flag")
+	}
+}
+
+// TestReadyRule: --app-ready follows --app-ready-url unless set, refuses
+// what contradicts it, and --startup-timeout defaults to the hold window.
+func TestReadyRule(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		rule    string
+		timeout time.Duration
+	}{
+		{[]string{"app"}, "listen", 10 * time.Minute},
+		{[]string{"--app-ready-url=http://127.0.0.1:1/r", "app"}, "url", 10 * time.Minute},
+		{[]string{"--app-ready=process", "--hold-window=1m", "app"}, "process", time.Minute},
+		{[]string{"--app-ready=url", "--app-ready-url=http://127.0.0.1:1/r", "--startup-timeout=0", "app"}, "url", 0},
+	} {
+		c := mustParse(t, tc.args, nil)
+		if c.AppReady != tc.rule || c.StartupTimeout != tc.timeout {
+			t.Errorf("%q: rule %q timeout %s, want %q %s", tc.args, c.AppReady, c.StartupTimeout, tc.rule, tc.timeout)
+		}
+	}
+	for _, args := range [][]string{
+		{"--app-ready=url", "app"},
+		{"--app-ready=listen", "--app-ready-url=http://127.0.0.1:1/r", "app"},
+		{"--app-ready=port", "app"},
+		{"--startup-timeout=-1s", "app"},
+	} {
+		_, err := Parse(args, nil)
+		var ue *UsageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), args[0][:strings.Index(args[0], "=")]) {
+			t.Errorf("%q: err %v, want a usage error naming the flag", args, err)
+		}
 	}
 }

@@ -55,6 +55,8 @@ func Text(snap state.Snapshot, f Facts) string {
 		line("the app stopped answering %s; its process (pid %d) is kept alive for thread dumps.", f.LiveURL, snap.PID)
 	case state.ReasonManual:
 		line("held on request (holdfast hold).")
+	case state.ReasonNeverReady:
+		line("the app did not become ready within --startup-timeout; its process (pid %d) is kept alive for thread dumps.", snap.PID)
 	}
 	if e := snap.LastExit; e != nil {
 		line("last exit: run %d, %s after %s.", e.Run, exitdesc.Text(e.Code, e.Signal, e.CoreDumped), time.Duration(e.RanForSeconds*float64(time.Second)).Round(time.Millisecond))

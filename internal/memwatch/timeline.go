@@ -59,6 +59,9 @@ func (l Layout) valid() error {
 	return nil
 }
 
+// TimelineName is the timeline file's name in a run dir.
+const TimelineName = "memory.timeline"
+
 // Point is one record of the timeline.
 type Point struct {
 	Seq    uint64    // 1-based; for a coarse record, the last sample folded in

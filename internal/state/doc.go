@@ -14,6 +14,7 @@
 //	startup-crash  the app crashed during startup with its restart budget spent (--max-restarts)
 //	hang           the app stopped answering its liveness URL; its process is kept alive for thread dumps
 //	manual         held on request (holdfast hold)
+//	never-ready    the app did not become ready within --startup-timeout; its process is kept alive for thread dumps
 //
 // This package must not import any other holdfast package but cause, which
 // is itself a leaf (the standard library only): the last exit carries the

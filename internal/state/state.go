@@ -32,20 +32,35 @@ const (
 	ReasonStartupCrash HoldReason = "startup-crash"
 	ReasonHang         HoldReason = "hang"
 	ReasonManual       HoldReason = "manual"
+	ReasonNeverReady   HoldReason = "never-ready"
 )
 
 // HoldReasonInfo describes one HoldReason for docs and tests.
 type HoldReasonInfo struct {
 	Reason  HoldReason
 	Meaning string
+	// Alive: the held run's process is kept alive (and was sent SIGQUIT
+	// for its thread dump if a JVM); the other holds follow a run's end.
+	Alive bool
 }
 
 // HoldReasons is the one table of why holdfast holds. doc.go shows it; a
 // test checks that they agree.
 var HoldReasons = []HoldReasonInfo{
-	{ReasonStartupCrash, "the app crashed during startup with its restart budget spent (--max-restarts)"},
-	{ReasonHang, "the app stopped answering its liveness URL; its process is kept alive for thread dumps"},
-	{ReasonManual, "held on request (holdfast hold)"},
+	{ReasonStartupCrash, "the app crashed during startup with its restart budget spent (--max-restarts)", false},
+	{ReasonHang, "the app stopped answering its liveness URL; its process is kept alive for thread dumps", true},
+	{ReasonManual, "held on request (holdfast hold)", false},
+	{ReasonNeverReady, "the app did not become ready within --startup-timeout; its process is kept alive for thread dumps", true},
+}
+
+// Alive reports whether a hold for r keeps the run's process alive.
+func (r HoldReason) Alive() bool {
+	for _, i := range HoldReasons {
+		if i.Reason == r {
+			return i.Alive
+		}
+	}
+	return false
 }
 
 // Exit describes how one run of the app ended.
@@ -83,6 +98,13 @@ func (s Snapshot) WithWhy(reason string) string {
 	return reason
 }
 
+// ReadinessCheck is the result of one readiness check.
+type ReadinessCheck struct {
+	At     time.Time `json:"at"`
+	OK     bool      `json:"ok"`
+	Detail string    `json:"detail"` // "HTTP 503", "connection refused", "timeout after 1s", "listening on 0.0.0.0:8080"
+}
+
 // Snapshot is a copy of the whole public state. JSON field names are the
 // contract's; pointer fields are null when absent.
 type Snapshot struct {
@@ -117,6 +139,16 @@ type Snapshot struct {
 	MaxRestarts int `json:"max_restarts"`
 	// NotReadyReason says why Ready is false ("" when ready).
 	NotReadyReason string `json:"not_ready_reason,omitempty"`
+	// ReadyRule is what "ready" means (--app-ready): "listen", "process"
+	// or "url".
+	ReadyRule string `json:"ready_rule,omitempty"`
+	// LastReadiness is the last readiness check of the current run (the
+	// readiness URL's answer, or whether the app listens); null before the
+	// first one and with --app-ready=process.
+	LastReadiness *ReadinessCheck `json:"last_readiness"`
+	// StartupDeadline is when a run that has not become ready is held as
+	// never-ready (--startup-timeout); null when no such deadline runs.
+	StartupDeadline *time.Time `json:"startup_deadline,omitempty"`
 
 	// Cumulative counters for metrics. Not part of the status JSON.
 	Counters CounterValues `json:"-"`

@@ -371,16 +371,6 @@ func keyedValue(data []byte, key string) (uint64, bool) {
 	return v, ok
 }
 
-// RSS reads the resident set size (VmRSS) of a process from
-// /proc/<pid>/status.
-func RSS(pid int) (uint64, error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0, err
-	}
-	return parseVmRSS(data)
-}
-
 // parseVmRSS finds "VmRSS: <n> kB" in a /proc/<pid>/status without
 // allocating. A process without an address space (a zombie, a kernel
 // thread) has no such line: its RSS is 0.

@@ -47,7 +47,7 @@ func TestRouteSignalsInChild(t *testing.T) {
 		t.Skip("run by TestRouteSignals in a process of its own")
 	}
 	r := NewReaper()
-	s := RouteSignals(r)
+	s := RouteSignals(r, nil)
 	next := func() os.Signal {
 		t.Helper()
 		select {

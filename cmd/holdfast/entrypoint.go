@@ -83,7 +83,7 @@ func entrypoint(args []string) int {
 	store := state.NewStore(state.Snapshot{Phase: state.Starting, Version: version.Version, Command: redact.Argv(cfg.Command), StateDir: cfg.StateDir})
 	reaper := launcher.NewReaper()
 	reaper.OnOrphan = func(launcher.Status) { store.Counters.Reaped.Add(1) }
-	sigs := launcher.RouteSignals(reaper)
+	sigs := launcher.RouteSignals(reaper, nil)
 	if sig := cfg.ParentDeathSignal; sig != 0 {
 		// After RouteSignals: the signal is then handled like one from outside.
 		if err := launcher.SetParentDeathSignal(sig, ppid); err != nil {

@@ -99,6 +99,7 @@ func (s *Supervisor) spawn() {
 		isJava: jvmflags.IsJava(s.cfg.Command), evidenceDir: evidenceDir,
 	}
 	s.keepCapture(rec.Run, out)
+	s.d.Forwarder.SetTarget(child)
 	if !s.cfg.Policy.ReadyGated && s.cfg.Policy.HoldWindow > 0 {
 		s.windowT = s.d.Clock.NewTimer(s.cfg.Policy.HoldWindow)
 	}
@@ -210,6 +211,7 @@ func (s *Supervisor) onExit(st launcher.Status) {
 // its output) and fills its record with the exit status.
 func (s *Supervisor) collect(r *appRun, st launcher.Status) runExit {
 	r.alive = false
+	s.d.Forwarder.SetTarget(nil)
 	s.lastPgid = r.child.Pid
 	for _, t := range []*Timer{&s.graceT, &s.quitT, &s.windowT, &s.probeT} {
 		stopTimer(t)

@@ -51,7 +51,7 @@ func main() { os.Exit(run()) }
 func run() int {
 	var c config
 	flag.StringVar(&c.holdfast, "holdfast", "../bin/holdfast", "holdfast binary")
-	flag.StringVar(&c.holdfastBase, "holdfast-base", "", "an older holdfast binary measured side by side (a row after holdfast's) in the signals, stdout, restart and retain sections (optional)")
+	flag.StringVar(&c.holdfastBase, "holdfast-base", "", "an older holdfast binary measured side by side (a row after holdfast's) in the signals, signals2, stdout, restart and retain sections (optional)")
 	flag.IntVar(&c.retainRuns, "retain-runs", 20, "crash-loop runs in the retain section")
 	flag.Int64Var(&c.retainBytes, "retain-bytes", 100<<20, "bytes the app writes per run in the retain section")
 	flag.IntVar(&c.retainReps, "retain-reps", 1, "retain sessions per row")
@@ -321,7 +321,8 @@ func (b *bench) report(w io.Writer, shm string) {
 	}
 	if b.want("signals2") {
 		peers = append(peers, timed("signals two ways", func() *table {
-			return b.benchSignalsTwoWays([]variant{bareV, tini, hfDisk}, c.sig2N, c.sig2Gap)
+			vs := withBase([]variant{bareV, tini, hfDisk}, hfDisk, "holdfast base (-holdfast-base)")
+			return b.benchSignalsTwoWays(vs, c.sig2N, c.sig2Gap)
 		}))
 	}
 

@@ -13,7 +13,9 @@
 //     and the phase. Signals, app exits, health results and requests
 //     (restart, release, stop, hold) arrive as events; each handler switches
 //     on the phase and ends in one transition that logs old→new, stamps the
-//     time and publishes a state.Snapshot. Nothing else signals the app.
+//     time and publishes a state.Snapshot. Nothing else signals the app but
+//     the launcher's Forwarder, which sends the plain signals
+//     (launcher.Direct) to the run the supervisor names (SetTarget).
 //     Its private state of a run's stop (stop.go) is a stage that only
 //     moves forward, none → term → quit → kill, and a purpose: exit,
 //     restart, or let the policy decide (a hang). An exit is handled in

@@ -100,6 +100,7 @@ func (s *Supervisor) spawn() {
 	}
 	s.keepCapture(rec.Run, out)
 	s.startWatch(s.cur)
+	s.d.Forwarder.SetTarget(child)
 	if !s.cfg.Policy.ReadyGated && s.cfg.Policy.HoldWindow > 0 {
 		s.windowT = s.d.Clock.NewTimer(s.cfg.Policy.HoldWindow)
 	}
@@ -212,6 +213,7 @@ func (s *Supervisor) onExit(st launcher.Status) {
 func (s *Supervisor) collect(r *appRun, st launcher.Status) runExit {
 	s.stopWatch(r)
 	r.alive = false
+	s.d.Forwarder.SetTarget(nil)
 	s.lastPgid = r.child.Pid
 	for _, t := range []*Timer{&s.graceT, &s.quitT, &s.windowT, &s.probeT} {
 		stopTimer(t)

@@ -1,6 +1,7 @@
 package crashhold
 
 import (
+	"log/slog"
 	"syscall"
 	"time"
 
@@ -139,6 +140,24 @@ func (s *Supervisor) forward(sig syscall.Signal) {
 		return
 	}
 	s.d.Store.Counters.AddSignal(launcher.SignalName(sig))
+}
+
+// Forwarded books the signals the launcher forwarded directly
+// (launcher.Forwarder): it counts each one sent, as forward does, and logs
+// one that could not be. It runs on the forwarder's goroutine, so it reads
+// only the store, never the supervisor's own fields.
+func Forwarded(store *state.Store, log *slog.Logger) func(launcher.Forwarded) {
+	log = log.With("component", "supervisor")
+	return func(fw launcher.Forwarded) {
+		switch {
+		case fw.Err != nil:
+			log.Warn("cannot forward signal", "err", fw.Err)
+		case fw.Pid == 0:
+			log.Info("no app process to forward the signal to", "signal", launcher.SignalName(fw.Received), "phase", string(store.Load().Phase))
+		default:
+			store.Counters.AddSignal(launcher.SignalName(fw.Sent))
+		}
+	}
 }
 
 // stopApp stops the current run for purpose: sig to the group now, then

@@ -75,6 +75,9 @@ type Deps struct {
 	Logger   *slog.Logger
 	Clock    Clock
 	Terminal *launcher.Terminal // nil without a controlling terminal
+	// Forwarder, when set, forwards the signals that need no decision
+	// (launcher.Direct); the supervisor tells it which run they go to.
+	Forwarder *launcher.Forwarder
 	// Check performs one health check of url (probes.CheckURL).
 	Check func(ctx context.Context, url string) (ok bool, detail string)
 	Stdin *os.File

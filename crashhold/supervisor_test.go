@@ -38,7 +38,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	testReaper = launcher.NewReaper()
-	launcher.RouteSignals(testReaper)
+	launcher.RouteSignals(testReaper, nil)
 	os.Exit(m.Run())
 }
 

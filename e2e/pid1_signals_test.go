@@ -383,3 +383,24 @@ func TestGraceKillsWholeGroup(t *testing.T) {
 		return err != nil || st == "Z"
 	}, func() string { st, _ := procState(member); return "member state " + st })
 }
+
+// TestSignalsWhileHeld: plain signals that arrive while no app process runs (a
+// startup-crash hold) are dropped, each with a log line that says so. holdfast stays
+// up and held, and SIGTERM still ends it with the app's last exit code. SIGHUP and
+// SIGQUIT are among them: they would end a Go program that does not catch them.
+func TestSignalsWhileHeld(t *testing.T) {
+	t.Parallel()
+	z := start(t, spec{pid1: true, args: []string{"--hold=true", "--max-restarts=0"}, app: []string{"/bin/sh", "-c", "exit 3"}})
+	z.waitPhase(t, "held", 1)
+	for _, sig := range []syscall.Signal{syscall.SIGUSR1, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGWINCH} {
+		z.signal(t, sig)
+		z.waitOutput(t, fmt.Sprintf(`msg="no app process to forward the signal to" component=supervisor signal=SIG%s phase=held`, signame(sig)), hfrun.WaitLong)
+	}
+	if st := z.waitPhase(t, "held", 1); st.Run != 1 {
+		t.Errorf("after the signals: %+v, want still held in run 1", st)
+	}
+	z.signal(t, syscall.SIGTERM)
+	if code := z.waitExit(t, hfrun.WaitLong); code != 3 {
+		t.Errorf("holdfast exited %d after SIGTERM in the hold, want the app's last code 3\n%s", code, z.output())
+	}
+}

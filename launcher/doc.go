@@ -1,6 +1,8 @@
 // Package launcher is holdfast's process mechanism: it spawns children,
 // reaps every child that exits (holdfast is usually PID 1), routes the
-// signals holdfast receives, and maps wait statuses to exit codes.
+// signals holdfast receives, forwards the plain ones to the app's group
+// itself (Forwarder: on the main thread, as tini does, so that a signal
+// wakes one thread), and maps wait statuses to exit codes.
 //
 // It owns the one pid registry. Every child holdfast starts — the app and
 // every ssh shell — goes through Reaper.Start, which records the pid under

@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"os/exec"
 	"sync"
+	"syscall"
 )
 
 // Child is a registered child process. Done delivers its Status exactly once.
 type Child struct {
 	Pid  int
 	Done <-chan Status
+
+	done chan Status // its registration in the reaper (Done's channel)
 }
 
 // Reaper reaps every child of this process and routes each exit status to
@@ -56,7 +59,20 @@ func (r *Reaper) Start(cmd *exec.Cmd, start func() error) (*Child, error) {
 	// The pidfd os/exec keeps is not needed: we signal by pid/pgid and reap
 	// with wait4(-1).
 	_ = cmd.Process.Release()
-	return &Child{Pid: pid, Done: ch}, nil
+	return &Child{Pid: pid, Done: ch, done: ch}, nil
+}
+
+// signalGroupOf sends sig to the process group c leads, under the lock
+// around wait4, and only while c is registered: once c's status is reaped,
+// its pid may be reused, by an ssh shell as well. sent is false when c was
+// already reaped.
+func (r *Reaper) signalGroupOf(c *Child, sig syscall.Signal) (sent bool, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ch, ok := r.pids[c.Pid]; !ok || ch != c.done {
+		return false, nil
+	}
+	return true, SignalGroup(c.Pid, sig)
 }
 
 // Reap collects every child that has exited, without blocking. Call it on

@@ -3,11 +3,12 @@ package launcher
 import (
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 )
 
-// forwardable lists every signal holdfast catches and hands to the
-// supervisor for forwarding. Catching (rather than ignoring) each one also
+// forwardable lists every signal holdfast catches to forward it to the
+// app (directly, or through the supervisor: see RouteSignals). Catching (rather than ignoring) each one also
 // means every child starts with default dispositions: exec(2) resets caught
 // signals but keeps ignored ones (signal(7) "Signal mask and pending
 // signals"), so an inherited SIG_IGN never leaks into the app.
@@ -38,29 +39,53 @@ var forwardable = func() []os.Signal {
 	return sigs
 }()
 
+// isForwardable reports whether sig is in forwardable.
+func isForwardable(sig syscall.Signal) bool {
+	return slices.Contains(forwardable, os.Signal(sig))
+}
+
 // Signals routes the signals holdfast receives.
 type Signals struct {
-	// Forward delivers each signal to be forwarded, in arrival order. The
-	// buffer is large so that a burst is not dropped by os/signal while the
-	// supervisor is busy.
+	// Forward delivers each signal the supervisor acts on, in arrival
+	// order: with a Forwarder, SIGTERM and SIGINT; without one, every
+	// forwardable signal. The buffer is large so that a burst is not
+	// dropped by os/signal while the supervisor is busy.
 	Forward <-chan os.Signal
 
-	chld, fwd, pipe chan os.Signal
+	chld, fwd, direct, pipe chan os.Signal
 }
 
 // RouteSignals starts catching signals. SIGCHLD wakes r.Reap on its own
-// goroutine; everything else forwardable arrives on Forward.
-func RouteSignals(r *Reaper) *Signals {
+// goroutine. With f, the direct signals (Direct) are forwarded by f from a
+// goroutine of their own, and the rest arrive on Forward; with a nil f,
+// every forwardable signal arrives on Forward.
+func RouteSignals(r *Reaper, f *Forwarder) *Signals {
 	s := &Signals{
 		// One slot is enough for SIGCHLD: Reap loops until nothing is left,
 		// so a pending wake-up covers every exit that happened before it.
-		chld: make(chan os.Signal, 1),
-		fwd:  make(chan os.Signal, 256),
-		pipe: make(chan os.Signal, 1),
+		chld:   make(chan os.Signal, 1),
+		fwd:    make(chan os.Signal, 256),
+		direct: make(chan os.Signal, 256),
+		pipe:   make(chan os.Signal, 1),
 	}
 	s.Forward = s.fwd
 	signal.Notify(s.chld, syscall.SIGCHLD)
-	signal.Notify(s.fwd, forwardable...)
+	if f == nil {
+		signal.Notify(s.fwd, forwardable...)
+	} else {
+		for _, sig := range forwardable {
+			if Direct(sig.(syscall.Signal)) {
+				signal.Notify(s.direct, sig)
+			} else {
+				signal.Notify(s.fwd, sig)
+			}
+		}
+		go func() {
+			for sig := range s.direct {
+				f.Forward(sig.(syscall.Signal))
+			}
+		}()
+	}
 	signal.Notify(s.pipe, syscall.SIGPIPE)
 	go func() {
 		for range s.chld {

@@ -47,7 +47,7 @@ func TestRouteSignalsInChild(t *testing.T) {
 		t.Skip("run by TestRouteSignals in a process of its own")
 	}
 	r := NewReaper()
-	s := RouteSignals(r)
+	s := RouteSignals(r, nil)
 	next := func() os.Signal {
 		t.Helper()
 		select {
@@ -128,4 +128,77 @@ func TestRouteSignalsInChild(t *testing.T) {
 			}
 		}
 	})
+}
+
+// routeDirectChild, when set, makes TestRouteSignalsDirectInChild run, in a
+// process of its own as routeSignalsChild.
+const routeDirectChild = "HOLDFAST_LAUNCHER_ROUTE_DIRECT_CHILD"
+
+func TestRouteSignalsDirect(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRouteSignalsDirectInChild$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), routeDirectChild+"=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the test process with RouteSignals and a Forwarder failed: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "--- PASS: TestRouteSignalsDirectInChild") {
+		t.Fatalf("the child test did not run:\n%s", out)
+	}
+}
+
+// With a Forwarder, a plain signal that reaches os/signal (here every one:
+// nothing waits on the leader) goes to the target's group without passing
+// Forward; SIGTERM and SIGINT arrive on Forward and are not forwarded.
+func TestRouteSignalsDirectInChild(t *testing.T) {
+	if os.Getenv(routeDirectChild) == "" {
+		t.Skip("run by TestRouteSignalsDirect in a process of its own")
+	}
+	r := NewReaper()
+	after, got := recordForwarded()
+	f := NewForwarder(r, nil, after)
+	cmd := exec.Command("sleep", "60")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	c, err := r.Start(cmd, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.SetTarget(c)
+	s := RouteSignals(r, f)
+	self := os.Getpid()
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		if err := syscall.Kill(self, sig); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case fwd := <-s.Forward:
+			if fwd != sig {
+				t.Fatalf("sent %v, Forward delivered %v", sig, fwd)
+			}
+		case fw := <-got:
+			t.Fatalf("%v was forwarded directly (%+v); it must go to the supervisor", sig, fw)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("nothing on Forward 30s after %v", sig)
+		}
+	}
+	if err := syscall.Kill(self, syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case fw := <-got:
+		if fw.Pid != c.Pid || fw.Sent != syscall.SIGUSR1 {
+			t.Fatalf("forwarded %+v, want SIGUSR1 to pid %d", fw, c.Pid)
+		}
+	case sig := <-s.Forward:
+		t.Fatalf("SIGUSR1 went to Forward as %v; it must be forwarded directly", sig)
+	case <-time.After(30 * time.Second):
+		t.Fatal("SIGUSR1 was not forwarded within 30s")
+	}
+	select {
+	case st := <-c.Done: // the SIGCHLD goroutine reaps it
+		if st.Signal != syscall.SIGUSR1 {
+			t.Fatalf("the target ended with %v, want killed by SIGUSR1", st)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the target was not reaped within 30s of SIGUSR1")
+	}
 }

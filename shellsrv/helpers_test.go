@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	testReaper = launcher.NewReaper()
-	sigs := launcher.RouteSignals(testReaper)
+	sigs := launcher.RouteSignals(testReaper, nil)
 	go func() {
 		for sig := range sigs.Forward {
 			if sig == syscall.SIGINT || sig == syscall.SIGTERM {

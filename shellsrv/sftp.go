@@ -30,10 +30,15 @@ var selfExe = "/proc/self/exe"
 // does not name one; otherwise it serves and returns the exit code. Call it
 // first thing in main.
 func HelperMain(argv []string) (code int, ok bool) {
-	if len(argv) == 0 || filepath.Base(argv[0]) != sftpHelperName {
+	if !IsHelper(argv) {
 		return 0, false
 	}
 	return serveSFTPStdio(), true
+}
+
+// IsHelper reports whether argv names one of holdfast's internal helpers.
+func IsHelper(argv []string) bool {
+	return len(argv) > 0 && filepath.Base(argv[0]) == sftpHelperName
 }
 
 // serveSFTPStdio serves the sftp client's bytes on stdin, the replies on

@@ -84,7 +84,8 @@ func entrypoint(args []string) int {
 	store := state.NewStore(state.Snapshot{Phase: state.Starting, Version: version.Version, Command: redact.Argv(cfg.Command), StateDir: cfg.StateDir})
 	reaper := launcher.NewReaper()
 	reaper.OnOrphan = func(launcher.Status) { store.Counters.Reaped.Add(1) }
-	sigs := launcher.RouteSignals(reaper)
+	fwd := launcher.NewForwarder(reaper, cfg.SignalMap, crashhold.Forwarded(store, logger))
+	sigs := launcher.RouteSignals(reaper, fwd)
 	if sig := cfg.ParentDeathSignal; sig != 0 {
 		// After RouteSignals: the signal is then handled like one from outside.
 		if err := launcher.SetParentDeathSignal(sig, ppid); err != nil {
@@ -121,15 +122,16 @@ func entrypoint(args []string) int {
 	records := runrec.Open(cfg.StateDir, cfg.KeepRuns, logger)
 
 	sup := crashhold.New(supervisorConfig(cfg), crashhold.Deps{
-		Reaper:   reaper,
-		Records:  records,
-		Console:  console,
-		Store:    store,
-		Logger:   logger,
-		Terminal: launcher.DetectTerminal(),
-		Check:    newChecker(),
-		Stdin:    os.Stdin,
-		Durable:  policystate.NewStore(cfg.StateDir),
+		Reaper:    reaper,
+		Records:   records,
+		Console:   console,
+		Store:     store,
+		Logger:    logger,
+		Terminal:  launcher.DetectTerminal(),
+		Check:     newChecker(),
+		Stdin:     os.Stdin,
+		Forwarder: fwd,
+		Durable:   policystate.NewStore(cfg.StateDir),
 	})
 
 	var servers []interface{ Shutdown(context.Context) error }
@@ -163,7 +165,7 @@ func entrypoint(args []string) int {
 	if cfg.TrimMemory {
 		go trimWhenSettled(store, log, trimStop, trimSettle, memtrim.Trim)
 	}
-	code := sup.Run(context.Background(), sigs.Forward)
+	code := superviseOnLeader(fwd, log, func() int { return sup.Run(context.Background(), sigs.Forward) })
 	close(trimStop)
 
 	// Nothing the app wrote is dropped: a run's end waits only briefly for a
@@ -184,6 +186,22 @@ func entrypoint(args []string) int {
 	// on a stuck stderr); write out the last ones before exiting.
 	_ = console.Flush(ctx)
 	return code
+}
+
+// superviseOnLeader runs the supervisor on a goroutine of its own while
+// this one, which init locked to the thread-group leader, takes the signals
+// to forward there (launcher.Forwarder.WaitOnLeader). It returns run's
+// result once run has returned and the wait has ended.
+func superviseOnLeader(fwd *launcher.Forwarder, log *slog.Logger, run func() int) int {
+	done := make(chan int, 1)
+	go func() {
+		done <- run()
+		fwd.StopWaiting()
+	}()
+	if err := fwd.WaitOnLeader(); err != nil {
+		log.Debug("cannot take signals on the leader thread", "err", err)
+	}
+	return <-done
 }
 
 // listen opens the TCP listener of flag at addr; none for an empty addr.

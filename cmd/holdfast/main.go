@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/holdfast-dev/holdfast/internal/config"
 	"github.com/holdfast-dev/holdfast/internal/tarcp"
@@ -18,8 +19,17 @@ import (
 	"github.com/holdfast-dev/holdfast/shellsrv"
 )
 
+// init keeps the main goroutine on the thread-group leader, the thread
+// the kernel offers a signal sent to the process first: in entrypoint mode
+// it waits there for the signals to forward (superviseOnLeader). Every
+// other mode lets go of it at once.
+func init() { runtime.LockOSThread() }
+
 func main() {
 	// The ssh server's sftp helper is this binary under another argv[0].
+	if shellsrv.IsHelper(os.Args) || isTar(os.Args) {
+		runtime.UnlockOSThread()
+	}
 	if code, ok := shellsrv.HelperMain(os.Args); ok {
 		os.Exit(code)
 	}
@@ -46,6 +56,10 @@ func run(args []string) int {
 		return entrypoint(args) // reports a bad flag, -h, or runs the app
 	}
 	word := rest[0]
+	if word != "help" && word != "version" && !isSubcommand(word) && !notACommand(word) {
+		return entrypoint(args)
+	}
+	runtime.UnlockOSThread() // a subcommand: see init
 	switch {
 	case word == "help":
 		fmt.Print(config.Usage())
@@ -59,9 +73,7 @@ func run(args []string) int {
 		return cliOK
 	case isSubcommand(word):
 		return subcommand(word, lead, rest[1:])
-	case notACommand(word):
-		fmt.Fprintln(os.Stderr, unknownWord(word))
-		return cliUsage
 	}
-	return entrypoint(args)
+	fmt.Fprintln(os.Stderr, unknownWord(word)) // notACommand(word)
+	return cliUsage
 }

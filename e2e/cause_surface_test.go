@@ -171,7 +171,8 @@ func TestCauseSurfacesCleanRun(t *testing.T) {
 	t.Parallel()
 	z := start(t, spec{
 		pid1: true, probe: true,
-		args: []string{"--hold=true", "--max-restarts=0", "--hold-window=1h"},
+		// Ready as soon as the process runs: this app never listens.
+		args: []string{"--hold=true", "--max-restarts=0", "--hold-window=1h", "--app-ready=process"},
 		env:  []string{"CRASH_AFTER_MS=3600000"},
 		app:  javaArgv(t, "-jar", javaJar(t, "crashafter")),
 	})

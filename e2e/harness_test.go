@@ -588,6 +588,12 @@ func parseSig(name string) (syscall.Signal, bool) {
 // and exit code.
 func runCLI(t testing.TB, stateDir string, sub string, args ...string) (string, string, int) {
 	t.Helper()
+	return runCLIWithin(t, hfrun.WaitLong, stateDir, sub, args...)
+}
+
+// runCLIWithin is runCLI for a subcommand that may take up to d (a heap dump).
+func runCLIWithin(t testing.TB, d time.Duration, stateDir string, sub string, args ...string) (string, string, int) {
+	t.Helper()
 	argv := append([]string{sub, "--state-dir=" + stateDir}, args...)
 	cmd := exec.Command(holdfastBin, argv...)
 	cmd.Env = baseEnv()
@@ -601,11 +607,11 @@ func runCLI(t testing.TB, stateDir string, sub string, args ...string) (string, 
 	go func() { done <- cmd.Wait() }()
 	select {
 	case <-done:
-	case <-time.After(hfrun.WaitLong):
+	case <-time.After(d):
 		where := procWhere(cmd.Process.Pid)
 		_ = cmd.Process.Kill()
 		<-done
-		t.Fatalf("holdfast %v did not return within %v (%s)\nstdout:\n%s\nstderr:\n%s", argv, hfrun.WaitLong, where, &out, &errb)
+		t.Fatalf("holdfast %v did not return within %v (%s)\nstdout:\n%s\nstderr:\n%s", argv, d, where, &out, &errb)
 	}
 	return out.String(), errb.String(), cmd.ProcessState.ExitCode()
 }

@@ -65,7 +65,7 @@ func TestStartupTimeoutNeverReady(t *testing.T) {
 		t.Errorf("before the timeout: %+v, want running, not ready, a startup deadline, rule url", st)
 	}
 	out, errOut, code := runCLI(t, z.stateDir, "status")
-	if code != 0 || !strings.Contains(out, "last check:") || !strings.Contains(out, "HTTP 503") || !strings.Contains(out, "never-ready") {
+	if code != 0 || !strings.Contains(out, "checked:") || !strings.Contains(out, "HTTP 503") || !strings.Contains(out, "never-ready") {
 		t.Errorf("holdfast status before the timeout (exit %d) lacks the last check and the deadline:\n%s%s", code, out, errOut)
 	}
 	st = z.waitPhase(t, "held", 1)

@@ -247,3 +247,21 @@ func TestCut(t *testing.T) {
 		}
 	}
 }
+
+// The status's values start in one column, 12 with "last exit:" shown,
+// whatever rows it has: the readiness rows' labels fit it (scripts and the
+// README's examples read "why:        <summary>").
+func TestFormatStatusColumn(t *testing.T) {
+	at := time.Now()
+	s := state.Snapshot{Phase: state.Running, PID: 9, Run: 2, ReadyRule: "listen", Command: []string{"java", "-jar", "app.jar"},
+		LastReadiness:   &state.ReadinessCheck{At: at, Detail: "no listening TCP socket yet"},
+		StartupDeadline: &at, LastExit: &state.Exit{Code: 1, Run: 1, At: at}}
+	for _, l := range strings.Split(strings.TrimSuffix(formatStatus(s), "\n"), "\n") {
+		if len(l) < 13 || l[11] != ' ' || l[12] == ' ' {
+			t.Errorf("value not at column 12: %q", l)
+		}
+	}
+	if !strings.Contains(formatStatus(s), "\nready by:   listen\n") {
+		t.Errorf("status:\n%s", formatStatus(s))
+	}
+}

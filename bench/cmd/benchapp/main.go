@@ -19,6 +19,10 @@
 //	benchapp zcrelay RING CMD...
 //	                            run CMD, relay its stdout with tee(2)/splice(2) only, keeping
 //	                            the last RING bytes in a tmpfs ring (the zero-copy relay row)
+//	benchapp keeprelay KEEP FILE CMD...
+//	                            run CMD, relay its stdout with read(2)/write(2), keeping the first
+//	                            and last KEEP/2 bytes in memory and the first KEEP in FILE (the
+//	                            floor of a relay that keeps the output)
 //
 // It must stay free of anything that differs between inits: it never reads
 // its stdin and never looks at its parent.
@@ -41,7 +45,7 @@ func main() {
 	// point the app can observe.
 	startNs := mono.Now()
 	if len(os.Args) < 2 {
-		fail("usage: benchapp true|ready|sigrecv FIFO|write BYTES CHUNK|crash FILE|zcrelay RING CMD...")
+		fail("usage: benchapp true|ready|sigrecv FIFO|write BYTES CHUNK|crash FILE|zcrelay RING CMD...|keeprelay KEEP FILE CMD...")
 	}
 	switch os.Args[1] {
 	case "true":
@@ -72,6 +76,11 @@ func main() {
 			fail("usage: benchapp zcrelay RING CMD [ARG...]")
 		}
 		zcrelay(num(arg(2)), os.Args[3:])
+	case "keeprelay":
+		if len(os.Args) < 5 {
+			fail("usage: benchapp keeprelay KEEP FILE CMD [ARG...]")
+		}
+		keeprelay(num(arg(2)), arg(3), os.Args[4:])
 	default:
 		fail("unknown mode " + os.Args[1])
 	}

@@ -281,7 +281,7 @@ func (r *retained) newBlock() *block {
 		*b = block{buf: b.buf}
 		return b
 	}
-	return &block{buf: make([]byte, r.blockSize)}
+	return &block{buf: prefault(make([]byte, r.blockSize))}
 }
 
 func (r *retained) retire(b *block) {

@@ -11,9 +11,11 @@
 //	benchapp crash FILE         append "start <ns>" and "exit <ns>" to FILE, exit 1 (restarts)
 //	benchapp stamp FIFO         write "start <CLOCK_MONOTONIC ns>" to FIFO, then sleep until killed
 //	                            (start to app running, idle costs of a supervisor)
-//	benchapp lines BYTES DIR    write DIR/ready, wait for DIR/go, write BYTES to stdout as
-//	                            128-byte log lines in 64 KiB writes, then DIR/done holds
-//	                            "<first write ns> <last write ns>" (output capture of a supervisor)
+//	benchapp lines BYTES DIR [MARK]
+//	                            write DIR/ready, wait for DIR/go, write BYTES to stdout as
+//	                            128-byte log lines in 64 KiB writes (then the line MARK), then
+//	                            DIR/done holds "<first write ns> <last write ns>" (output
+//	                            capture of a supervisor; the kubelet log-path benchmark)
 //	benchapp sigrecord N OUT    print "ready"; stamp each SIGUSR1 in memory, and after N of
 //	                            them (or SIGTERM) write the stamps to OUT, one per line
 //	benchapp zcrelay RING CMD...
@@ -68,7 +70,7 @@ func main() {
 	case "stamp":
 		stamp(arg(2))
 	case "lines":
-		lines(num(arg(2)), arg(3))
+		lines(num(arg(2)), arg(3), optArg(4))
 	case "sigrecord":
 		sigrecord(int(num(arg(2))), arg(3))
 	case "zcrelay":
@@ -151,6 +153,14 @@ func crash(path string, startNs int64) {
 	fmt.Fprintf(w, "exit %d\n", mono.Now())
 	w.Flush()
 	os.Exit(1)
+}
+
+// optArg is argument i, or "" when there is none.
+func optArg(i int) string {
+	if len(os.Args) <= i {
+		return ""
+	}
+	return os.Args[i]
 }
 
 func arg(i int) string {

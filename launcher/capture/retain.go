@@ -16,8 +16,9 @@ const readSize = 128 << 10
 // log's current block (retained.space): a pipe's worth, so that one
 // read(2) takes all the app has written, at most what is left of the block.
 // Reading into the log instead of a buffer and copying from there spares a
-// memmove of every byte, the larger part of the relay's own CPU
-// (BenchmarkRelay's profile).
+// memmove of every byte (30% of BenchmarkRelay's profile); part of that
+// comes back in the kernel's copy, which now lands in memory that is out
+// of cache (docs/benchmarks.md, "Relay CPU per GiB against cat").
 const maxRead = pipeSize
 
 // omittedMarker is the line that stands for the bytes dropped between head

@@ -247,9 +247,11 @@ func (b *bench) report(w io.Writer, shm string) {
 			// The floor of holdfast's job: read(2)/write(2) on one thread, the
 			// first and last 32 MiB kept in memory, the first 64 MiB in a file
 			// in a file on the disk of holdfast's state dirs.
+			keepLog := filepath.Join(b.work, "keeprelay-output.log")
+			defer os.Remove(keepLog)
 			keepRelay := variant{name: "bare through a plain keeping relay (keeps 64 MiB in memory and a file; no init)",
 				argv: func(app []string, _ string) []string {
-					return append([]string{b.app, "keeprelay", "67108864", filepath.Join(b.work, "keeprelay-output.log")}, app...)
+					return append([]string{b.app, "keeprelay", "67108864", keepLog}, app...)
 				}}
 			// The app writes to holdfast's own stdout, as under tini: nothing is kept.
 			hfPass := holdfastAs("holdfast --capture=false", b.holdfast, diskRoot, "--capture=false")

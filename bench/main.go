@@ -236,7 +236,7 @@ func (b *bench) report(w io.Writer, shm string) {
 		pid1 = append(pid1, timed("stdout", func() *table {
 			// The floor of any relay that sees every byte: the app piped
 			// through cat, which copies each byte in and out and keeps none.
-			catRelay := variant{name: "bare piped through cat (a relay, no init)", argv: func(app []string, _ string) []string {
+			catRelay := variant{name: catRelayName, argv: func(app []string, _ string) []string {
 				return append([]string{"/bin/sh", "-c", `"$@" | cat`, "sh"}, app...)
 			}}
 			// The cheapest relay that keeps the output: tee(2) and splice(2),
@@ -244,9 +244,18 @@ func (b *bench) report(w io.Writer, shm string) {
 			zcRelay := variant{name: "bare through a zero-copy relay (tee+splice, keeps 32 MiB; no init)", argv: func(app []string, _ string) []string {
 				return append([]string{b.app, "zcrelay", "33554432"}, app...)
 			}}
+			// The floor of holdfast's job: read(2)/write(2) on one thread, the
+			// first and last 32 MiB kept in memory, the first 64 MiB in a file
+			// in a file on the disk of holdfast's state dirs.
+			keepLog := filepath.Join(b.work, "keeprelay-output.log")
+			defer os.Remove(keepLog)
+			keepRelay := variant{name: "bare through a plain keeping relay (keeps 64 MiB in memory and a file; no init)",
+				argv: func(app []string, _ string) []string {
+					return append([]string{b.app, "keeprelay", "67108864", keepLog}, app...)
+				}}
 			// The app writes to holdfast's own stdout, as under tini: nothing is kept.
 			hfPass := holdfastAs("holdfast --capture=false", b.holdfast, diskRoot, "--capture=false")
-			vs := []variant{bareV, catRelay, zcRelay, tini, dumb, cata, hfDisk, hfTmpfs, hfPass}
+			vs := []variant{bareV, catRelay, zcRelay, keepRelay, tini, dumb, cata, hfDisk, hfTmpfs, hfPass}
 			vs = withBase(vs, hfDisk, "holdfast base (-holdfast-base)")
 			vs = withBase(vs, hfPass, "holdfast base --capture=false", "--capture=false")
 			return b.benchThroughput(vs, c.bytes, c.tputReps)

@@ -2,10 +2,10 @@
 //
 // Each run gets two pipes, one per stream, so that holdfast's own stdout and
 // stderr keep the app's streams apart (what `kubectl logs` and a container
-// runtime expect). Per pipe, a reading goroutine takes each chunk once,
-// appends it to the run's retained log and hands it to a writing goroutine
-// that passes it, byte for byte, to the Console, which owns holdfast's
-// stdout and stderr:
+// runtime expect). Per pipe, a reading goroutine reads each chunk once,
+// straight into the run's retained log, and hands that same memory to a
+// writing goroutine that passes it, byte for byte, to the Console, which
+// owns holdfast's stdout and stderr:
 //
 //   - The retained log keeps the first half of the run's cap (the head,
 //     where a startup failure's first stack trace is) and the last half (the

@@ -2,8 +2,9 @@ package capture
 
 import "context"
 
-// followBuffer is how many chunks a follower may lag behind before it is
-// dropped; one more slot always leaves room for the drop marker.
+// followBuffer is how many pieces (of at most readSize bytes: sendAll) a
+// follower may lag behind before it is dropped; one more slot always leaves
+// room for the drop marker.
 const followBuffer = 256
 
 // followDropped ends the stream of a follower that read too slowly.

@@ -49,3 +49,17 @@ func pipeBytes(p *os.File) int {
 	})
 	return max(n, 0)
 }
+
+// prefault maps b's pages in with one madvise(MADV_POPULATE_WRITE) (Linux
+// 5.14) and returns b. A new block is usually memory the kernel has not
+// mapped yet, and the relay's reads into it would fault page by page:
+// 16,384 faults for a run's default 64 MiB, a trap each, which on this
+// project's virtual machine cost about 250 ms of CPU against 150 ms for
+// the same pages populated in one call per block. Best effort: without
+// it (an older kernel) the reads take the faults.
+func prefault(b []byte) []byte {
+	if len(b) > 0 {
+		_ = unix.Madvise(b, unix.MADV_POPULATE_WRITE)
+	}
+	return b
+}

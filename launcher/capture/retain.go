@@ -8,12 +8,18 @@ import (
 // DefaultMaxBytes is the retention cap of a run when Options.MaxBytes is 0.
 const DefaultMaxBytes = 64 << 20
 
-// readSize is the most a relay reads at once. Small on purpose: the read
-// lands in a buffer that stays in the CPU cache, and the copy into the
-// retained log is a plain memmove. read(2) straight into the retained log
-// was measured 2-3 times slower: the kernel's copy into memory that is not
-// in cache costs far more than a user-space one (BenchmarkRelay).
+// readSize is the largest chunk commit takes, and the least room a relay
+// reads into: a block with less free room is left for a new one.
 const readSize = 128 << 10
+
+// maxRead is the most a relay reads at once, straight into the retained
+// log's current block (retained.space): a pipe's worth, so that one
+// read(2) takes all the app has written, at most what is left of the block.
+// Reading into the log instead of a buffer and copying from there spares a
+// memmove of every byte (30% of BenchmarkRelay's profile); part of that
+// comes back in the kernel's copy, which now lands in memory that is out
+// of cache (docs/benchmarks.md, "Relay CPU per GiB against cat").
+const maxRead = pipeSize
 
 // omittedMarker is the line that stands for the bytes dropped between head
 // and tail.
@@ -24,10 +30,13 @@ func omittedMarker(n int64) []byte {
 // retained is a run's output as kept in memory: the first headCap bytes and
 // the last tailCap bytes, in arrival order.
 //
-// Chunks from both relays are copied, in arrival order, into a sequence of
-// blocks, so that consecutive chunks share one entry. The copy of a chunk
-// is also what goes to the console (lent to the stream's console writer),
-// so the relay's read buffer is free again at once. A block returns to the
+// Each stream's relay reads its chunks straight into a block of its own
+// stream (space, then commitRead), so that consecutive chunks share one
+// entry; commit copies a chunk in instead (holdfast's note, tests). The
+// entries keep the order in which chunks were committed, across streams.
+// The retained chunk is also what goes to the console (lent to the
+// stream's console writer): no byte is copied in user space. A block
+// returns to the
 // free list once the log has moved on, no entry refers to it and no chunk
 // of it is still on its way to the console, unless a reader holds slices
 // of the log without the lock (pins > 0); then it is left to the garbage
@@ -41,9 +50,9 @@ type retained struct {
 	headLen   int64
 	tail      []entry // the last tailCap bytes
 	tailLen   int64
-	total     int64  // bytes appended
-	cur       *block // where the next chunk goes, at curEnd
-	curEnd    int
+	total     int64     // bytes appended
+	cur       [3]*block // by Stream (0: holdfast's note): where its next chunk goes, at curEnd
+	curEnd    [3]int
 	free      []*block
 	pins      int
 	follow    map[*follower]struct{}
@@ -123,33 +132,68 @@ func (r *retained) commit(p []byte) loan { return r.commitFrom(0, p) }
 // commitFrom is commit of a chunk of the app's stream s: it also goes to
 // the run's cause extractor, in the order of the log.
 func (r *retained) commitFrom(s Stream, p []byte) loan {
-	l := r.commitLocked(s, p)
+	r.mu.Lock()
+	b, off := r.room(s, len(p))
+	copy(b.buf[off:], p)
+	l := r.keepLocked(s, len(p))
+	r.mu.Unlock()
 	if r.budget != nil {
 		r.budget.fit()
 	}
 	return l
 }
 
-func (r *retained) commitLocked(s Stream, p []byte) loan {
+// space returns where the relay of stream s reads its next chunk to: the
+// free end of the stream's current block, at most max bytes and at least
+// min(max, readSize). The caller reads into it without the lock (nothing
+// else touches a block past its stream's curEnd) and then calls
+// commitRead. Reading straight into the log spares a copy of every byte.
+func (r *retained) space(s Stream, max int) []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	b, off := r.room(s, min(max, readSize))
+	end := min(len(b.buf), off+max)
+	return b.buf[off:end:end]
+}
+
+// commitRead retains the n bytes the relay of stream s read into the
+// slice space returned last, and returns them lent as commit does.
+func (r *retained) commitRead(s Stream, n int) loan {
+	r.mu.Lock()
+	l := r.keepLocked(s, n)
+	r.mu.Unlock()
+	if r.budget != nil {
+		r.budget.fit()
+	}
+	return l
+}
+
+// room returns stream s's current block and where its free end starts,
+// first moving on to a new block when fewer than n bytes are free. A
+// chunk never spans two blocks, so the loan is one slice; this leaves at
+// most readSize of a block unused. Caller holds mu.
+func (r *retained) room(s Stream, n int) (*block, int) {
+	if c := r.cur[s]; c == nil || len(c.buf)-r.curEnd[s] < n {
+		if c != nil {
+			r.retire(c)
+		}
+		r.cur[s], r.curEnd[s] = r.newBlock(), 0
+	}
+	return r.cur[s], r.curEnd[s]
+}
+
+// keepLocked retains the n bytes at the free end of stream s's current
+// block (room made room for them) and lends them out. Caller holds mu.
+func (r *retained) keepLocked(s Stream, n int) loan {
+	b, off := r.cur[s], r.curEnd[s]
+	p := b.buf[off : off+n : off+n]
 	if r.why != nil {
 		r.why.write(s, p)
 	}
-	r.total += int64(len(p))
-	if r.cur == nil || len(r.cur.buf)-r.curEnd < len(p) {
-		// A chunk never spans two blocks, so the loan is one slice; this
-		// leaves at most readSize of a block unused.
-		if r.cur != nil {
-			r.retire(r.cur)
-		}
-		r.cur, r.curEnd = r.newBlock(), 0
-	}
-	b, off := r.cur, r.curEnd
-	copy(b.buf[off:], p)
-	r.curEnd += len(p)
+	r.total += int64(n)
+	r.curEnd[s] += n
 	b.refs++ // the loan
-	l := loan{b.buf[off : off+len(p) : off+len(p)], b}
+	l := loan{p, b}
 	if r.kept != keptMemory {
 		p = nil // the loan only: the retained output is elsewhere or gone
 	}
@@ -166,13 +210,24 @@ func (r *retained) commitLocked(s Stream, p []byte) loan {
 	r.trim()
 	r.account()
 	if len(r.follow) > 0 {
-		// Followers get their own copy: blocks are recycled.
-		c := append([]byte(nil), l.p...)
-		for f := range r.follow {
-			r.send(f, c)
-		}
+		r.sendAll(l.p)
 	}
 	return l
+}
+
+// sendAll queues p for every follower, in pieces of at most readSize, so
+// that followBuffer pieces bound what a follower holds however much one
+// read took. Followers get their own copy: blocks are recycled. Caller
+// holds mu.
+func (r *retained) sendAll(p []byte) {
+	c := append([]byte(nil), p...)
+	for len(c) > 0 {
+		n := min(len(c), readSize)
+		for f := range r.follow {
+			r.send(f, c[:n:n])
+		}
+		c = c[n:]
+	}
 }
 
 // loan is a chunk on its way to the console; it lives in b until given back.
@@ -227,7 +282,7 @@ func (r *retained) newBlock() *block {
 		*b = block{buf: b.buf}
 		return b
 	}
-	return &block{buf: make([]byte, r.blockSize)}
+	return &block{buf: prefault(make([]byte, r.blockSize))}
 }
 
 func (r *retained) retire(b *block) {

@@ -72,11 +72,12 @@ type Run struct {
 	noHurry bool // tests: Finish does not take the rest of the pipes (negative control)
 }
 
-// relayBacklog is how many chunks a stream's reader may be ahead of its
-// console writer. Within it, a stalled console delays nothing that is
-// retained, so output.log keeps the order in which the app wrote; past it
-// the reader waits, and the app feels the stall as it would on a bare pipe.
-const relayBacklog = 8
+// relayBacklog is how many bytes a stream's reader may queue ahead of its
+// console writer (a chunk read is queued while fewer are). Within it, a
+// stalled console delays nothing that is retained, so output.log keeps the
+// order in which the app wrote; past it the reader waits, and the app
+// feels the stall as it would on a bare pipe.
+const relayBacklog = 1 << 20
 
 // hurryWait bounds how long Finish waits for the readers to take what the
 // app's pipes hold (at most a pipe's worth each, from memory).
@@ -92,6 +93,7 @@ type pipeRelay struct {
 	mu      sync.Mutex
 	cond    sync.Cond // queue, eof or hurry changed
 	queue   []loan
+	queued  int  // bytes in queue
 	eof     bool // the reader is done: no more chunks
 	hurry   bool // take what the pipe holds now, without waiting for the console
 	waiting bool // the reader waits for room in the queue
@@ -236,7 +238,6 @@ func (r *Run) relay(pr *pipeRelay) {
 	defer r.readers.Done()
 	defer pr.end()
 	defer pr.p.Close()
-	buf := make([]byte, readSize)
 	owed := 0 // bytes to take before waiting for the console again
 	for {
 		if pr.takeHurry() {
@@ -248,13 +249,13 @@ func (r *Run) relay(pr *pipeRelay) {
 				pr.caughtUp()
 			}
 		}
-		want := buf
-		if owed > 0 && owed < len(buf) {
-			want = buf[:owed]
+		want := maxRead
+		if owed > 0 {
+			want = min(owed, maxRead)
 		}
-		n, err := pr.p.Read(want)
+		n, err := pr.p.Read(r.log.space(pr.s, want))
 		if n > 0 {
-			l := r.log.commitFrom(pr.s, buf[:n])
+			l := r.log.commitRead(pr.s, n)
 			if r.file != nil {
 				r.file.wake()
 			}
@@ -304,12 +305,13 @@ func (r *Run) pass(pr *pipeRelay) {
 func (pr *pipeRelay) put(l loan, now bool) {
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
-	for !now && !pr.hurry && len(pr.queue) >= relayBacklog {
+	for !now && !pr.hurry && pr.queued >= relayBacklog {
 		pr.waiting = true
 		pr.cond.Wait()
 	}
 	pr.waiting = false
 	pr.queue = append(pr.queue, l)
+	pr.queued += len(l.p)
 	pr.cond.Broadcast()
 }
 
@@ -327,6 +329,7 @@ func (pr *pipeRelay) get() (loan, bool) {
 	l := pr.queue[0]
 	pr.queue[0] = loan{}
 	pr.queue = pr.queue[1:]
+	pr.queued -= len(l.p)
 	pr.cond.Broadcast()
 	return l, true
 }

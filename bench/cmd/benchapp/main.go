@@ -11,14 +11,20 @@
 //	benchapp crash FILE         append "start <ns>" and "exit <ns>" to FILE, exit 1 (restarts)
 //	benchapp stamp FIFO         write "start <CLOCK_MONOTONIC ns>" to FIFO, then sleep until killed
 //	                            (start to app running, idle costs of a supervisor)
-//	benchapp lines BYTES DIR    write DIR/ready, wait for DIR/go, write BYTES to stdout as
-//	                            128-byte log lines in 64 KiB writes, then DIR/done holds
-//	                            "<first write ns> <last write ns>" (output capture of a supervisor)
+//	benchapp lines BYTES DIR [MARK]
+//	                            write DIR/ready, wait for DIR/go, write BYTES to stdout as
+//	                            128-byte log lines in 64 KiB writes (then the line MARK), then
+//	                            DIR/done holds "<first write ns> <last write ns>" (output
+//	                            capture of a supervisor; the kubelet log-path benchmark)
 //	benchapp sigrecord N OUT    print "ready"; stamp each SIGUSR1 in memory, and after N of
 //	                            them (or SIGTERM) write the stamps to OUT, one per line
 //	benchapp zcrelay RING CMD...
 //	                            run CMD, relay its stdout with tee(2)/splice(2) only, keeping
 //	                            the last RING bytes in a tmpfs ring (the zero-copy relay row)
+//	benchapp keeprelay KEEP FILE CMD...
+//	                            run CMD, relay its stdout with read(2)/write(2), keeping the first
+//	                            and last KEEP/2 bytes in memory and the first KEEP in FILE (the
+//	                            floor of a relay that keeps the output)
 //
 // It must stay free of anything that differs between inits: it never reads
 // its stdin and never looks at its parent.
@@ -41,7 +47,7 @@ func main() {
 	// point the app can observe.
 	startNs := mono.Now()
 	if len(os.Args) < 2 {
-		fail("usage: benchapp true|ready|sigrecv FIFO|write BYTES CHUNK|crash FILE|zcrelay RING CMD...")
+		fail("usage: benchapp true|ready|sigrecv FIFO|write BYTES CHUNK|crash FILE|zcrelay RING CMD...|keeprelay KEEP FILE CMD...")
 	}
 	switch os.Args[1] {
 	case "true":
@@ -64,7 +70,7 @@ func main() {
 	case "stamp":
 		stamp(arg(2))
 	case "lines":
-		lines(num(arg(2)), arg(3))
+		lines(num(arg(2)), arg(3), optArg(4))
 	case "sigrecord":
 		sigrecord(int(num(arg(2))), arg(3))
 	case "zcrelay":
@@ -72,6 +78,11 @@ func main() {
 			fail("usage: benchapp zcrelay RING CMD [ARG...]")
 		}
 		zcrelay(num(arg(2)), os.Args[3:])
+	case "keeprelay":
+		if len(os.Args) < 5 {
+			fail("usage: benchapp keeprelay KEEP FILE CMD [ARG...]")
+		}
+		keeprelay(num(arg(2)), arg(3), os.Args[4:])
 	default:
 		fail("unknown mode " + os.Args[1])
 	}
@@ -142,6 +153,14 @@ func crash(path string, startNs int64) {
 	fmt.Fprintf(w, "exit %d\n", mono.Now())
 	w.Flush()
 	os.Exit(1)
+}
+
+// optArg is argument i, or "" when there is none.
+func optArg(i int) string {
+	if len(os.Args) <= i {
+		return ""
+	}
+	return os.Args[i]
 }
 
 func arg(i int) string {

@@ -33,7 +33,7 @@ func stamp(fifo string) {
 // service logs, once the benchmark has read the supervisor's CPU time and
 // said go. Each supervisor splits or stamps output by line, so the app must
 // write lines for all of them to do their ordinary work.
-func lines(total int64, dir string) {
+func lines(total int64, dir, mark string) {
 	const line, chunk = 128, 64 << 10
 	buf := make([]byte, chunk)
 	for i := range buf {
@@ -58,6 +58,11 @@ func lines(total int64, dir string) {
 			fail(fmt.Sprintf("cannot write stdout: %v", err))
 		}
 		left -= n
+	}
+	if mark != "" {
+		if _, err := os.Stdout.WriteString(mark + "\n"); err != nil {
+			fail(fmt.Sprintf("cannot write stdout: %v", err))
+		}
 	}
 	last := mono.Now()
 	done := fmt.Sprintf("%d %d\n", first, last)

@@ -146,7 +146,7 @@ func arg(s string) (string, bool) {
 		}
 		if j == 0 || isSpace(s[j-1]) { // a word starts here
 			if pending {
-				end := quotedEnd(s, j, nextSpace(s, j))
+				end := wordEnd(s, j)
 				hide(j, end)
 				pending, j = false, end
 				continue
@@ -232,16 +232,22 @@ func valueAt(s string, sep int, wholeArg bool) (int, int) {
 	}
 }
 
-// quotedEnd is the end of the word at i: past its closing quote when it
-// starts with one (to the end of s when it is not closed), else def.
-func quotedEnd(s string, i, def int) int {
-	if i >= len(s) || !isQuote(s[i]) {
-		return def
+// wordEnd is the end of the word at i as a shell reads it: quoted parts
+// and what follows them up to the next blank outside quotes ("a b"c is
+// one word); to the end of s when a quote is not closed.
+func wordEnd(s string, i int) int {
+	for i < len(s) && !isSpace(s[i]) {
+		if isQuote(s[i]) {
+			k := strings.IndexByte(s[i+1:], s[i])
+			if k < 0 {
+				return len(s)
+			}
+			i += k + 2
+			continue
+		}
+		i++
 	}
-	if k := strings.IndexByte(s[i+1:], s[i]); k >= 0 {
-		return i + 1 + k + 1
-	}
-	return len(s)
+	return i
 }
 
 // userPassword finds the password in the user info that starts at i, just

@@ -38,6 +38,8 @@ func TestArgv(t *testing.T) {
 			[]string{"sh", "-c", "java --password='***' -jar x"}},
 		{"next word quoted in a script", []string{"sh", "-c", `run --token "a b" now`},
 			[]string{"sh", "-c", `run --token *** now`}},
+		{"next word quoted in part, as the shell joins it", []string{"sh", "-c", `run --token "a b"c'd e'f now`},
+			[]string{"sh", "-c", `run --token *** now`}},
 		{"colon form", []string{"--db.password:hunter2"}, []string{"--db.password:***"}},
 		{"json", []string{`--spring.application.json={"db":{"user":"u","password":"p w"},"port":1}`},
 			[]string{`--spring.application.json={"db":{"user":"u","password":"***"},"port":1}`}},

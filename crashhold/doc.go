@@ -15,7 +15,7 @@
 //     on the phase and ends in one transition that logs old→new, stamps the
 //     time and publishes a state.Snapshot. Nothing else signals the app but
 //     the launcher's Forwarder, which sends the plain signals
-//     (launcher.Direct) to the run the supervisor names (SetTarget).
+//     (launcher.Direct) to the run the supervisor starts through it (Spawn).
 //     Its private state of a run's stop (stop.go) is a stage that only
 //     moves forward, none → term → quit → kill, and a purpose: exit,
 //     restart, or let the policy decide (a hang). An exit is handled in

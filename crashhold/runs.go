@@ -82,7 +82,9 @@ func (s *Supervisor) spawn() {
 	if out != nil {
 		spec.Stdout, spec.Stderr = out.StdoutW, out.StderrW
 	}
-	child, err := s.d.Reaper.Spawn(spec)
+	// Started through the forwarder: a signal sent once the app runs
+	// reaches it even before this goroutine has recorded the run.
+	child, err := s.d.Forwarder.Spawn(func() (*launcher.Child, error) { return s.d.Reaper.Spawn(spec) })
 	if out != nil {
 		out.CloseWriters()
 	}
@@ -100,7 +102,6 @@ func (s *Supervisor) spawn() {
 	}
 	s.keepCapture(rec.Run, out)
 	s.startWatch(s.cur)
-	s.d.Forwarder.SetTarget(child)
 	if !s.cfg.Policy.ReadyGated && s.cfg.Policy.HoldWindow > 0 {
 		s.windowT = s.d.Clock.NewTimer(s.cfg.Policy.HoldWindow)
 	}

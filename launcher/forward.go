@@ -2,7 +2,7 @@ package launcher
 
 import (
 	"maps"
-	"sync/atomic"
+	"sync"
 	"syscall"
 )
 
@@ -13,16 +13,20 @@ import (
 // signal delivery already wakes several; docs/benchmarks.md "Signal
 // forwarding latency, two methods").
 //
-// Which run gets them is the target, which the supervisor sets when it
-// starts a run and clears when the run ends. A target is signalled only
+// Which run gets them is the target, which the supervisor sets as it
+// starts a run (Spawn) and clears when the run ends. A signal arriving
+// while a run is being started waits for it: the app may already run, and
+// tell the world it is ready, before its start returns. A target is signalled only
 // while the reaper still has it registered: once its exit status is
 // reaped, its pid, and with it its process group id, may be another
 // process's.
 type Forwarder struct {
-	r      *Reaper
-	remap  map[syscall.Signal]syscall.Signal
-	after  func(Forwarded)
-	target atomic.Pointer[Child]
+	r     *Reaper
+	remap map[syscall.Signal]syscall.Signal
+	after func(Forwarded)
+
+	mu     sync.Mutex // held across a start, and across each signal sent
+	target *Child
 
 	leader leaderWait // the thread-group leader's wait (forward_linux.go)
 }
@@ -55,8 +59,27 @@ func Direct(sig syscall.Signal) bool {
 // means no app process runs. A nil Forwarder ignores it.
 func (f *Forwarder) SetTarget(c *Child) {
 	if f != nil {
-		f.target.Store(c)
+		f.mu.Lock()
+		f.target = c
+		f.mu.Unlock()
 	}
+}
+
+// Spawn runs spawn, the start of a new run, and makes the child it
+// returns the target. Signals to forward that arrive meanwhile wait and
+// then go to that child rather than nowhere. A nil Forwarder just calls
+// spawn.
+func (f *Forwarder) Spawn(spawn func() (*Child, error)) (*Child, error) {
+	if f == nil {
+		return spawn()
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := spawn()
+	if err == nil {
+		f.target = c
+	}
+	return c, err
 }
 
 // Forward sends sig, after --signal-map, to the target's process group.
@@ -65,13 +88,15 @@ func (f *Forwarder) Forward(sig syscall.Signal) {
 	if to, ok := f.remap[sig]; ok {
 		fw.Sent = to
 	}
-	if c := f.target.Load(); c != nil {
+	f.mu.Lock()
+	if c := f.target; c != nil {
 		var sent bool
 		sent, fw.Err = f.r.signalGroupOf(c, fw.Sent)
 		if sent {
 			fw.Pid = c.Pid
 		}
 	}
+	f.mu.Unlock()
 	if f.after != nil {
 		f.after(fw)
 	}

@@ -131,6 +131,53 @@ func TestForwardPidReused(t *testing.T) {
 	}
 }
 
+// A signal that arrives while a run is being started, after its process
+// exists but before the start has returned, reaches that process: the app
+// may print "ready" before the supervisor has recorded it (a CI run lost
+// such a SIGUSR1). The signal is sent from inside the start; with the
+// target set only after it returns, it was reported as not sent.
+func TestForwardDuringSpawn(t *testing.T) {
+	r := NewReaper()
+	after, got := recordForwarded()
+	f := NewForwarder(r, nil, after)
+	var forwarded chan struct{}
+	c, err := f.Spawn(func() (*Child, error) {
+		c := startLeader(t, r, "sleep", "60")
+		forwarded = make(chan struct{})
+		go func() { f.Forward(syscall.SIGUSR1); close(forwarded) }()
+		// Give the signal time to arrive inside the start; it must wait
+		// for the start to end either way.
+		select {
+		case <-forwarded:
+		case <-time.After(100 * time.Millisecond):
+		}
+		return c, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fw := nextForwarded(t, got); fw.Pid != c.Pid || fw.Err != nil {
+		t.Fatalf("a signal during the start: %+v, want SIGUSR1 sent to pid %d", fw, c.Pid)
+	}
+	<-forwarded
+	if st := statusOf(t, r, c); st.Signal != syscall.SIGUSR1 {
+		t.Fatalf("the new run ended with %v, want killed by SIGUSR1", st)
+	}
+}
+
+// A failed start sets no target.
+func TestForwardSpawnFailed(t *testing.T) {
+	after, got := recordForwarded()
+	f := NewForwarder(NewReaper(), nil, after)
+	if _, err := f.Spawn(func() (*Child, error) { return nil, fmt.Errorf("exec failed") }); err == nil {
+		t.Fatal("the start's error was lost")
+	}
+	f.Forward(syscall.SIGUSR1)
+	if fw := nextForwarded(t, got); fw.Pid != 0 {
+		t.Errorf("after a failed start: %+v, want nothing sent", fw)
+	}
+}
+
 // leaderChild, when set, makes TestMain run the WaitOnLeader scenario on
 // the main goroutine, which init locked to the thread-group leader: the
 // test binary re-executed by TestWaitOnLeader.

@@ -198,6 +198,10 @@ func openDir(path string) (int, error) {
 	return unix.Open(path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 }
 
+// triggerExists, when set (tests), runs when createTrigger found the
+// trigger file there already, before it looks at it.
+var triggerExists func()
+
 // createTrigger creates .attach_pid<nspid> in the first of dirs where that
 // works and returns how to remove it again. A trigger file that is there
 // already and that the JVM accepts (its owner is root or the JVM's user)
@@ -205,16 +209,30 @@ func openDir(path string) (int, error) {
 func (p *proc) createTrigger(dirs []int) (remove func(), err error) {
 	name := p.triggerName()
 	for _, dir := range dirs {
-		fd, e := unix.Openat(dir, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-		if e == nil {
-			unix.Close(fd)
-			return func() { _ = unix.Unlinkat(dir, name, 0) }, nil
-		}
-		err = e
-		var st unix.Stat_t
-		if e == unix.EEXIST && unix.Fstatat(dir, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil &&
-			st.Mode&unix.S_IFMT == unix.S_IFREG && (st.Uid == 0 || st.Uid == p.UID) {
-			return func() {}, nil
+		// Another attach to the same JVM (holdfast's own, or jcmd's) may
+		// remove its trigger file between our create and our look at it:
+		// then create it again, a few times.
+		for try := 0; try < 3; try++ {
+			fd, e := unix.Openat(dir, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+			if e == nil {
+				unix.Close(fd)
+				return func() { _ = unix.Unlinkat(dir, name, 0) }, nil
+			}
+			err = e
+			if e != unix.EEXIST {
+				break
+			}
+			if triggerExists != nil {
+				triggerExists()
+			}
+			var st unix.Stat_t
+			se := unix.Fstatat(dir, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+			if se == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && (st.Uid == 0 || st.Uid == p.UID) {
+				return func() {}, nil
+			}
+			if se != unix.ENOENT {
+				break // a file the JVM would not accept
+			}
 		}
 	}
 	return nil, newError(p.PID, ErrPermission, err, "creating %s in its working directory or /tmp", name)

@@ -604,3 +604,43 @@ func TestFullBacklogWaits(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// Another attach to the same JVM may remove its trigger file between this
+// attach's create (the file exists) and its look at the file (gone): the
+// trigger is then created again, not reported as "file exists" (seen in
+// CI with TestConcurrentAttaches). The hook removes the file at exactly
+// that point, the first time.
+func TestTriggerRemovedMeanwhile(t *testing.T) {
+	dir := t.TempDir()
+	p := &proc{Target: &Target{PID: 1, NSPid: 4242, UID: uint32(os.Geteuid())}, pidfd: -1}
+	name := filepath.Join(dir, p.triggerName())
+	if err := os.WriteFile(name, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := openDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	removed := 0
+	triggerExists = func() {
+		if removed == 0 {
+			removed++
+			if err := os.Remove(name); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	defer func() { triggerExists = nil }()
+	remove, err := p.createTrigger([]int{fd})
+	if err != nil {
+		t.Fatalf("the other attach's trigger vanished meanwhile: %v", err)
+	}
+	if _, err := os.Stat(name); err != nil {
+		t.Fatalf("no trigger file after createTrigger: %v", err)
+	}
+	remove()
+	if _, err := os.Stat(name); !os.IsNotExist(err) {
+		t.Errorf("the trigger this attach created is still there after remove: %v", err)
+	}
+}

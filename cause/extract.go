@@ -92,7 +92,8 @@ type stream struct {
 
 	partial   bool   // a line has begun and not yet ended
 	carry     []byte // its bytes so far, at most maxLine
-	carryLine int    // its line number
+	carryLine int    // its line number: where its longest piece begins
+	carryLong int    // the length of that piece
 	p         parser
 	// lastErr is the last non-empty line of this Write when it is still
 	// a slice of the caller's chunk.
@@ -137,6 +138,18 @@ func (e *Extractor) Write(s Stream, p []byte) {
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if st.partial {
+			// A line written in pieces, with the other stream's lines in
+			// between, is split over lines of the combined output (a
+			// JVM's 'Exception in thread "main" ', then its stdout, then
+			// the exception): its number is where its longest piece
+			// begins.
+			piece := p
+			if i >= 0 {
+				piece = p[:i]
+			}
+			if len(piece) > st.carryLong {
+				st.carryLine, st.carryLong = e.lines+1, len(piece)
+			}
 			if i < 0 {
 				st.add(p)
 				break
@@ -151,7 +164,7 @@ func (e *Extractor) Write(s Stream, p []byte) {
 		}
 		if i < 0 {
 			st.partial = true
-			st.carryLine = e.lines + 1
+			st.carryLine, st.carryLong = e.lines+1, len(p)
 			st.add(p)
 			break
 		}

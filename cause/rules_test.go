@@ -366,3 +366,29 @@ func TestKindsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// A JVM prints an uncaught exception in two writes, 'Exception in thread
+// "main" ' and the exception's line; its VM thread may print to stdout in
+// between ("Heap dump file created"). output.log then has the exception's
+// text on the line after the one where the stderr line began, and that is
+// the line to show (a CI run pointed at line 1).
+func TestLineOfAPieceAfterTheOtherStream(t *testing.T) {
+	e := New()
+	e.Write(Stdout, []byte("allocating\n"))
+	e.Write(Stderr, []byte(`Exception in thread "main" `))
+	e.Write(Stdout, []byte("Heap dump file created [9514951 bytes in 0.059 secs]\n"))
+	e.Write(Stderr, []byte("java.lang.OutOfMemoryError: Java heap space\n\tat Oom.main(Oom.java:16)\n"))
+	c := e.Result(Exit{Code: 1})
+	// output.log: 1 allocating, 2 Exception in thread "main" Heap dump…,
+	// 3 java.lang.OutOfMemoryError…
+	if c == nil || c.Kind != OOMHeap || c.Line != 3 {
+		t.Fatalf("got %+v, want oom-heap at line 3", c)
+	}
+	// The same line in one piece keeps its first line.
+	e = New()
+	e.Write(Stdout, []byte("allocating\n"))
+	e.Write(Stderr, []byte("Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space\n"))
+	if c := e.Result(Exit{Code: 1}); c == nil || c.Line != 2 {
+		t.Fatalf("got %+v, want line 2", c)
+	}
+}

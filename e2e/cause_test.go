@@ -182,9 +182,10 @@ func TestCauseRuncOOMKilled(t *testing.T) {
 			!strings.Contains(got.Summary, "killed by the kernel's OOM killer (SIGKILL) at the memory limit 160 MiB") {
 			t.Fatalf("cause %+v, want oom-killed at the 160 MiB limit\nconsole:\n%s", got, c.out)
 		}
-		if !strings.Contains(c.out.String(), "holdfast: why: "+got.Summary+"\n") {
-			t.Errorf("the banner lacks why:\n%s", c.out)
-		}
+		// The banner reaches the console around the phase's change: wait for it.
+		hfrun.WaitFor(t, runcWait, "the banner's why: line", func() bool {
+			return strings.Contains(c.out.String(), "holdfast: why: "+got.Summary+"\n")
+		}, func() string { return c.out.String() })
 		t.Logf("cause: %+v", got)
 	})
 	t.Run("sigkill-from-outside", func(t *testing.T) {

@@ -15,10 +15,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -151,6 +154,44 @@ func (s spec) argv(stateDir string) []string {
 	return argv
 }
 
+// privateTmpMount is the line of privateTmpScript that gives the namespace its own /tmp.
+const privateTmpMount = "mount -t tmpfs -o mode=1777 tmpfs /tmp\n"
+
+// tmpTop matches a path under /tmp anywhere in an argument ("--state-dir=/tmp/x/y",
+// "-XX:HeapDumpPath=/tmp/x"); its group is the entry of /tmp it is in.
+var tmpTop = regexp.MustCompile(`/tmp/([^/\s:=,;"']+)`)
+
+// privateTmpScript is a spec.pre script (pid1) that gives holdfast's mount namespace a
+// /tmp of its own, as a container has, with the host /tmp's entries that paths name
+// (the test's temp dirs, holdfast, the zoo's jars) bound back at their places.
+// HotSpot keeps its attach socket, its trigger file and hsperfdata in /tmp under its
+// pid in its namespace, which is the same for every JVM that is holdfast's first
+// child: in one shared /tmp, concurrent tests' JVMs would find each other's.
+func privateTmpScript(paths []string) string {
+	tops := map[string]bool{}
+	for _, p := range paths {
+		for _, m := range tmpTop.FindAllStringSubmatch(p, -1) {
+			tops[m[1]] = true
+		}
+	}
+	script := "mount --rbind /tmp /mnt\n" + privateTmpMount
+	for _, top := range slices.Sorted(maps.Keys(tops)) {
+		script += fmt.Sprintf("if [ -d /mnt/%[1]s ]; then mkdir /tmp/%[1]s; elif [ -e /mnt/%[1]s ]; then : > /tmp/%[1]s; fi\n"+
+			"if [ -e /tmp/%[1]s ]; then mount --rbind /mnt/%[1]s /tmp/%[1]s; fi\n", top)
+	}
+	return script
+}
+
+// runsJava reports whether s's app is a JVM.
+func runsJava(s spec) bool {
+	for _, a := range append(slices.Clone(s.args), s.app...) {
+		if filepath.Base(a) == "java" {
+			return true
+		}
+	}
+	return false
+}
+
 // env is the full environment for s.
 func (s spec) fullEnv() []string { return append(baseEnv(), s.env...) }
 
@@ -173,6 +214,14 @@ func launch(s spec, tmp string) (*hf, error) {
 			return nil, fmt.Errorf("cannot create a working dir: %w", err)
 		}
 		s.dir = d
+	}
+	if s.pid1 && s.prog == nil && runsJava(s) && !strings.Contains(s.pre, privateTmpMount) {
+		// Every JVM that is holdfast's first child has the same pid in its namespace:
+		// in one shared /tmp, concurrent tests' JVMs take each other's attach
+		// socket, trigger file and hsperfdata (a hang's thread dump went missing).
+		paths := append([]string{tmp, holdfastBin, h.stateDir, s.dir}, s.args...)
+		paths = append(append(paths, s.app...), s.env...)
+		s.pre = privateTmpScript(paths) + s.pre
 	}
 	argv := s.argv(h.stateDir)
 	h.cmd = exec.Command(argv[0], argv[1:]...)

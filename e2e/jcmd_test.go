@@ -30,18 +30,7 @@ import (
 // /tmp, concurrent tests' JVMs would find each other's.
 func jcPrivateTmp(t *testing.T, paths ...string) string {
 	t.Helper()
-	tops := map[string]bool{}
-	for _, p := range append([]string{t.TempDir(), holdfastBin, javaJar(t, "stuck")}, paths...) {
-		if rel, ok := strings.CutPrefix(p, "/tmp/"); ok {
-			top, _, _ := strings.Cut(rel, "/")
-			tops[top] = true
-		}
-	}
-	script := "mount --rbind /tmp /mnt\nmount -t tmpfs -o mode=1777 tmpfs /tmp\n"
-	for top := range tops {
-		script += fmt.Sprintf("mkdir /tmp/%[1]s\nmount --rbind /mnt/%[1]s /tmp/%[1]s\n", top)
-	}
-	return script
+	return privateTmpScript(append([]string{t.TempDir(), holdfastBin, javaJar(t, "stuck")}, paths...))
 }
 
 // jcStuck starts holdfast (not PID 1: the CLI shares its pid namespace) with the stuck

@@ -56,6 +56,11 @@ func TestTerminalOutputPassedThrough(t *testing.T) {
 			hfrun.WaitFor(t, hfrun.WaitLong, "holdfast to hold after two runs", func() bool {
 				return strings.Contains(all(), "APP HELD")
 			}, all)
+			// The app writes to the terminal itself, holdfast's banner may go to a file:
+			// the banner does not say the terminal's bytes have been read yet.
+			hfrun.WaitFor(t, hfrun.WaitLong, "the second run's line on the terminal", func() bool {
+				return strings.Count(all(), tc.isatty) >= 2
+			}, all)
 
 			out := all()
 			if n := strings.Count(out, tc.isatty); n != 2 {

@@ -167,6 +167,8 @@ var tmpTop = regexp.MustCompile(`/tmp/([^/\s:=,;"']+)`)
 // HotSpot keeps its attach socket, its trigger file and hsperfdata in /tmp under its
 // pid in its namespace, which is the same for every JVM that is holdfast's first
 // child: in one shared /tmp, concurrent tests' JVMs would find each other's.
+// An entry made in the host /tmp after the start (a subtest's t.TempDir) is not
+// seen inside: put what the app or an ssh session must see beside the state dir.
 func privateTmpScript(paths []string) string {
 	tops := map[string]bool{}
 	for _, p := range paths {

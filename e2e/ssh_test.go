@@ -563,7 +563,13 @@ func sshHandshake(addr string) (string, error) {
 // sshConcurrent opens sshMaxSessions sessions that all stay open until a file appears,
 // checks that one more is refused, then lets them finish.
 func sshConcurrent(t *testing.T, s *sshHeldJava) {
-	barrier := filepath.Join(t.TempDir(), "go")
+	// Beside the state dir: the sessions run in holdfast's namespace, whose /tmp is
+	// its own but for the entries that existed at its start (privateTmpScript).
+	dir, err := os.MkdirTemp(filepath.Dir(s.stateDir), "barrier-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	barrier := filepath.Join(dir, "go")
 	var clients []*sshLongClient
 	for i := range sshMaxSessions {
 		// Each from its own loopback address: holdfast admits 5 unauthenticated

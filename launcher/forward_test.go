@@ -165,13 +165,20 @@ func TestForwardDuringSpawn(t *testing.T) {
 	}
 }
 
-// A failed start sets no target.
+// A failed start sets no target, even when its start function hands back a
+// process with the error: the signal after it is not sent to that process.
 func TestForwardSpawnFailed(t *testing.T) {
+	r := NewReaper()
 	after, got := recordForwarded()
-	f := NewForwarder(NewReaper(), nil, after)
-	if _, err := f.Spawn(func() (*Child, error) { return nil, fmt.Errorf("exec failed") }); err == nil {
+	f := NewForwarder(r, nil, after)
+	var half *Child
+	if _, err := f.Spawn(func() (*Child, error) {
+		half = startLeader(t, r, "sleep", "60")
+		return half, fmt.Errorf("exec failed")
+	}); err == nil {
 		t.Fatal("the start's error was lost")
 	}
+	t.Cleanup(func() { _ = syscall.Kill(half.Pid, syscall.SIGKILL); statusOf(t, r, half) })
 	f.Forward(syscall.SIGUSR1)
 	if fw := nextForwarded(t, got); fw.Pid != 0 {
 		t.Errorf("after a failed start: %+v, want nothing sent", fw)

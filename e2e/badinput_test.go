@@ -360,10 +360,12 @@ exit 3`
 // exit (its "holdfast exiting" line), long after the app's run ended and its Finish
 // gave up on the console. The app's output waits in holdfast's relay meanwhile, and
 // holdfast must pass all of it on before it exits. A holdfast that exited at once
-// would leave the reader only what fits in the pipe (64 KiB of the 1 MiB).
+// would leave the reader only what fits in the pipe (1 MiB of the 2 MiB: holdfast
+// grows its stdout pipe to 1 MiB). The app's 1 MiB pipe and the relay's 1 MiB
+// backlog take the rest, so the app can end its run while nobody reads.
 func TestBadSlowReaderAtExit(t *testing.T) {
 	t.Parallel()
-	data := make([]byte, 1<<20)
+	data := make([]byte, 2<<20)
 	if _, err := rand.Read(data); err != nil {
 		t.Fatal(err)
 	}

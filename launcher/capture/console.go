@@ -81,6 +81,8 @@ func NewConsole(stdout, stderr *os.File) *Console {
 		kick:     make(chan struct{}, 1),
 	}
 	c.tty[Stdout], c.tty[Stderr] = isTerminal(stdout), isTerminal(stderr)
+	growConsolePipe(stdout)
+	growConsolePipe(stderr)
 	go c.flusher()
 	return c
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/holdfast-dev/holdfast/internal/testutil"
+	"golang.org/x/sys/unix"
 )
 
 func flush(t *testing.T, c *Console) {
@@ -132,4 +133,48 @@ func TestLogWriterNeverBlocks(t *testing.T) {
 	waitFor(t, "the dropped-lines marker", func() bool {
 		return strings.Contains(got.String(), "log lines dropped: stderr is blocked]")
 	})
+}
+
+// holdfast's stdout and stderr, when pipes of the kernel's default size,
+// are grown to a pipe's worth of the relay's reads; a pipe someone sized
+// (the control) and a file are left as they are.
+func TestConsoleGrowsDefaultPipes(t *testing.T) {
+	pipe := func(size int) (r, w *os.File) {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close(); w.Close() })
+		if size != 0 {
+			if _, err := unix.FcntlInt(w.Fd(), unix.F_SETPIPE_SZ, size); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return r, w
+	}
+	sizeOf := func(f *os.File) int {
+		n, err := unix.FcntlInt(f.Fd(), unix.F_GETPIPE_SZ, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	_, out := pipe(0)
+	_, sized := pipe(4096)
+	if got := sizeOf(out); got != defaultPipeSize {
+		t.Fatalf("a new pipe holds %d bytes, want the default %d", got, defaultPipeSize)
+	}
+	NewConsole(out, sized)
+	if got := sizeOf(out); got != pipeSize {
+		t.Errorf("stdout, a default pipe, holds %d bytes after NewConsole, want %d", got, pipeSize)
+	}
+	if got := sizeOf(sized); got != 4096 {
+		t.Errorf("stderr, a pipe sized to 4096, holds %d bytes after NewConsole, want it left alone", got)
+	}
+	file, err := os.Create(t.TempDir() + "/out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	NewConsole(file, file) // not a pipe: nothing to do, nothing to fail
 }

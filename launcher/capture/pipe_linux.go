@@ -36,6 +36,39 @@ func newPipe() (r, w *os.File, err error) {
 	return os.NewFile(uintptr(p[0]), "|0"), os.NewFile(uintptr(p[1]), "|1"), nil
 }
 
+// defaultPipeSize is the size of a pipe nobody has sized: 16 pages.
+const defaultPipeSize = 64 << 10
+
+// growConsolePipe grows f to pipeSize when f is a pipe of the kernel's
+// default size, as holdfast's stdout and stderr are under a container
+// runtime (containerd's shim reads a FIFO) or a shell. The relay writes up to
+// a pipe's worth of the app's output at a time; into 64 KiB it blocks after
+// every 64 KiB and is woken again each time the reader frees a page, and
+// those hand-offs are most of what the relay costs beyond cat's copy
+// (docs/benchmarks.md, "Relay CPU per GiB against cat"). A pipe someone
+// sized is left as it is, as is anything that is not a pipe. Best effort:
+// past /proc/sys/fs/pipe-user-pages-soft an unprivileged holdfast gets
+// EPERM and keeps the default. The pages are allocated only while output
+// waits for the reader, and charged to the writer's memory cgroup.
+func growConsolePipe(f *os.File) {
+	if f == nil {
+		return
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = rc.Control(func(fd uintptr) {
+		var st unix.Stat_t
+		if unix.Fstat(int(fd), &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
+			return
+		}
+		if n, err := unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0); err == nil && n == defaultPipeSize {
+			_, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, pipeSize)
+		}
+	})
+}
+
 // pipeBytes returns how many bytes the pipe p holds, 0 when it cannot
 // tell. FIONREAD is the ioctl; x/sys names it TIOCINQ (same number).
 func pipeBytes(p *os.File) int {

@@ -239,6 +239,11 @@ func (b *bench) report(w io.Writer, shm string) {
 			catRelay := variant{name: catRelayName, argv: func(app []string, _ string) []string {
 				return append([]string{"/bin/sh", "-c", `"$@" | cat`, "sh"}, app...)
 			}}
+			// cat again, on 1 MiB pipes as holdfast sizes its own stdout
+			// and the app's: what the pipe size alone is worth to cat.
+			catBig := variant{name: "bare piped through cat, 1 MiB pipes (no init)", argv: func(app []string, _ string) []string {
+				return append([]string{"/bin/sh", "-c", `"$@" | "$0" bigpipes cat`, b.app}, app...)
+			}}
 			// The cheapest relay that keeps the output: tee(2) and splice(2),
 			// no byte through user space, the last 32 MiB in a tmpfs ring.
 			zcRelay := variant{name: "bare through a zero-copy relay (tee+splice, keeps 32 MiB; no init)", argv: func(app []string, _ string) []string {
@@ -255,7 +260,7 @@ func (b *bench) report(w io.Writer, shm string) {
 				}}
 			// The app writes to holdfast's own stdout, as under tini: nothing is kept.
 			hfPass := holdfastAs("holdfast --capture=false", b.holdfast, diskRoot, "--capture=false")
-			vs := []variant{bareV, catRelay, zcRelay, keepRelay, tini, dumb, cata, hfDisk, hfTmpfs, hfPass}
+			vs := []variant{bareV, catRelay, catBig, zcRelay, keepRelay, tini, dumb, cata, hfDisk, hfTmpfs, hfPass}
 			vs = withBase(vs, hfDisk, "holdfast base (-holdfast-base)")
 			vs = withBase(vs, hfPass, "holdfast base --capture=false", "--capture=false")
 			return b.benchThroughput(vs, c.bytes, c.tputReps)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# CPU per GiB of relaying the app's stdout, side by side: `cat`, a plain relay that keeps
+# CPU per GiB of relaying the app's stdout, side by side: `cat`, `cat` on 1 MiB pipes (as
+# holdfast sizes its stdout and the app's pipe), a plain relay that keeps
 # 64 MiB (benchapp keeprelay), and one or more holdfast builds, each as PID 1 of its own
 # pid namespace, runs interleaved (docs/benchmarks.md "Relay CPU per GiB against cat").
 # The app writes BYTES in 64 KiB writes; PID 1's stdout is a pipe that dd drains with
@@ -33,7 +34,7 @@ if [ $# -eq 0 ]; then
   bash scripts/build.sh "$work/holdfast" >&2
   set -- "$work/holdfast"
 fi
-rows=(cat keep "$@")
+rows=(cat cat-1MiB keep "$@")
 
 # one ROW: runs it once and prints its CPU seconds per GiB.
 one() {
@@ -41,6 +42,7 @@ one() {
   sd=$(mktemp -d "$work/run.XXXX")
   case $row in
     cat) cmd=(/bin/sh -c '"$@" | cat' sh "$work/benchapp" write "$bytes" 65536 "$sd/stamp") ;;
+    cat-1MiB) cmd=(/bin/sh -c '"$@" | "$0" bigpipes cat' "$work/benchapp" "$work/benchapp" write "$bytes" 65536 "$sd/stamp") ;;
     keep) cmd=("$work/benchapp" keeprelay 67108864 "$sd/keep.log" "$work/benchapp" write "$bytes" 65536 "$sd/stamp") ;;
     *) cmd=("$row" --probe-addr= --ssh-addr= --state-dir="$sd/state" --hold=false --max-restarts=0 --
       "$work/benchapp" write "$bytes" 65536 "$sd/stamp") ;;

@@ -7,7 +7,8 @@ import (
 	"syscall"
 )
 
-// keeprelay runs argv with its stdout on a 1 MiB pipe and relays it the
+// keeprelay runs argv with its stdout on a 1 MiB pipe (its own stdout, a
+// pipe, grown to 1 MiB as holdfast grows it) and relays it the
 // plainest way a relay that keeps the output can: one thread, blocking
 // read(2)s of 128 KiB into one buffer, each chunk written to our stdout,
 // copied into an in-memory head (the first keep/2 bytes) and tail ring (the
@@ -17,6 +18,7 @@ import (
 // table's CPU per GiB for holdfast's job, not a design.
 func keeprelay(keep int64, file string, argv []string) {
 	appR, appW := bigPipe()
+	growPipe(1) // as holdfast grows its stdout
 	f, err := os.Create(file)
 	if err != nil {
 		fail(fmt.Sprintf("cannot create %s: %v", file, err))

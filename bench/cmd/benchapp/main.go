@@ -25,6 +25,8 @@
 //	                            run CMD, relay its stdout with read(2)/write(2), keeping the first
 //	                            and last KEEP/2 bytes in memory and the first KEEP in FILE (the
 //	                            floor of a relay that keeps the output)
+//	benchapp bigpipes CMD...    grow stdin and stdout to 1 MiB when they are pipes of the default
+//	                            64 KiB, as holdfast grows its own, then exec CMD (cat on such pipes)
 //
 // It must stay free of anything that differs between inits: it never reads
 // its stdin and never looks at its parent.
@@ -83,6 +85,11 @@ func main() {
 			fail("usage: benchapp keeprelay KEEP FILE CMD [ARG...]")
 		}
 		keeprelay(num(arg(2)), arg(3), os.Args[4:])
+	case "bigpipes":
+		if len(os.Args) < 3 {
+			fail("usage: benchapp bigpipes CMD [ARG...]")
+		}
+		bigpipes(os.Args[2:])
 	default:
 		fail("unknown mode " + os.Args[1])
 	}

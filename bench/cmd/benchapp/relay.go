@@ -84,7 +84,28 @@ func zcrelay(ring int64, argv []string) {
 const (
 	spliceMove = 1    // SPLICE_F_MOVE
 	setPipeSz  = 1031 // F_SETPIPE_SZ
+	getPipeSz  = 1032 // F_GETPIPE_SZ
 )
+
+// growPipe grows fd to 1 MiB when it is a pipe of the kernel's default
+// 64 KiB, as holdfast does with its own stdout and stderr.
+func growPipe(fd int) {
+	if n, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), getPipeSz, 0); e == 0 && n == 64<<10 {
+		syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), setPipeSz, 1<<20)
+	}
+}
+
+// bigpipes grows stdin and stdout as growPipe does and then becomes argv:
+// `cat` on the pipes holdfast would use.
+func bigpipes(argv []string) {
+	growPipe(0)
+	growPipe(1)
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		fail(err.Error())
+	}
+	fail(fmt.Sprintf("exec %s: %v", path, syscall.Exec(path, argv, os.Environ())))
+}
 
 // bigPipe is a blocking pipe of 1 MiB, as holdfast makes for the app.
 func bigPipe() (r, w int) {

@@ -322,7 +322,21 @@ func (b *bench) report(w io.Writer, shm string) {
 			run  func() *table
 		}{
 			{"start", func() *table { return b.peerStartup(noV, c.peerIters) }},
-			{"idle", func() *table { return b.peerIdle(noV, c.peerIdle, c.peerReps) }},
+			{"idle", func() *table {
+				// holdfast's defaults watch the app (the listen check of
+				// --app-ready=listen, memory sampling), which the peers do
+				// not; the second row does the peers' work, the third gives
+				// back its start-up pages. Each runs its own copy of the
+				// binary: the rows run at once, and pages of one file shared
+				// by three processes would split their Pss and keep
+				// --trim-memory from paging any of them out.
+				idle := slices.Insert(slices.Clone(noV), 2,
+					peerSup{name: "holdfast --app-ready=process --memory-watch=false", kind: kindHoldfast, bin: b.binCopy("holdfast-same-work"),
+						flags: []string{"--app-ready=process", "--memory-watch=false"}},
+					peerSup{name: "holdfast --app-ready=process --memory-watch=false --trim-memory", kind: kindHoldfast, bin: b.binCopy("holdfast-trim"),
+						flags: []string{"--app-ready=process", "--memory-watch=false", "--trim-memory"}})
+				return b.peerIdle(idle, c.peerIdle, c.peerReps)
+			}},
 			{"restart", func() *table { return b.peerRestart(noV, c.peerRestarts, c.peerRounds) }},
 			{"output", func() *table { return b.peerOutput(withCat, c.peerBytes, c.peerReps) }},
 			{"scrape", func() *table { return b.peerScrape(noV, c.peerScrapes) }},

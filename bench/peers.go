@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,9 +26,10 @@ const (
 
 // peerSup is one supervisor and where its binary is.
 type peerSup struct {
-	name string
-	kind peerKind
-	bin  string
+	name  string
+	kind  peerKind
+	bin   string
+	flags []string // holdfast only: flags before the ones every row gets
 }
 
 // peerOpts are the few things a row changes in a supervisor's setup.
@@ -72,7 +74,7 @@ func (b *bench) peerVariant(p peerSup, o peerOpts) variant {
 func peerArgv(p peerSup, o peerOpts, app []string, dir string) ([]string, error) {
 	switch p.kind {
 	case kindHoldfast:
-		a := []string{p.bin, "--probe-addr=" + o.metricsAddr, "--ssh-addr=", "--state-dir=" + dir}
+		a := append(append([]string{p.bin}, p.flags...), "--probe-addr="+o.metricsAddr, "--ssh-addr=", "--state-dir="+dir)
 		if o.crashLoop > 0 {
 			a = append(a, "--hold=true", "--max-restarts="+strconv.Itoa(o.crashLoop), "--backoff=0")
 		}
@@ -165,4 +167,25 @@ func shellJoin(argv []string) string {
 		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 	}
 	return strings.Join(q, " ")
+}
+
+// binCopy copies holdfast's binary to a file of its own in the work dir
+// and returns its path; on error it returns the shared binary.
+func (b *bench) binCopy(name string) string {
+	data, err := os.ReadFile(b.holdfast)
+	if err != nil {
+		return b.holdfast
+	}
+	// Written back before it runs: the kernel pages out only clean pages,
+	// so a copy still dirty in the page cache would defeat --trim-memory.
+	path := filepath.Join(b.work, name)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
+	if err != nil {
+		return b.holdfast
+	}
+	_, err = f.Write(data)
+	if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
+		return b.holdfast
+	}
+	return path
 }

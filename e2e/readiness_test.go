@@ -47,13 +47,15 @@ func fakeListenLate(args []string) int {
 
 // A JVM that binds its port but never reports ready: the status shows each failed
 // check (HTTP 503) until --startup-timeout, then holdfast holds it never-ready with the
-// JVM alive and its thread dump in the run's output.log.
+// JVM alive and its thread dump in the run's output.log. The timeout leaves a JVM on a
+// loaded CI box time to reach its HTTP server first: with 8 s one was still in main,
+// bootstrapping lambdas, when it was held, and never answered a check.
 func TestStartupTimeoutNeverReady(t *testing.T) {
 	t.Parallel()
 	port := hfrun.Port(t)
 	z := start(t, spec{
 		pid1: true, probe: true,
-		args: []string{"--hold=true", "--app-probe-period=200ms", "--startup-timeout=8s",
+		args: []string{"--hold=true", "--app-probe-period=200ms", "--startup-timeout=45s",
 			"--app-ready-url=" + prURL(port, "readiness")},
 		env: []string{"MODE=ready-after", "PORT=" + strconv.Itoa(port), "READY_FILE=" + filepath.Join(t.TempDir(), "never")},
 		app: javaArgv(t, "-jar", javaJar(t, "health")),

@@ -12,6 +12,7 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/holdfast-dev/holdfast/internal/pipes"
 	"github.com/holdfast-dev/holdfast/launcher"
 )
 
@@ -100,8 +101,8 @@ func (ss *session) spawnPipes(cmd *exec.Cmd, outTap, inTap io.Writer) (*proc, er
 		fds[i], fds[i+1] = r, w
 	}
 	inR, inW, outR, outW, errR, errW := fds[0], fds[1], fds[2], fds[3], fds[4], fds[5]
-	growPipe(outW)
-	growPipe(inW)
+	pipes.GrowFile(outW)
+	pipes.GrowFile(inW)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
 	// A session of its own, as sshd gives every session: one group to
 	// hang up, apart from holdfast's and the app's.

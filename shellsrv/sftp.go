@@ -10,7 +10,6 @@ import (
 	"runtime"
 
 	"github.com/pkg/sftp"
-	"golang.org/x/sys/unix"
 
 	"github.com/holdfast-dev/holdfast/launcher"
 )
@@ -94,18 +93,6 @@ func (ss *session) runSFTP() {
 	// report -1 and scp exit 1 although the file arrived intact.
 	ss.sendExit(st)
 	p.closeFiles()
-}
-
-// pipeSize is the capacity asked for the pipes of the sftp helper and
-// of exec sessions (fcntl(2)
-// F_SETPIPE_SZ); an unprivileged limit (/proc/sys/fs/pipe-max-size, 1 MiB by
-// default) may refuse it, which only costs speed.
-const pipeSize = 1 << 20
-
-func growPipe(f *os.File) {
-	if rc, err := f.SyscallConn(); err == nil {
-		_ = rc.Control(func(fd uintptr) { _, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, pipeSize) })
-	}
 }
 
 // spawnSFTP starts the helper with three pipes, in a session of its own,

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/holdfast-dev/holdfast/internal/inflight"
+	"github.com/holdfast-dev/holdfast/internal/pipes"
 )
 
 // DefaultLineWait is how long a holdfast log line waits for the app to
@@ -81,8 +82,12 @@ func NewConsole(stdout, stderr *os.File) *Console {
 		kick:     make(chan struct{}, 1),
 	}
 	c.tty[Stdout], c.tty[Stderr] = isTerminal(stdout), isTerminal(stderr)
-	growConsolePipe(stdout)
-	growConsolePipe(stderr)
+	// The relay writes up to a pipe's worth of the app's output at a time;
+	// into a default 64 KiB pipe it would block after every 64 KiB and be
+	// woken again each time the reader frees a page, most of what the relay
+	// costs beyond cat's copy (docs/benchmarks.md, "Relay CPU per GiB").
+	pipes.GrowDefault(stdout)
+	pipes.GrowDefault(stderr)
 	go c.flusher()
 	return c
 }

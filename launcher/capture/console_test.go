@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/holdfast-dev/holdfast/internal/testutil"
 	"golang.org/x/sys/unix"
+
+	"github.com/holdfast-dev/holdfast/internal/pipes"
+	"github.com/holdfast-dev/holdfast/internal/testutil"
 )
 
 func flush(t *testing.T, c *Console) {
@@ -161,12 +163,12 @@ func TestConsoleGrowsDefaultPipes(t *testing.T) {
 	}
 	_, out := pipe(0)
 	_, sized := pipe(4096)
-	if got := sizeOf(out); got != defaultPipeSize {
-		t.Fatalf("a new pipe holds %d bytes, want the default %d", got, defaultPipeSize)
+	if got := sizeOf(out); got != pipes.Default {
+		t.Fatalf("a new pipe holds %d bytes, want the default %d", got, pipes.Default)
 	}
 	NewConsole(out, sized)
-	if got := sizeOf(out); got != pipeSize {
-		t.Errorf("stdout, a default pipe, holds %d bytes after NewConsole, want %d", got, pipeSize)
+	if got := sizeOf(out); got != pipes.Size {
+		t.Errorf("stdout, a default pipe, holds %d bytes after NewConsole, want %d", got, pipes.Size)
 	}
 	if got := sizeOf(sized); got != 4096 {
 		t.Errorf("stderr, a pipe sized to 4096, holds %d bytes after NewConsole, want it left alone", got)

@@ -3,6 +3,8 @@ package capture
 import (
 	"fmt"
 	"sync"
+
+	"github.com/holdfast-dev/holdfast/internal/pipes"
 )
 
 // DefaultMaxBytes is the retention cap of a run when Options.MaxBytes is 0.
@@ -19,7 +21,7 @@ const readSize = 128 << 10
 // memmove of every byte (30% of BenchmarkRelay's profile); part of that
 // comes back in the kernel's copy, which now lands in memory that is out
 // of cache (docs/benchmarks.md, "Relay CPU per GiB against cat").
-const maxRead = pipeSize
+const maxRead = pipes.Size
 
 // omittedMarker is the line that stands for the bytes dropped between head
 // and tail.

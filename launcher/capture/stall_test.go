@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/holdfast-dev/holdfast/internal/pipes"
 	"github.com/holdfast-dev/holdfast/internal/testutil"
 )
 
@@ -114,7 +115,7 @@ func TestStalledConsoleBackpressure(t *testing.T) {
 	})
 	// The app's pipe, the backlog (and the chunk that filled it), the chunk
 	// being written and the one the reader holds.
-	bound := int64(pipeSize + relayBacklog + 3*maxRead)
+	bound := int64(pipes.Size + relayBacklog + 3*maxRead)
 	if got := run.Total(Stdout); got > bound {
 		t.Errorf("relay took %d bytes from a stalled app, want <= %d", got, bound)
 	}

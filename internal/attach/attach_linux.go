@@ -287,7 +287,8 @@ func (p *proc) dialChecked(ctx context.Context, tmp int, socket string) (net.Con
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFSOCK || st.Uid != p.UID || st.Mode&0o077 != 0 {
 		return nil, newError(p.PID, ErrPermission, nil,
-			"%s in its /tmp is not the JVM's (a socket of uid %d, mode 600): it has uid %d, mode %o",
+			"%s in its /tmp is not the JVM's (a socket of uid %d, mode 600): it has uid %d, mode %o"+
+				" (planted, or left by a killed process of another user with the same pid, which the JVM cannot remove)",
 			p.socketName(), p.UID, st.Uid, st.Mode&0o7777)
 	}
 	conn, err := dial(ctx, socket)

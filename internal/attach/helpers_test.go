@@ -162,7 +162,31 @@ func startJVM(t testing.TB, o jvmOpts) *jvm {
 	if o.unshare {
 		j.pid = findDescendant(t, cmd.Process.Pid, "java")
 	}
+	removeStaleSocket(t, j.pid, o.cred)
 	return j
+}
+
+// removeStaleSocket removes a socket under the JVM's attach name that
+// another user's JVM of the same pid left when it was killed. The JVM
+// removes a stale one at start, but in a sticky /tmp only its own user's:
+// on a machine whose tests kill root JVMs, a pid reused by a JVM of
+// another user would find root's socket and never be reached, whatever
+// this package does. One of the JVM's own user is its live listener.
+func removeStaleSocket(t testing.TB, pid int, cred *syscall.Credential) {
+	t.Helper()
+	uid := uint32(0)
+	if cred != nil {
+		uid = cred.Uid
+	}
+	path := fmt.Sprintf("/proc/%d/root/tmp/.java_pid%d", pid, pid)
+	var st syscall.Stat_t
+	if err := syscall.Lstat(path, &st); err != nil || st.Uid == uid {
+		return
+	}
+	t.Logf("removing %s of uid %d, left by an earlier JVM of pid %d", path, st.Uid, pid)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // findDescendant returns the pid of the first descendant of pid whose

@@ -66,9 +66,16 @@ func startJVM(t *testing.T, mode string) int {
 	}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
+	javaPid := 0 // known once ready
 	t.Cleanup(func() {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-exited
+		// A killed JVM leaves its attach socket in the shared /tmp; a
+		// later JVM of another user given the same pid could not
+		// remove it (the sticky bit) and could not be attached to.
+		if javaPid != 0 {
+			os.Remove(fmt.Sprintf("/tmp/.java_pid%d", javaPid))
+		}
 	})
 	ready := make(chan bool, 1)
 	go func() {
@@ -88,6 +95,7 @@ func startJVM(t *testing.T, mode string) int {
 	case <-time.After(jvmStartBound):
 		t.Fatalf("the JVM was not ready within %v", jvmStartBound)
 	}
+	javaPid = FindJVM(cmd.Process.Pid)
 	return cmd.Process.Pid
 }
 

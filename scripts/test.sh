@@ -16,6 +16,8 @@ if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted" >&2; exit
 go vet ./...
 (cd e2e && go vet ./...)
 (cd bench && go vet ./...)
+# third_party/xcrypto is upstream x/crypto plus third_party/xcrypto.patch, nothing else.
+bash scripts/xcrypto.sh check
 
 # scripts/lint.sh (staticcheck, unused parameters) exits 1 on any finding.
 echo "== lint (scripts/lint.sh)"

@@ -37,6 +37,7 @@ type helperConn struct {
 	rmu    sync.Mutex
 	inPkt  []byte // the rest of the packet being handed to pkg/sftp
 	inBuf  []byte
+	files  readFiles // files opened for reading only (sftpread.go)
 	closer io.Closer
 
 	wmu     sync.Mutex
@@ -63,6 +64,12 @@ func (c *helperConn) Read(p []byte) (int, error) {
 		}
 		if id, ok := limitsRequest(pkt[4:]); ok {
 			if err := c.inject(limitsReply(id)); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		if done, err := c.files.serve(pkt[4:], c.inject); done || err != nil {
+			if err != nil {
 				return 0, err
 			}
 			continue
@@ -162,15 +169,18 @@ func (c *helperConn) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// inject writes a reply of its own between two of pkg/sftp's.
+// inject writes a reply of its own between two of pkg/sftp's. pkt may be
+// reused once inject returns.
 func (c *helperConn) inject(pkt []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.queued = append(c.queued, pkt)
 	if len(c.partial) != 0 {
-		return nil // written when pkg/sftp's reply is complete
+		// Written when pkg/sftp's reply is complete.
+		c.queued = append(c.queued, append([]byte(nil), pkt...))
+		return nil
 	}
-	return c.flushQueued()
+	_, err := c.out.Write(pkt)
+	return err
 }
 
 func (c *helperConn) flushQueued() error {

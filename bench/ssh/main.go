@@ -15,6 +15,7 @@ import (
 
 type config struct {
 	holdfast, work string
+	holdfastEnv    string // KEY=VALUE added to holdfast's environment
 	runs           int
 	bytes          int64
 	tputReps       int
@@ -28,6 +29,7 @@ func main() { os.Exit(run()) }
 func run() int {
 	var c config
 	flag.StringVar(&c.holdfast, "holdfast", "../bin/holdfast", "holdfast binary")
+	flag.StringVar(&c.holdfastEnv, "holdfast-env", "", "`KEY=VALUE` added to holdfast's environment (e.g. GOMAXPROCS=1)")
 	flag.StringVar(&c.work, "work", "/var/tmp", "directory for the scratch dir (keys, sshd config, state dir)")
 	flag.IntVar(&c.runs, "runs", 50, "`ssh host true` runs per server and key exchange")
 	flag.Int64Var(&c.bytes, "bytes", 1<<30, "bytes per throughput run")
@@ -89,7 +91,7 @@ func report(w io.Writer, c config, work string) error {
 		return err
 	}
 	defer sshd.stop()
-	hf, err := startHoldfast(c.holdfast, filepath.Join(work, "holdfast"), home, key, ak)
+	hf, err := startHoldfast(c.holdfast, c.holdfastEnv, filepath.Join(work, "holdfast"), home, key, ak)
 	if err != nil {
 		return err
 	}
@@ -241,6 +243,9 @@ func report(w io.Writer, c config, work string) error {
 	}
 	fmt.Fprintf(w, "- Command: `scripts/bench-ssh.sh` (runs %d, bytes %d, tput-reps %d, sessions %d, burst %d)\n",
 		c.runs, c.bytes, c.tputReps, c.sessions, c.burst)
+	if c.holdfastEnv != "" {
+		fmt.Fprintf(w, "- holdfast ran with `%s` added to its environment (`-holdfast-env`)\n", c.holdfastEnv)
+	}
 	fmt.Fprintln(w, "- Both on 127.0.0.1, same client and options (`-F /dev/null`, one ed25519 key, BatchMode), logged in as root, "+
 		"bash with the same empty HOME (so no ~/.bashrc runs); "+
 		"sshd with its own config (`UsePAM no`, `PrintMotd no`, `PrintLastLog no`, `SetEnv HOME=…`, otherwise Debian's defaults) via `sshd -D -e -f cfg`; "+

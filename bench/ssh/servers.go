@@ -147,8 +147,9 @@ func startSSHD(dir, home, key, authorizedKeys string) (*server, error) {
 }
 
 // startHoldfast runs holdfast as PID 1 of a new pid namespace (as in a
-// container) with an app that sleeps, ssh on 127.0.0.1.
-func startHoldfast(bin, dir, home, key, authorizedKeys string) (*server, error) {
+// container) with an app that sleeps, ssh on 127.0.0.1; env ("" or
+// KEY=VALUE) is added to its environment.
+func startHoldfast(bin, env, dir, home, key, authorizedKeys string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -165,6 +166,9 @@ func startHoldfast(bin, dir, home, key, authorizedKeys string) (*server, error) 
 		"--ssh-max-sessions=64",
 		"--", "sleep", "infinity")
 	s.cmd.Env = sessionEnv(home)
+	if env != "" {
+		s.cmd.Env = append(s.cmd.Env, env)
+	}
 	if err := s.start(); err != nil {
 		return nil, err
 	}

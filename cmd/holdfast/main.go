@@ -26,14 +26,6 @@ import (
 func init() { runtime.LockOSThread() }
 
 func main() {
-	// One P, unless GOMAXPROCS is set: holdfast's work is a chain of
-	// hand-offs (a pipe's reader to the ssh channel's writer, the socket's
-	// reader to a session's stdin) that cost cross-CPU wake-ups with more,
-	// and it should not compete with the app for CPUs it does not need.
-	// docs/benchmarks.md "One P" has the measurements.
-	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(1)
-	}
 	// The ssh server's sftp helper is this binary under another argv[0].
 	if shellsrv.IsHelper(os.Args) || isTar(os.Args) {
 		runtime.UnlockOSThread()

@@ -23,36 +23,34 @@ const packetSize = 32 << 10
 // x/crypto/ssh seals a packet: a chacha20 stream per packet (its key
 // block gives the poly1305 key), the payload, then poly1305 over it.
 func BenchmarkPacketChaCha20Poly1305(b *testing.B) {
-	var key [32]byte
-	nonce := make([]byte, chacha20.NonceSize)
-	buf := make([]byte, packetSize)
-	var mac [16]byte
-	b.SetBytes(packetSize)
-	for b.Loop() {
-		s, err := chacha20.NewUnauthenticatedCipher(key[:], nonce)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var polyKey [32]byte
-		s.XORKeyStream(polyKey[:], polyKey[:])
+	sealChaCha20(b, func(s *chacha20.Cipher, buf, _ []byte) {
 		s.SetCounter(1)
 		s.XORKeyStream(buf, buf)
-		poly1305.Sum(&mac, buf, &polyKey)
-	}
+	})
 }
 
 // BenchmarkPacketChaCha20Poly1305AEAD is the same packet as holdfast's
-// patched x/crypto seals it (third_party/xcrypto.patch): the poly1305 key
-// from chacha20's block 0, the payload through the chacha20poly1305 AEAD
-// (amd64 assembly; its own tag discarded), then poly1305 over it.
+// patched x/crypto seals it (third_party/xcrypto.patch): the payload
+// through the chacha20poly1305 AEAD (amd64 assembly; its own tag
+// discarded).
 func BenchmarkPacketChaCha20Poly1305AEAD(b *testing.B) {
 	var key [32]byte
-	nonce := make([]byte, chacha20.NonceSize)
 	aead, err := chacha20poly1305.New(key[:])
 	if err != nil {
 		b.Fatal(err)
 	}
-	buf := make([]byte, packetSize, packetSize+aead.Overhead())
+	sealChaCha20(b, func(_ *chacha20.Cipher, buf, nonce []byte) {
+		aead.Seal(buf[:0], nonce, buf, nil)
+	})
+}
+
+// sealChaCha20 seals a packet per op with a zero key and nonce: the
+// poly1305 key from a new chacha20 stream's block 0, the payload by
+// payload (buf has room for a tag after it), then poly1305 over it.
+func sealChaCha20(b *testing.B, payload func(s *chacha20.Cipher, buf, nonce []byte)) {
+	var key [32]byte
+	nonce := make([]byte, chacha20.NonceSize)
+	buf := make([]byte, packetSize, packetSize+16)
 	var mac [16]byte
 	b.SetBytes(packetSize)
 	for b.Loop() {
@@ -62,8 +60,8 @@ func BenchmarkPacketChaCha20Poly1305AEAD(b *testing.B) {
 		}
 		var polyKey [32]byte
 		s.XORKeyStream(polyKey[:], polyKey[:])
-		aead.Seal(buf[:0], nonce, buf[:packetSize], nil)
-		poly1305.Sum(&mac, buf[:packetSize], &polyKey)
+		payload(s, buf, nonce)
+		poly1305.Sum(&mac, buf, &polyKey)
 	}
 }
 

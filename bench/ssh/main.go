@@ -16,6 +16,7 @@ import (
 type config struct {
 	holdfast, work string
 	holdfastEnv    string // KEY=VALUE added to holdfast's environment
+	serverCPUs     string // taskset -c list for both servers, "" for none
 	runs           int
 	bytes          int64
 	tputReps       int
@@ -30,6 +31,7 @@ func run() int {
 	var c config
 	flag.StringVar(&c.holdfast, "holdfast", "../bin/holdfast", "holdfast binary")
 	flag.StringVar(&c.holdfastEnv, "holdfast-env", "", "`KEY=VALUE` added to holdfast's environment (e.g. GOMAXPROCS=1)")
+	flag.StringVar(&c.serverCPUs, "server-cpus", "", "`LIST` of CPUs (taskset -c) both servers run on; run the benchmark itself under taskset on the others to keep the clients apart")
 	flag.StringVar(&c.work, "work", "/var/tmp", "directory for the scratch dir (keys, sshd config, state dir)")
 	flag.IntVar(&c.runs, "runs", 50, "`ssh host true` runs per server and key exchange")
 	flag.Int64Var(&c.bytes, "bytes", 1<<30, "bytes per throughput run")
@@ -86,12 +88,12 @@ func report(w io.Writer, c config, work string) error {
 			return err
 		}
 	}
-	sshd, err := startSSHD(filepath.Join(work, "sshd"), home, key, ak)
+	sshd, err := startSSHD(c.serverCPUs, filepath.Join(work, "sshd"), home, key, ak)
 	if err != nil {
 		return err
 	}
 	defer sshd.stop()
-	hf, err := startHoldfast(c.holdfast, c.holdfastEnv, filepath.Join(work, "holdfast"), home, key, ak)
+	hf, err := startHoldfast(c.serverCPUs, c.holdfast, c.holdfastEnv, filepath.Join(work, "holdfast"), home, key, ak)
 	if err != nil {
 		return err
 	}
@@ -245,6 +247,9 @@ func report(w io.Writer, c config, work string) error {
 		c.runs, c.bytes, c.tputReps, c.sessions, c.burst)
 	if c.holdfastEnv != "" {
 		fmt.Fprintf(w, "- holdfast ran with `%s` added to its environment (`-holdfast-env`)\n", c.holdfastEnv)
+	}
+	if c.serverCPUs != "" {
+		fmt.Fprintf(w, "- Both servers pinned to CPUs %s (`-server-cpus`)\n", c.serverCPUs)
 	}
 	fmt.Fprintln(w, "- Both on 127.0.0.1, same client and options (`-F /dev/null`, one ed25519 key, BatchMode), logged in as root, "+
 		"bash with the same empty HOME (so no ~/.bashrc runs); "+

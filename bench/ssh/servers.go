@@ -95,7 +95,7 @@ func sessionEnv(home string) []string {
 
 // startSSHD runs OpenSSH's sshd in the foreground on 127.0.0.1 with its own
 // config, host key and authorized_keys under dir.
-func startSSHD(dir, home, key, authorizedKeys string) (*server, error) {
+func startSSHD(cpus, dir, home, key, authorizedKeys string) (*server, error) {
 	if err := os.MkdirAll("/run/sshd", 0o755); err != nil { // privilege separation dir
 		return nil, fmt.Errorf("cannot create /run/sshd: %w", err)
 	}
@@ -137,7 +137,7 @@ func startSSHD(dir, home, key, authorizedKeys string) (*server, error) {
 	}
 	s := &server{name: "OpenSSH sshd", port: port, key: key, exe: sshdPath, subset: true,
 		log: &lockedBuffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(sshdPath, "-D", "-e", "-f", cfgPath)
+	s.cmd = pinned(cpus, sshdPath, "-D", "-e", "-f", cfgPath)
 	s.cmd.Env = sessionEnv(home)
 	if err := s.start(); err != nil {
 		return nil, err
@@ -149,7 +149,7 @@ func startSSHD(dir, home, key, authorizedKeys string) (*server, error) {
 // startHoldfast runs holdfast as PID 1 of a new pid namespace (as in a
 // container) with an app that sleeps, ssh on 127.0.0.1; env ("" or
 // KEY=VALUE) is added to its environment.
-func startHoldfast(bin, env, dir, home, key, authorizedKeys string) (*server, error) {
+func startHoldfast(cpus, bin, env, dir, home, key, authorizedKeys string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -159,7 +159,7 @@ func startHoldfast(bin, env, dir, home, key, authorizedKeys string) (*server, er
 		return nil, fmt.Errorf("cannot resolve %s: %w", bin, err)
 	}
 	s := &server{name: "holdfast", port: port, key: key, exe: exe, log: &lockedBuffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command("unshare", "--pid", "--fork", "--mount-proc", "--kill-child",
+	s.cmd = pinned(cpus, "unshare", "--pid", "--fork", "--mount-proc", "--kill-child",
 		exe, "--probe-addr=", "--state-dir="+filepath.Join(dir, "state"),
 		"--ssh-authorized-keys="+authorizedKeys, "--ssh-addr=127.0.0.1:"+port,
 		// Above the burst, so that only the pre-auth guard limits it.
@@ -366,4 +366,13 @@ func nonApp(s *server) []int {
 		}
 	}
 	return out
+}
+
+// pinned is the command name with args, under `taskset -c cpus` when cpus
+// is not "" (what it starts inherits the CPUs).
+func pinned(cpus, name string, args ...string) *exec.Cmd {
+	if cpus == "" {
+		return exec.Command(name, args...)
+	}
+	return exec.Command("taskset", append([]string{"-c", cpus, name}, args...)...)
 }

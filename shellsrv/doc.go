@@ -38,11 +38,14 @@
 //     (TCP carries no credentials); only uid-owner firewall or routing rules
 //     inside the container's network namespace could tell.
 //   - The sftp helper adds limits@openssh.com to pkg/sftp (sftpwire.go), so
-//     OpenSSH's client reads and writes 255 KiB per request, as with sshd.
+//     OpenSSH's client reads and writes 255 KiB per request, as with sshd,
+//     and answers a file opened for reading only itself (sftpread.go), as
+//     the session's user: pkg/sftp copied every read twice.
 //   - Legacy `scp -O` runs `scp -f`/`scp -t` as an exec command and so needs
 //     an scp binary on the app's PATH; default (sftp-mode) scp does not.
 //
 // The server is built on github.com/gliderlabs/ssh v0.3.8 for the listener,
-// connection tracking and Serve/Shutdown, and on golang.org/x/crypto/ssh for
-// the protocol. Linux-only code lives in the _linux.go files.
+// connection tracking and Serve/Shutdown, and on golang.org/x/crypto/ssh
+// (with holdfast's one patch, third_party/README.md) for the protocol.
+// Linux-only code lives in the _linux.go files.
 package shellsrv

@@ -120,12 +120,10 @@ func (rf *readFiles) read(f *os.File, id uint32, off uint64, n uint32) []byte {
 		}
 		return statusReply(id, fxFailure, err.Error())
 	}
-	b := rf.buf[:dataHeader+got]
-	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
-	b[4] = fxpData
-	binary.BigEndian.PutUint32(b[5:], id)
-	binary.BigEndian.PutUint32(b[9:], uint32(got))
-	return b
+	// The header goes in front of the data read in place.
+	h := startReply(rf.buf[:0], fxpData, id)
+	binary.BigEndian.AppendUint32(h, uint32(got))
+	return endReply(rf.buf[:dataHeader+got])
 }
 
 // openRegular opens path for reading if it is a regular file, and returns
@@ -148,39 +146,23 @@ func openRegular(path string) *os.File {
 	return os.NewFile(uintptr(fd), path)
 }
 
-// sftpReply is a reply packet: length, type, id, then one string.
-func sftpReply(typ byte, id uint32, s string) []byte {
-	b := make([]byte, 0, 4+1+4+4+len(s))
-	b = binary.BigEndian.AppendUint32(b, uint32(1+4+4+len(s)))
-	b = append(b, typ)
-	b = binary.BigEndian.AppendUint32(b, id)
-	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
-	return append(b, s...)
+// sftpReply is a reply packet: type, id, then one string.
+func sftpReply(typ byte, id uint32, str string) []byte {
+	return endReply(appendString(startReply(nil, typ, id), str))
 }
 
 // statusReply is SSH_FXP_STATUS with code and message (no language tag).
 func statusReply(id, code uint32, msg string) []byte {
-	b := make([]byte, 0, 4+1+4+4+4+len(msg)+4)
-	b = binary.BigEndian.AppendUint32(b, uint32(1+4+4+4+len(msg)+4))
-	b = append(b, fxpStatus)
-	b = binary.BigEndian.AppendUint32(b, id)
-	b = binary.BigEndian.AppendUint32(b, code)
-	b = binary.BigEndian.AppendUint32(b, uint32(len(msg)))
-	b = append(b, msg...)
-	return binary.BigEndian.AppendUint32(b, 0)
+	b := binary.BigEndian.AppendUint32(startReply(nil, fxpStatus, id), code)
+	return endReply(appendString(appendString(b, msg), ""))
 }
 
 // attrsReply is SSH_FXP_ATTRS with the size, owner, mode and times of st.
 func attrsReply(id uint32, st *unix.Stat_t) []byte {
-	b := make([]byte, 0, 4+1+4+4+8+5*4)
-	b = binary.BigEndian.AppendUint32(b, uint32(1+4+4+8+5*4))
-	b = append(b, fxpAttrs)
-	b = binary.BigEndian.AppendUint32(b, id)
-	b = binary.BigEndian.AppendUint32(b, sftpAttrAll)
+	b := binary.BigEndian.AppendUint32(startReply(nil, fxpAttrs, id), sftpAttrAll)
 	b = binary.BigEndian.AppendUint64(b, uint64(st.Size))
-	b = binary.BigEndian.AppendUint32(b, st.Uid)
-	b = binary.BigEndian.AppendUint32(b, st.Gid)
-	b = binary.BigEndian.AppendUint32(b, st.Mode)
-	b = binary.BigEndian.AppendUint32(b, uint32(st.Atim.Sec))
-	return binary.BigEndian.AppendUint32(b, uint32(st.Mtim.Sec))
+	for _, v := range []uint32{st.Uid, st.Gid, st.Mode, uint32(st.Atim.Sec), uint32(st.Mtim.Sec)} {
+		b = binary.BigEndian.AppendUint32(b, v)
+	}
+	return endReply(b)
 }

@@ -122,14 +122,29 @@ func limitsRequest(body []byte) (uint32, bool) {
 // limitsReply is the SSH_FXP_EXTENDED_REPLY to a limits request: maximum
 // packet, read and write lengths, and open handles (0: no limit).
 func limitsReply(id uint32) []byte {
-	b := make([]byte, 0, 4+1+4+4*8)
-	b = binary.BigEndian.AppendUint32(b, 1+4+4*8)
-	b = append(b, fxpExtendedReply)
-	b = binary.BigEndian.AppendUint32(b, id)
+	b := startReply(make([]byte, 0, 4+1+4+4*8), fxpExtendedReply, id)
 	for _, v := range []uint64{sftpMaxMsg, sftpMaxData, sftpMaxData, 0} {
 		b = binary.BigEndian.AppendUint64(b, v)
 	}
+	return endReply(b)
+}
+
+// startReply appends to b the start of a reply packet: its length (set by
+// endReply), type and id.
+func startReply(b []byte, typ byte, id uint32) []byte {
+	b = append(b, 0, 0, 0, 0, typ)
+	return binary.BigEndian.AppendUint32(b, id)
+}
+
+// endReply sets the length of the packet b, which startReply began.
+func endReply(b []byte) []byte {
+	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
 	return b
+}
+
+// appendString appends an sftp string: its length, then its bytes.
+func appendString(b []byte, s string) []byte {
+	return append(binary.BigEndian.AppendUint32(b, uint32(len(s))), s...)
 }
 
 // Write takes pkg/sftp's replies, in pieces, and writes each whole reply
@@ -201,10 +216,5 @@ func withLimitsExt(pkt []byte) []byte {
 	}
 	out := make([]byte, 0, len(pkt)+8+len(sftpLimitsExt)+1)
 	out = append(out, pkt...)
-	out = binary.BigEndian.AppendUint32(out, uint32(len(sftpLimitsExt)))
-	out = append(out, sftpLimitsExt...)
-	out = binary.BigEndian.AppendUint32(out, 1)
-	out = append(out, '1')
-	binary.BigEndian.PutUint32(out, uint32(len(out)-4))
-	return out
+	return endReply(appendString(appendString(out, sftpLimitsExt), "1"))
 }
